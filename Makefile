@@ -1,0 +1,36 @@
+# The two commands of the README:  `make book`  and  `make test`.
+# Both create (or reuse) the virtual environment .venv from requirements.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.installed
+# The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
+BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+.PHONY: book test lint bench clean
+
+$(READY): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+book: $(READY)
+	$(BUILD)
+	@echo
+	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
+
+lint: $(READY)
+	$(BIN)/ruff check .
+
+# Lint, build the site (warnings are errors), then pytest: lib, every notebook under nbval,
+# the built pages, and headless Chromium against the site.
+test: lint book
+	$(BIN)/python -m pytest
+
+bench: $(READY)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf _build
