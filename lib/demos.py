@@ -52,7 +52,7 @@ def projection_demo() -> Demo:
     return Demo(
         "The dot product as projection",
         [Slider("angle", 0, 180, 60, steps=13, label="angle between u and v (deg)", fmt="{:.0f}"),
-         Slider("length", 0.5, 2.0, 1.5, steps=3, label="length of u", fmt="{:.2f}")],
+         Slider("length", 0.5, 2.0, 1.5, steps=4, label="length of u", fmt="{:.2f}")],
         draw,
         caption="u . v = |u| |v| cos(angle): positive when u leans towards v, zero at 90 degrees, "
         "negative beyond. The green bar is the shadow of u on v, scaled by |v|.",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.shapes import as_array
+from lib.shapes import as_array, as_positive_int, check_shapes
 
 
 def numerical_gradient(
@@ -132,3 +132,140 @@ def check_gradients(
         diff = np.abs(grad[mask] - numeric[mask])
         rows.append(GradCheck(name, param.shape, int(mask.sum()), float(diff.max()), relative_error(grad, numeric), tol))
     return GradReport(rows)
+
+
+def eps_sweep(
+    loss: Callable[[], float],
+    params: dict[str, np.ndarray],
+    grads: dict[str, np.ndarray],
+    eps_values: np.ndarray | list[float],
+    *,
+    samples: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Worst relative error over the tensors of `check_gradients`, once per step size.
+
+    eps_values (E,) -> errors (E,). The same entries are sampled at every eps (from `seed`), so
+    the curve shows the step size alone: truncation error (~eps^2) falls as eps shrinks until
+    round-off (~machine epsilon * |L| / eps) takes over and the error climbs again.
+    """
+    eps_values = as_array(eps_values, "eps_values", "eps_sweep")
+    if eps_values.ndim != 1:
+        raise ValueError(f"eps_sweep: eps_values should be 1-D with shape (E,), got shape {eps_values.shape}.")
+    if not np.all(eps_values > 0):
+        raise ValueError(f"eps_sweep: every eps must be positive, got {eps_values.min():g}.")
+    errors = []
+    for eps in eps_values:
+        report = check_gradients(loss, params, grads, eps=float(eps), samples=samples,
+                                 rng=np.random.default_rng(seed))
+        errors.append(max(r.rel_error for r in report.rows))
+    return np.array(errors)
+
+
+# ---------------------------------------------------------------- a test bench: the linear layer
+# Letters: B batch, D_in input width, D_out output width. Each function below is
+# X (B, D_in), W (D_in, D_out), dY (B, D_out) -> dX (B, D_in), dW (D_in, D_out), db (D_out,)
+# except for the shapes its bug breaks. The buggy ones exist so learners can watch them get caught.
+
+
+def _transposed_weight(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
+    dX = dY @ W  # (B, D_out) @ (D_in, D_out): only runs when D_in == D_out, and is wrong then
+    return dX, X.T @ dY, dY.sum(axis=0)
+
+
+def _bias_axis1(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
+    db = dY.sum(axis=1)  # (B, D_out) -> (B,): sums over features, not over the batch
+    return dY @ W.T, X.T @ dY, db
+
+
+def _missing_batch_sum(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
+    db = dY[0]  # (D_out,): the first example's share only; the bias is used by all B rows
+    return dY @ W.T, X.T @ dY, db
+
+
+def _mean_not_sum(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
+    db = dY.mean(axis=0)  # (D_out,): 1/B of the right answer
+    return dY @ W.T, X.T @ dY, db
+
+
+def _correct(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
+    from lib.linear import linear_backward
+
+    return linear_backward(X, W, dY)
+
+
+LINEAR_BUGS: dict[str, Callable] = {
+    "correct": _correct,
+    "transposed weight": _transposed_weight,
+    "bias summed over axis 1": _bias_axis1,
+    "missing batch sum": _missing_batch_sum,
+    "mean instead of sum": _mean_not_sum,
+}
+
+
+class LinearBench:
+    """A linear layer under a curved loss L = sum(G * tanh(X @ W + b)), for checking backward passes.
+
+    X (B, D_in), W (D_in, D_out), b (D_out,), G (B, D_out) -> L scalar; dY = G * (1 - tanh(Y)^2).
+    The tanh makes L curved in every parameter, so finite differences have a truncation error
+    (a purely linear loss would make them exact and hide half of the eps story).
+    """
+
+    def __init__(self, X: np.ndarray, W: np.ndarray, b: np.ndarray, G: np.ndarray):
+        X, W = as_array(X, "X", "LinearBench"), as_array(W, "W", "LinearBench")
+        b, G = as_array(b, "b", "LinearBench"), as_array(G, "G", "LinearBench")
+        check_shapes("LinearBench", X=(X, "B D_in"), W=(W, "D_in D_out"), b=(b, "D_out"), G=(G, "B D_out"))
+        self.X, self.W, self.b, self.G = X, W, b, G
+
+    @classmethod
+    def random(
+        cls, B: int, D_in: int, D_out: int, rng: np.random.Generator, dtype: str = "float64"
+    ) -> LinearBench:
+        """Non-zero, non-symmetric random values of the given sizes and dtype ('float64' or 'float32')."""
+        B, D_in, D_out = (as_positive_int(v, n, "LinearBench.random") for v, n in ((B, "B"), (D_in, "D_in"), (D_out, "D_out")))
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"LinearBench.random: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+        if dtype not in ("float64", "float32"):
+            raise ValueError(f"LinearBench.random: dtype must be 'float64' or 'float32', got {dtype!r}.")
+        X = rng.normal(size=(B, D_in))
+        W = rng.normal(size=(D_in, D_out)) / np.sqrt(D_in)
+        b = rng.normal(size=D_out) * 0.5
+        G = rng.normal(size=(B, D_out))
+        return cls(*(a.astype(dtype) for a in (X, W, b, G)))
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The three arrays the loss reads, by name (nudged in place by a gradient check)."""
+        return {"X": self.X, "W": self.W, "b": self.b}
+
+    def loss(self) -> float:
+        Y = self.X @ self.W + self.b  # (B, D_in) @ (D_in, D_out) + (D_out,) -> (B, D_out)
+        return float(np.sum(self.G * np.tanh(Y)))
+
+    def upstream(self) -> np.ndarray:
+        """dY = dL/dY = G * (1 - tanh(Y)^2), shape (B, D_out)."""
+        Y = self.X @ self.W + self.b  # (B, D_out)
+        return self.G * (1 - np.tanh(Y) ** 2)
+
+    def grads(self, backward: Callable | str = "correct") -> dict[str, np.ndarray]:
+        """{'X': dX, 'W': dW, 'b': db} from `backward(X, W, dY)` or from a name in LINEAR_BUGS."""
+        backward = self._backward(backward)
+        dX, dW, db = backward(self.X, self.W, self.upstream())
+        return {"X": dX, "W": dW, "b": db}
+
+    def check(self, backward: Callable | str = "correct", **kwargs) -> GradReport:
+        """`check_gradients` of `backward` on this bench; kwargs go to check_gradients (eps, tol, ...)."""
+        return check_gradients(self.loss, self.params(), self.grads(backward), **kwargs)
+
+    def sweep(self, eps_values: np.ndarray | list[float], backward: Callable | str = "correct", **kwargs) -> np.ndarray:
+        """`eps_sweep` of `backward` on this bench: the worst relative error at each eps."""
+        return eps_sweep(self.loss, self.params(), self.grads(backward), eps_values, **kwargs)
+
+    @staticmethod
+    def _backward(backward: Callable | str) -> Callable:
+        if isinstance(backward, str):
+            if backward not in LINEAR_BUGS:
+                raise ValueError(f"LinearBench: unknown backward {backward!r}; expected a function or one of {list(LINEAR_BUGS)}.")
+            return LINEAR_BUGS[backward]
+        if not callable(backward):
+            raise TypeError(f"LinearBench: backward must be a function (X, W, dY) -> (dX, dW, db), got {type(backward).__name__}.")
+        return backward

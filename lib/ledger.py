@@ -4,16 +4,28 @@ A ledger is data: an ordered list of tensors with a shape spec in letters ("B D_
 and a kind (input, parameter, activation, gradient). Bind the letters to sizes and it knows
 every shape, element count and byte count, and can check real arrays against itself.
 FLOPs of `(m, k) @ (k, n)` are `2*m*k*n`: one multiply and one add per term.
+
+For one linear layer `Y = X @ W + b` with X (B, D_in), W (D_in, D_out), b (D_out,) (chapter
+`memory-flops`):
+
+- parameters       D_in*D_out + D_out, times the bytes per element of the dtype;
+- forward FLOPs    2*B*D_in*D_out; forward + backward about 3x that (dW and dX are two more
+                   matmuls of the same size);
+- memory traffic   at least B*D_in + D_in*D_out + D_out + B*D_out elements read or written;
+- intensity        FLOPs per byte moved; the roofline `min(peak, intensity * bandwidth)` bounds
+                   the speed any kernel can reach.
 """
 
 from __future__ import annotations
 
 import html
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from lib.shapes import as_positive_int
+from lib.shapes import as_array, as_positive_int
 
 BYTES_PER_ELEMENT = {"fp64": 8, "fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 _ALIASES = {"float64": "fp64", "float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
@@ -97,6 +109,10 @@ class Ledger:
 
     def total(self, kind: str, unit: str = "elements") -> int:
         """Sum of elements (or bytes, with unit='bytes') over the rows of one kind."""
+        if kind not in self.KINDS:
+            raise ValueError(f"Ledger.total: kind must be one of {self.KINDS}, got {kind!r}.")
+        if unit not in ("elements", "bytes"):
+            raise ValueError(f"Ledger.total: unit must be 'elements' or 'bytes', got {unit!r}.")
         n = sum(self.elements(r.name) for r in self.rows if r.kind == kind)
         return n * self.bytes_per if unit == "bytes" else n
 
@@ -163,4 +179,149 @@ def linear_ledger(B: int, D_in: int, D_out: int, dtype: str = "fp32") -> Ledger:
         .add("dW", "D_in D_out", "weight gradient  X.T @ dY", "gradient")
         .add("db", "D_out", "bias gradient  dY.sum(axis=0)", "gradient")
         .add("dX", "B D_in", "input gradient  dY @ W.T", "gradient")
+    )
+
+
+# ---------------------------------------------------------------- first-order costs of a layer
+def param_bytes(D_in: int, D_out: int, dtype: str = "fp32", bias: bool = True) -> int:
+    """Bytes of a linear layer's parameters: (D_in*D_out + D_out) * bytes per element.
+
+    The batch size does not appear: every example shares the same W and b.
+    """
+    return linear_params(D_in, D_out, bias) * bytes_per_element(dtype)
+
+
+def linear_flops(B: int, D_in: int, D_out: int, backward: bool = False) -> int:
+    """FLOPs of `X @ W` (2*B*D_in*D_out), or of forward + backward (3x) with backward=True.
+
+    X (B, D_in), W (D_in, D_out). The backward pass is two more matmuls of the same size,
+    dW = X.T @ dY and dX = dY @ W.T; the bias (add, then a sum for db) is left out.
+    """
+    forward = matmul_flops(B, D_in, D_out)  # (B, D_in) @ (D_in, D_out)
+    return 3 * forward if backward else forward
+
+
+def linear_traffic_elements(B: int, D_in: int, D_out: int, bias: bool = True) -> int:
+    """Elements a forward pass must read or write at least once: X, W, b in; Y out.
+
+    B*D_in + D_in*D_out + D_out + B*D_out (the D_out term only with a bias).
+    """
+    where = "linear_traffic_elements"
+    B, D_in, D_out = (as_positive_int(v, n, where) for v, n in ((B, "B"), (D_in, "D_in"), (D_out, "D_out")))
+    return B * D_in + D_in * D_out + (D_out if bias else 0) + B * D_out
+
+
+def linear_traffic_bytes(B: int, D_in: int, D_out: int, dtype: str = "fp32", bias: bool = True) -> int:
+    """Rough lower bound on the bytes a forward pass moves: traffic elements * bytes each."""
+    return linear_traffic_elements(B, D_in, D_out, bias) * bytes_per_element(dtype)
+
+
+def _positive_number(x: object, name: str, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a positive number, got {x!r}.")
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"{where}: {name} must be a positive finite number, got {x!r}.")
+    return float(x)
+
+
+def arithmetic_intensity(flops: float, bytes_moved: float) -> float:
+    """FLOPs per byte moved: high means compute-bound, low means memory-bound."""
+    flops = _positive_number(flops, "flops", "arithmetic_intensity")
+    return flops / _positive_number(bytes_moved, "bytes_moved", "arithmetic_intensity")
+
+
+def roofline(intensity: float | np.ndarray, peak_gflops: float, bandwidth_gbs: float) -> float | np.ndarray:
+    """Attainable GFLOP/s at a given intensity: min(peak, intensity * bandwidth).
+
+    intensity in FLOP/byte (a number or an array), peak in GFLOP/s, bandwidth in GB/s.
+    """
+    peak = _positive_number(peak_gflops, "peak_gflops", "roofline")
+    bandwidth = _positive_number(bandwidth_gbs, "bandwidth_gbs", "roofline")
+    arr = as_array(intensity, "intensity", "roofline")
+    if np.any(arr <= 0):
+        raise ValueError(f"roofline: intensity must be positive, got minimum {arr.min()!r}.")
+    out = np.minimum(peak, arr * bandwidth)
+    return float(out) if out.ndim == 0 else out
+
+
+def ridge_intensity(peak_gflops: float, bandwidth_gbs: float) -> float:
+    """The intensity where the two roofs meet (FLOP/byte): peak / bandwidth."""
+    peak = _positive_number(peak_gflops, "peak_gflops", "ridge_intensity")
+    return peak / _positive_number(bandwidth_gbs, "bandwidth_gbs", "ridge_intensity")
+
+
+def human_bytes(n: float) -> str:
+    """Bytes in decimal units, as the seeds write them: 33024 -> '33.0 kB', 67108864 -> '67.1 MB'."""
+    n = _positive_number(n, "n", "human_bytes") if n != 0 else 0.0
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+@dataclass(frozen=True)
+class LinearCosts:
+    """The first-order cost sheet of one linear layer (all counts exact integers)."""
+
+    B: int  # rows of X: examples, or examples * tokens
+    D_in: int
+    D_out: int
+    dtype: str
+    bias: bool
+    params: int
+    param_bytes: int
+    cached_input_bytes: int  # X, kept for dW = X.T @ dY
+    output_bytes: int  # Y
+    forward_flops: int
+    train_flops: int  # forward + backward
+    traffic_bytes: int
+    intensity: float  # forward FLOPs per byte of traffic
+
+    def records(self) -> list[tuple[str, str, str]]:
+        """(quantity, formula, value) rows, in the order the chapter derives them."""
+        b = " + D_out" if self.bias else ""
+        return [
+            ("parameters", f"D_in*D_out{b}", f"{self.params:,}"),
+            (f"parameter bytes ({self.dtype})", "parameters * bytes", f"{self.param_bytes:,} ({human_bytes(self.param_bytes)})"),
+            ("cached input X", "B*D_in * bytes", f"{self.cached_input_bytes:,} ({human_bytes(self.cached_input_bytes)})"),
+            ("output Y", "B*D_out * bytes", f"{self.output_bytes:,} ({human_bytes(self.output_bytes)})"),
+            ("forward FLOPs", "2*B*D_in*D_out", f"{self.forward_flops:,}"),
+            ("forward + backward FLOPs", "3 * forward", f"{self.train_flops:,}"),
+            ("forward traffic bytes", f"(B*D_in + D_in*D_out{b} + B*D_out) * bytes", f"{self.traffic_bytes:,} ({human_bytes(self.traffic_bytes)})"),
+            ("arithmetic intensity", "forward FLOPs / traffic bytes", f"{self.intensity:.2f} FLOP/byte"),
+        ]
+
+    def _head(self) -> str:
+        return f"linear layer B={self.B:,}, D_in={self.D_in:,}, D_out={self.D_out:,}, {self.dtype}, bias={self.bias}"
+
+    def __str__(self) -> str:
+        return "\n".join([self._head()] + [f"  {q:<28} {f:<42} {v}" for q, f, v in self.records()])
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        body = "".join(f"<tr><td>{esc(q)}</td><td><code>{esc(f)}</code></td><td>{esc(v)}</td></tr>" for q, f, v in self.records())
+        return (f'<table class="cost-sheet"><caption>{esc(self._head())}</caption><thead><tr><th>quantity</th>'
+                f"<th>formula</th><th>value</th></tr></thead><tbody>{body}</tbody></table>")
+
+
+def linear_costs(B: int, D_in: int, D_out: int, dtype: str = "fp32", *, bias: bool = True, T: int = 1) -> LinearCosts:
+    """Every first-order cost of one linear layer; with T tokens per example the layer sees B*T rows.
+
+    X (B*T, D_in), W (D_in, D_out), b (D_out,) -> Y (B*T, D_out)
+    """
+    B, T = as_positive_int(B, "B", "linear_costs"), as_positive_int(T, "T", "linear_costs")
+    rows = B * T  # (B, T, D_in) reshaped to (B*T, D_in): every token is a row
+    per = bytes_per_element(dtype)
+    forward = linear_flops(rows, D_in, D_out)
+    traffic = linear_traffic_bytes(rows, D_in, D_out, dtype, bias)
+    return LinearCosts(
+        B=rows, D_in=D_in, D_out=D_out, dtype=str(dtype), bias=bias,
+        params=linear_params(D_in, D_out, bias),
+        param_bytes=param_bytes(D_in, D_out, dtype, bias),
+        cached_input_bytes=rows * D_in * per,
+        output_bytes=rows * D_out * per,
+        forward_flops=forward,
+        train_flops=linear_flops(rows, D_in, D_out, backward=True),
+        traffic_bytes=traffic,
+        intensity=forward / traffic,
     )

@@ -1,0 +1,224 @@
+"""The singular value decomposition: geometry in 2-D, best rank-k approximations, conditioning.
+
+Letters: m, n the rows and columns of a matrix A (m, n); r = min(m, n) singular values; k the
+rank kept; P (2, N) a set of N points in the plane stored as columns (the textbook `y = A x`);
+D the width of a deep stack, L its depth, B a batch of inputs (rows, the course's orientation).
+A = U @ diag(S) @ Vt with U (m, r), S (r,), Vt (r, n), as `np.linalg.svd(A, full_matrices=False)`
+returns them. See the chapters `svd` and `low-rank`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib.shapes import as_array, as_positive_int, check_shapes
+
+
+def _matrix(A: object, where: str, name: str = "A") -> np.ndarray:
+    A = as_array(A, name, where)
+    check_shapes(where, **{name: (A, "m n")})
+    return A
+
+
+def _scalar(x: object, name: str, where: str) -> float:
+    arr = as_array(x, name, where)
+    if arr.ndim != 0:
+        raise ValueError(f"{where}: {name} should be a single number, got shape {arr.shape}.")
+    return float(arr)
+
+
+# ---------------------------------------------------------------- 2-D geometry
+def rotation(angle: float) -> np.ndarray:
+    """The 2x2 rotation by `angle` radians (counter-clockwise).  -> R (2, 2)"""
+    t = _scalar(angle, "angle", "rotation")
+    return np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+
+
+def matrix_from_svd(angle_v: float, s1: float, s2: float, angle_u: float) -> np.ndarray:
+    """Build A = U diag(s1, s2) Vt from the angle of v_1, two scales and the angle of u_1.
+
+    V = rotation(angle_v), U = rotation(angle_u), angles in radians, s1 >= s2 >= 0.  -> A (2, 2)
+    """
+    s1, s2 = _scalar(s1, "s1", "matrix_from_svd"), _scalar(s2, "s2", "matrix_from_svd")
+    if not s1 >= s2 >= 0:
+        raise ValueError(f"matrix_from_svd: need s1 >= s2 >= 0 (singular values are sorted), got s1={s1}, s2={s2}.")
+    U, V = rotation(angle_u), rotation(angle_v)
+    return U @ np.diag([s1, s2]) @ V.T  # (2, 2) @ (2, 2) @ (2, 2) -> (2, 2)
+
+
+def unit_circle(n_points: int = 200) -> np.ndarray:
+    """Points on the unit circle as columns, starting at (1, 0).  -> P (2, N)"""
+    n_points = as_positive_int(n_points, "n_points", "unit_circle")
+    t = np.linspace(0.0, 2 * np.pi, n_points)
+    return np.stack([np.cos(t), np.sin(t)])  # (2, N)
+
+
+def ellipse_points(A: np.ndarray, n_points: int = 200) -> np.ndarray:
+    """The image of the unit circle under A: an ellipse with semi-axes sigma_i u_i.  A (2, 2) -> (2, N)"""
+    A = as_array(A, "A", "ellipse_points")
+    check_shapes("ellipse_points", A=(A, "2 2"))
+    return A @ unit_circle(n_points)  # (2, 2) @ (2, N) -> (2, N)
+
+
+def svd_stages(A: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+    """Apply Vt, then diag(S), then U to the points P and return each stage.
+
+    A (m, n), P (n, N) -> {"input": (n, N), "after Vt": (r, N), "after S": (r, N), "after U": (m, N)}
+    """
+    A, P = _matrix(A, "svd_stages"), as_array(P, "P", "svd_stages")
+    check_shapes("svd_stages", A=(A, "m n"), P=(P, "n N"))
+    U, S, Vt = np.linalg.svd(A, full_matrices=False)
+    rotated = Vt @ P  # (r, n) @ (n, N) -> (r, N): coordinates along the right singular vectors
+    scaled = S[:, None] * rotated  # (r, 1) * (r, N): stretch axis i by sigma_i
+    return {"input": P, "after Vt": rotated, "after S": scaled, "after U": U @ scaled}  # (m, r) @ (r, N)
+
+
+# ---------------------------------------------------------------- reconstruction and rank k
+def reconstruct(U: np.ndarray, S: np.ndarray, Vt: np.ndarray) -> np.ndarray:
+    """Multiply the factors back: U @ diag(S) @ Vt.  U (m, r), S (r,), Vt (r, n) -> A (m, n)"""
+    U, S, Vt = (as_array(a, name, "reconstruct") for a, name in ((U, "U"), (S, "S"), (Vt, "Vt")))
+    check_shapes("reconstruct", U=(U, "m r"), S=(S, "r"), Vt=(Vt, "r n"))
+    return (U * S) @ Vt  # (m, r) * (r,) scales column i by sigma_i; (m, r) @ (r, n) -> (m, n)
+
+
+def _rank(A: np.ndarray, k: object, where: str) -> int:
+    k = as_positive_int(k, "k", where)
+    if k > min(A.shape):
+        raise ValueError(f"{where}: k = {k} is more than min(m, n) = {min(A.shape)} for A of shape {A.shape}.")
+    return k
+
+
+def rank_k_approx(A: np.ndarray, k: int) -> np.ndarray:
+    """The best rank-k approximation of A (Eckart-Young): keep the k largest singular values.
+
+    A (m, n), k <= min(m, n) -> A_k (m, n)
+    """
+    A = _matrix(A, "rank_k_approx")
+    k = _rank(A, k, "rank_k_approx")
+    U, S, Vt = np.linalg.svd(A, full_matrices=False)
+    return (U[:, :k] * S[:k]) @ Vt[:k]  # (m, k) @ (k, n) -> (m, n)
+
+
+def approx_errors(A: np.ndarray, k: int) -> dict[str, float]:
+    """Measured errors of the rank-k approximation, in the Frobenius and spectral norms.
+
+    A (m, n), k -> {"frobenius": ||A - A_k||_F, "spectral": ||A - A_k||_2}
+    """
+    A = _matrix(A, "approx_errors")
+    residual = A - rank_k_approx(A, k)  # (m, n)
+    return {"frobenius": float(np.linalg.norm(residual, "fro")), "spectral": float(np.linalg.norm(residual, 2))}
+
+
+def tail_errors(S: np.ndarray, k: int) -> dict[str, float]:
+    """The errors Eckart-Young predicts from the singular values alone.
+
+    Frobenius: sqrt(sigma_{k+1}^2 + ... + sigma_r^2); spectral: sigma_{k+1} (0-based S[k]).
+    S (r,) sorted descending, k <= r -> {"frobenius": float, "spectral": float}
+    """
+    S = as_array(S, "S", "tail_errors")
+    check_shapes("tail_errors", S=(S, "r"))
+    if np.any(S < 0) or np.any(np.diff(S) > 0):
+        raise ValueError("tail_errors: S should be non-negative and sorted from largest to smallest, as np.linalg.svd returns it.")
+    k = as_positive_int(k, "k", "tail_errors")
+    if k > S.size:
+        raise ValueError(f"tail_errors: k = {k} is more than the {S.size} singular values in S.")
+    tail = S[k:]  # sigma_{k+1}, ..., sigma_r
+    return {"frobenius": float(np.sqrt(np.sum(tail**2))), "spectral": float(tail[0]) if tail.size else 0.0}
+
+
+def energy_kept(S: np.ndarray, k: int) -> float:
+    """Fraction of ||A||_F^2 that the rank-k approximation keeps: sum(S[:k]^2) / sum(S^2).  S (r,) -> float"""
+    S = as_array(S, "S", "energy_kept")
+    check_shapes("energy_kept", S=(S, "r"))
+    k = as_positive_int(k, "k", "energy_kept")
+    if k > S.size:
+        raise ValueError(f"energy_kept: k = {k} is more than the {S.size} singular values in S.")
+    return float(np.sum(S[:k] ** 2) / np.sum(S**2))
+
+
+def full_params(m: int, n: int) -> int:
+    """Numbers stored by a dense (m, n) matrix: m * n."""
+    return as_positive_int(m, "m", "full_params") * as_positive_int(n, "n", "full_params")
+
+
+def factored_params(m: int, n: int, k: int) -> int:
+    """Numbers stored by a rank-k factorisation A ~ L @ R with L (m, k), R (k, n): k * (m + n)."""
+    m, n = as_positive_int(m, "m", "factored_params"), as_positive_int(n, "n", "factored_params")
+    return as_positive_int(k, "k", "factored_params") * (m + n)
+
+
+def condition_number(A: np.ndarray) -> float:
+    """sigma_max / sigma_min: how unevenly A stretches directions (inf when A is rank-deficient).
+
+    A (m, n) -> float >= 1
+    """
+    A = _matrix(A, "condition_number")
+    S = np.linalg.svd(A, compute_uv=False)  # (r,), largest first
+    return float(S[0] / S[-1]) if S[-1] > 0 else float("inf")
+
+
+# ---------------------------------------------------------------- a deep stack of linear layers
+def deep_stack_norms(
+    scale: float, rng: np.random.Generator, *, depth: int = 30, width: int = 64, batch: int = 32
+) -> dict[str, np.ndarray]:
+    """Push a batch through `depth` random linear layers and a gradient back; record the norms.
+
+    Each W_l (D, D) has i.i.d. N(0, scale^2) entries; H_{l+1} = H_l @ W_l forward and
+    G_l = G_{l+1} @ W_l.T backward. Norms are the mean row norm of H_l and G_l.
+    -> {"forward": (L + 1,), "backward": (L + 1,), "singular_values": (L, D)}
+    """
+    scale = _scalar(scale, "scale", "deep_stack_norms")
+    if scale <= 0:
+        raise ValueError(f"deep_stack_norms: scale must be positive, got {scale}.")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"deep_stack_norms: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    L, D = as_positive_int(depth, "depth", "deep_stack_norms"), as_positive_int(width, "width", "deep_stack_norms")
+    B = as_positive_int(batch, "batch", "deep_stack_norms")
+    Ws = scale * rng.standard_normal((L, D, D))  # (L, D, D): one (D_in, D_out) matrix per layer
+    H = rng.standard_normal((B, D))  # (B, D)
+    forward = [np.linalg.norm(H, axis=1).mean()]
+    for W in Ws:
+        H = H @ W  # (B, D) @ (D, D) -> (B, D)
+        forward.append(np.linalg.norm(H, axis=1).mean())
+    G = rng.standard_normal((B, D))  # (B, D): the upstream gradient at the top
+    backward = [np.linalg.norm(G, axis=1).mean()]
+    for W in Ws[::-1]:
+        G = G @ W.T  # (B, D) @ (D, D) -> (B, D)
+        backward.append(np.linalg.norm(G, axis=1).mean())
+    return {
+        "forward": np.array(forward),
+        "backward": np.array(backward[::-1]),  # index l = the gradient arriving at layer l's input
+        "singular_values": np.linalg.svd(Ws, compute_uv=False),  # (L, D)
+    }
+
+
+# ---------------------------------------------------------------- data with structure
+def teacher_regression(
+    rng: np.random.Generator, *, B: int = 400, D_in: int = 32, D_out: int = 24, rank: int = 4, noise: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Synthetic regression data from a low-rank teacher plus noise.
+
+    Y = X @ W_true + noise with W_true = P @ Q of rank `rank`.
+    -> X (B, D_in), Y (B, D_out), W_true (D_in, D_out)
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"teacher_regression: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    B, D_in = as_positive_int(B, "B", "teacher_regression"), as_positive_int(D_in, "D_in", "teacher_regression")
+    D_out, r = as_positive_int(D_out, "D_out", "teacher_regression"), as_positive_int(rank, "rank", "teacher_regression")
+    if r > min(D_in, D_out):
+        raise ValueError(f"teacher_regression: rank = {r} is more than min(D_in, D_out) = {min(D_in, D_out)}.")
+    noise = _scalar(noise, "noise", "teacher_regression")
+    P = rng.standard_normal((D_in, r)) / np.sqrt(r)  # (D_in, r)
+    Q = rng.standard_normal((r, D_out))  # (r, D_out)
+    W_true = P @ Q  # (D_in, r) @ (r, D_out) -> (D_in, D_out), rank r
+    X = rng.standard_normal((B, D_in))  # (B, D_in)
+    Y = X @ W_true + noise * rng.standard_normal((B, D_out))  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
+    return X, Y, W_true
+
+
+def to_grayscale(rgb: np.ndarray) -> np.ndarray:
+    """Luminance 0.299 R + 0.587 G + 0.114 B, scaled to [0, 1].  rgb (h, w, 3) -> (h, w)"""
+    rgb = as_array(rgb, "rgb", "to_grayscale")
+    check_shapes("to_grayscale", rgb=(rgb, "h w 3"))
+    gray = rgb @ np.array([0.299, 0.587, 0.114])  # (h, w, 3) @ (3,) -> (h, w)
+    return gray / 255.0 if gray.max() > 1.0 else gray
