@@ -4,9 +4,17 @@ One module per topic; the math modules are pure NumPy, plotting and widgets live
 
 - `shapes`     input validation with messages that name expected and actual shapes
 - `linear`     the linear layer, forward and backward
-- `ledger`     shape ledgers, parameter and activation memory, FLOPs
+- `vectors`    dot products, cosine similarity, projection
+- `ledger`     shape ledgers, parameter and activation memory, FLOPs, arithmetic intensity
+- `gradcheck`  finite-difference gradient checks and their report
+- `measure`    timing matmuls: achieved GFLOP/s, peak and bandwidth estimates
+- `nn`         activations, losses, a small MLP and its training loop, linear regions
+- `svd`        SVD geometry, rank-k approximation, conditioning, deep stacks
+- `attention`  softmax, masks, single- and multi-head attention, forward and backward
+- `decoder`    a tiny decoder block, generation with and without a KV cache
+- `lora`       low-rank adapters: forward, backward, merge, training
 - `widgets`    demos defined once, shown live (ipywidgets) or as a kernel-free player
-- `plots`      the figures the demos draw
+- `demos*`     the figures of each chapter's demos
 - `exercises`  checkers with hints and solutions, one module per chapter
 
 Letters used in shapes throughout: B batch, T tokens, D_in / D_out features in and out,

@@ -261,9 +261,10 @@ def human_bytes(n: float) -> str:
 
 @dataclass(frozen=True)
 class LinearCosts:
-    """The first-order cost sheet of one linear layer (all counts exact integers)."""
+    """The first-order cost sheet of one linear layer (every count an exact integer)."""
 
-    B: int  # rows of X: examples, or examples * tokens
+    B: int  # examples in the batch
+    T: int  # tokens per example (1 for plain vectors); the layer sees B*T rows
     D_in: int
     D_out: int
     dtype: str
@@ -277,25 +278,33 @@ class LinearCosts:
     traffic_bytes: int
     intensity: float  # forward FLOPs per byte of traffic
 
+    @property
+    def rows(self) -> int:
+        """Rows of X: B, or B*T when every token is a row."""
+        return self.B * self.T
+
     def records(self) -> list[tuple[str, str, str]]:
         """(quantity, formula, value) rows, in the order the chapter derives them."""
-        b = " + D_out" if self.bias else ""
+        b, r = (" + D_out" if self.bias else ""), ("B*T" if self.T > 1 else "B")
         return [
             ("parameters", f"D_in*D_out{b}", f"{self.params:,}"),
             (f"parameter bytes ({self.dtype})", "parameters * bytes", f"{self.param_bytes:,} ({human_bytes(self.param_bytes)})"),
-            ("cached input X", "B*D_in * bytes", f"{self.cached_input_bytes:,} ({human_bytes(self.cached_input_bytes)})"),
-            ("output Y", "B*D_out * bytes", f"{self.output_bytes:,} ({human_bytes(self.output_bytes)})"),
-            ("forward FLOPs", "2*B*D_in*D_out", f"{self.forward_flops:,}"),
+            ("cached input X", f"{r}*D_in * bytes", f"{self.cached_input_bytes:,} ({human_bytes(self.cached_input_bytes)})"),
+            ("output Y", f"{r}*D_out * bytes", f"{self.output_bytes:,} ({human_bytes(self.output_bytes)})"),
+            ("forward FLOPs", f"2*{r}*D_in*D_out", f"{self.forward_flops:,}"),
             ("forward + backward FLOPs", "3 * forward", f"{self.train_flops:,}"),
-            ("forward traffic bytes", f"(B*D_in + D_in*D_out{b} + B*D_out) * bytes", f"{self.traffic_bytes:,} ({human_bytes(self.traffic_bytes)})"),
-            ("arithmetic intensity", "forward FLOPs / traffic bytes", f"{self.intensity:.2f} FLOP/byte"),
+            ("forward traffic bytes", f"({r}*D_in + D_in*D_out{b} + {r}*D_out) * bytes", f"{self.traffic_bytes:,} ({human_bytes(self.traffic_bytes)})"),
+            ("arithmetic intensity", "forward FLOPs / traffic bytes", f"{self.intensity:,.2f} FLOP/byte"),
         ]
 
     def _head(self) -> str:
-        return f"linear layer B={self.B:,}, D_in={self.D_in:,}, D_out={self.D_out:,}, {self.dtype}, bias={self.bias}"
+        tokens = f", T={self.T:,} (B*T = {self.rows:,} rows)" if self.T > 1 else ""
+        return f"linear layer B={self.B:,}{tokens}, D_in={self.D_in:,}, D_out={self.D_out:,}, {self.dtype}, bias={self.bias}"
 
     def __str__(self) -> str:
-        return "\n".join([self._head()] + [f"  {q:<28} {f:<42} {v}" for q, f, v in self.records()])
+        return "\n".join([self._head()] + [f"  {q:<26} {f:<52} {v}" for q, f, v in self.records()])
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -315,7 +324,7 @@ def linear_costs(B: int, D_in: int, D_out: int, dtype: str = "fp32", *, bias: bo
     forward = linear_flops(rows, D_in, D_out)
     traffic = linear_traffic_bytes(rows, D_in, D_out, dtype, bias)
     return LinearCosts(
-        B=rows, D_in=D_in, D_out=D_out, dtype=str(dtype), bias=bias,
+        B=B, T=T, D_in=D_in, D_out=D_out, dtype=str(dtype), bias=bias,
         params=linear_params(D_in, D_out, bias),
         param_bytes=param_bytes(D_in, D_out, dtype, bias),
         cached_input_bytes=rows * D_in * per,

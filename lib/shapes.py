@@ -105,6 +105,6 @@ def _orientation_hint(shape: tuple[int, ...], spec: list[str], bound: dict[str, 
     want = [bound.get(s) for s in spec]
     if want[::-1] == list(shape) and None not in want:
         return " It looks transposed: did you mean .T (PyTorch stores weights as (out, in))?"
-    if want[0] is not None and shape[1] == want[0]:
+    if want[0] is not None and want[1] is None and shape[1] == want[0]:
         return " It looks transposed: did you mean .T (PyTorch stores weights as (out, in))?"
     return ""

@@ -60,4 +60,4 @@ def cosine_matrix(E: np.ndarray) -> np.ndarray:
     if np.any(lengths == 0):
         raise ValueError("cosine_matrix: a row of E is all zeros, so its angle is undefined.")
     unit_rows = E / lengths  # (n, d)
-    return unit_rows @ unit_rows.T  # (n, d) @ (d, n) -> (n, n)
+    return np.clip(unit_rows @ unit_rows.T, -1.0, 1.0)  # (n, d) @ (d, n) -> (n, n); rounding can exceed 1

@@ -102,7 +102,7 @@ class Exercise:
         try:
             message = self.checker(answer)
         except NotAttempted:
-            return Result("not attempted", "your function still returns `...`; write its body, then run the cell again.")
+            return Result("not attempted", "your answer still holds the placeholder `...`; fill it in, then run the cell again.")
         except Wrong as wrong:
             return Result("incorrect", str(wrong))
         except Exception as err:  # a checker must never crash a learner's notebook

@@ -1,0 +1,195 @@
+"""Scaled dot-product attention in NumPy: softmax, causal mask, forward, backward, heads.
+
+Letters: B batch, T tokens (T_q queries, T_k keys when they differ, as in a KV-cache step),
+d model width, d_k key width (per head), d_v value width, h heads, with d = h * d_k.
+
+    S = Q K^T / sqrt(d_k)     (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k)
+    A = softmax(S)            each row sums to 1 (row-stochastic)
+    Y = A V                   (B, T_q, T_k) @ (B, T_k, d_v) -> (B, T_q, d_v)
+
+Every function also accepts a head axis, (B, h, T, d_k), because `@` broadcasts over all
+leading axes. See the chapter `attention`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib.shapes import as_array, as_positive_int, check_shapes
+
+
+def softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax along `axis`; entries equal to -inf get weight exactly 0.
+
+    S (..., n) -> A (..., n), every slice along `axis` non-negative and summing to 1
+    """
+    S = as_array(S, "S", "softmax", finite=False)
+    if np.isnan(S).any():
+        raise ValueError("softmax: S contains NaN.")
+    if not np.isfinite(S.max(axis=axis)).all():
+        raise ValueError("softmax: a row of S is entirely -inf (or contains +inf); every row needs one finite score.")
+    shifted = S - S.max(axis=axis, keepdims=True)  # largest entry becomes 0, so exp never overflows
+    e = np.exp(shifted)  # exp(-inf) = 0: masked entries vanish
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def causal_mask(T_q: int, T_k: int | None = None) -> np.ndarray:
+    """Boolean mask, True where query i may look at key j (j <= i, keys aligned to the end).
+
+    -> mask (T_q, T_k). With T_k > T_q (a KV-cache step) the queries are the last T_q positions.
+    """
+    T_q = as_positive_int(T_q, "T_q", "causal_mask")
+    T_k = T_q if T_k is None else as_positive_int(T_k, "T_k", "causal_mask")
+    if T_k < T_q:
+        raise ValueError(f"causal_mask: T_k ({T_k}) must be at least T_q ({T_q}); the queries are the last T_q positions.")
+    offset = T_k - T_q
+    return np.arange(T_k)[None, :] <= np.arange(T_q)[:, None] + offset  # (T_q, 1) vs (1, T_k) -> (T_q, T_k)
+
+
+def _qkv(Q, K, V, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    Q, K, V = (as_array(a, n, where) for a, n in ((Q, "Q"), (K, "K"), (V, "V")))
+    if Q.ndim == 4:
+        check_shapes(where, Q=(Q, "B h T_q d_k"), K=(K, "B h T_k d_k"), V=(V, "B h T_k d_v"))
+    else:
+        check_shapes(where, Q=(Q, "B T_q d_k"), K=(K, "B T_k d_k"), V=(V, "B T_k d_v"))
+    return Q, K, V
+
+
+def attention_forward(
+    Q: np.ndarray, K: np.ndarray, V: np.ndarray, *, causal: bool = False, scale: bool = True
+) -> tuple[np.ndarray, dict]:
+    """Scaled dot-product attention; returns the output and a cache for the backward pass.
+
+    Q (B, T_q, d_k), K (B, T_k, d_k), V (B, T_k, d_v) -> Y (B, T_q, d_v), cache
+    (or with a head axis: (B, h, T, d_k) ...). cache["A"] holds the weights (B, T_q, T_k).
+    """
+    Q, K, V = _qkv(Q, K, V, "attention_forward")
+    d_k, T_q, T_k = Q.shape[-1], Q.shape[-2], K.shape[-2]
+    s = 1.0 / np.sqrt(d_k) if scale else 1.0
+    S = Q @ np.swapaxes(K, -1, -2) * s  # (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k)
+    if causal:
+        S = np.where(causal_mask(T_q, T_k), S, -np.inf)  # mask BEFORE softmax: future scores -> -inf
+    A = softmax(S, axis=-1)  # over the keys: each query's row sums to 1
+    Y = A @ V  # (B, T_q, T_k) @ (B, T_k, d_v) -> (B, T_q, d_v)
+    return Y, {"Q": Q, "K": K, "V": V, "A": A, "s": s}
+
+
+def attention_backward(dY: np.ndarray, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of attention given the upstream gradient dY and the forward cache.
+
+    dY (B, T_q, d_v) -> dQ (B, T_q, d_k), dK (B, T_k, d_k), dV (B, T_k, d_v)
+    """
+    Q, K, V, A, s = cache["Q"], cache["K"], cache["V"], cache["A"], cache["s"]
+    dY = as_array(dY, "dY", "attention_backward")
+    if dY.shape != A.shape[:-1] + V.shape[-1:]:
+        raise ValueError(f"attention_backward: dY should have the output's shape {A.shape[:-1] + V.shape[-1:]}, got {dY.shape}.")
+    dV = np.swapaxes(A, -1, -2) @ dY  # (B, T_k, T_q) @ (B, T_q, d_v) -> (B, T_k, d_v)
+    dA = dY @ np.swapaxes(V, -1, -2)  # (B, T_q, d_v) @ (B, d_v, T_k) -> (B, T_q, T_k)
+    dS = A * (dA - (dA * A).sum(axis=-1, keepdims=True))  # softmax backward, row by row; masked A = 0 -> dS = 0
+    dQ = dS @ K * s  # (B, T_q, T_k) @ (B, T_k, d_k) -> (B, T_q, d_k)
+    dK = np.swapaxes(dS, -1, -2) @ Q * s  # (B, T_k, T_q) @ (B, T_q, d_k) -> (B, T_k, d_k)
+    return dQ, dK, dV
+
+
+def _projections(X, Wq, Wk, Wv, where: str) -> tuple[np.ndarray, ...]:
+    X, Wq, Wk, Wv = (as_array(a, n, where) for a, n in ((X, "X"), (Wq, "Wq"), (Wk, "Wk"), (Wv, "Wv")))
+    check_shapes(where, X=(X, "B T d"), Wq=(Wq, "d d_k"), Wk=(Wk, "d d_k"), Wv=(Wv, "d d_v"))
+    return X, Wq, Wk, Wv
+
+
+def self_attention_forward(
+    X: np.ndarray, Wq: np.ndarray, Wk: np.ndarray, Wv: np.ndarray, *, causal: bool = False, scale: bool = True
+) -> tuple[np.ndarray, dict]:
+    """Single-head self-attention: Q, K, V are three linear layers on the same X.
+
+    X (B, T, d), Wq (d, d_k), Wk (d, d_k), Wv (d, d_v) -> Y (B, T, d_v), cache
+    """
+    X, Wq, Wk, Wv = _projections(X, Wq, Wk, Wv, "self_attention_forward")
+    Q = X @ Wq  # (B, T, d) @ (d, d_k) -> (B, T, d_k)
+    K = X @ Wk  # (B, T, d) @ (d, d_k) -> (B, T, d_k)
+    V = X @ Wv  # (B, T, d) @ (d, d_v) -> (B, T, d_v)
+    Y, cache = attention_forward(Q, K, V, causal=causal, scale=scale)
+    cache.update(X=X, Wq=Wq, Wk=Wk, Wv=Wv)
+    return Y, cache
+
+
+def self_attention_backward(dY: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+    """Gradients of single-head self-attention with respect to X, Wq, Wk, Wv.
+
+    dY (B, T, d_v) -> {"X": (B, T, d), "Wq": (d, d_k), "Wk": (d, d_k), "Wv": (d, d_v)}
+    """
+    X, Wq, Wk, Wv = cache["X"], cache["Wq"], cache["Wk"], cache["Wv"]
+    dQ, dK, dV = attention_backward(dY, cache)
+    d = X.shape[-1]
+    X2 = X.reshape(-1, d)  # (B, T, d) -> (B*T, d): a linear layer sees every token as a row
+    dWq = X2.T @ dQ.reshape(-1, dQ.shape[-1])  # (d, B*T) @ (B*T, d_k) -> (d, d_k)
+    dWk = X2.T @ dK.reshape(-1, dK.shape[-1])  # (d, B*T) @ (B*T, d_k) -> (d, d_k)
+    dWv = X2.T @ dV.reshape(-1, dV.shape[-1])  # (d, B*T) @ (B*T, d_v) -> (d, d_v)
+    dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T  # X feeds three layers, so its gradients add: (B, T, d)
+    return {"X": dX, "Wq": dWq, "Wk": dWk, "Wv": dWv}
+
+
+def split_heads(X: np.ndarray, n_heads: int) -> np.ndarray:
+    """Cut the last axis into h heads and move the head axis forward.
+
+    X (B, T, d) -> (B, h, T, d_k) with d_k = d / h
+    """
+    X = as_array(X, "X", "split_heads")
+    h = as_positive_int(n_heads, "n_heads", "split_heads")
+    B, T, d = check_shapes("split_heads", X=(X, "B T d")).values()
+    if d % h:
+        raise ValueError(f"split_heads: the width d = {d} must be divisible by n_heads = {h}.")
+    return X.reshape(B, T, h, d // h).transpose(0, 2, 1, 3)  # (B, T, d) -> (B, T, h, d_k) -> (B, h, T, d_k)
+
+
+def merge_heads(X: np.ndarray) -> np.ndarray:
+    """Undo `split_heads`: put the heads side by side again.
+
+    X (B, h, T, d_k) -> (B, T, d) with d = h * d_k
+    """
+    X = as_array(X, "X", "merge_heads")
+    B, h, T, d_k = check_shapes("merge_heads", X=(X, "B h T d_k")).values()
+    return X.transpose(0, 2, 1, 3).reshape(B, T, h * d_k)  # (B, h, T, d_k) -> (B, T, h, d_k) -> (B, T, d)
+
+
+def multi_head_attention(
+    X: np.ndarray, Wq: np.ndarray, Wk: np.ndarray, Wv: np.ndarray, Wo: np.ndarray, n_heads: int,
+    *, causal: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-head self-attention by reshapes: one big projection, split, attend, merge, project.
+
+    X (B, T, d), Wq/Wk/Wv/Wo (d, d), n_heads h -> Y (B, T, d), A (B, h, T, T)
+    """
+    X, Wq, Wk, Wv = _projections(X, Wq, Wk, Wv, "multi_head_attention")
+    Wo = as_array(Wo, "Wo", "multi_head_attention")
+    check_shapes("multi_head_attention", X=(X, "B T d"), Wq=(Wq, "d d"), Wk=(Wk, "d d"), Wv=(Wv, "d d"), Wo=(Wo, "d d"))
+    Q = split_heads(X @ Wq, n_heads)  # (B, T, d) @ (d, d) -> (B, T, d) -> (B, h, T, d_k)
+    K = split_heads(X @ Wk, n_heads)  # (B, h, T, d_k)
+    V = split_heads(X @ Wv, n_heads)  # (B, h, T, d_k)
+    Y, cache = attention_forward(Q, K, V, causal=causal)  # (B, h, T, d_k), weights (B, h, T, T)
+    return merge_heads(Y) @ Wo, cache["A"]  # (B, T, d) @ (d, d) -> (B, T, d)
+
+
+def score_variance(d_k: int, n_samples: int, rng: np.random.Generator) -> tuple[float, float]:
+    """Sample variance of q . k for q, k with i.i.d. N(0, 1) entries, unscaled and scaled by 1/sqrt(d_k).
+
+    -> (variance of q . k, variance of q . k / sqrt(d_k)); in theory d_k and 1.
+    """
+    d_k, n = as_positive_int(d_k, "d_k", "score_variance"), as_positive_int(n_samples, "n_samples", "score_variance")
+    q, k = rng.standard_normal((n, d_k)), rng.standard_normal((n, d_k))  # (n, d_k) each
+    dots = (q * k).sum(axis=1)  # one dot product per row -> (n,)
+    return float(dots.var()), float((dots / np.sqrt(d_k)).var())
+
+
+def max_weight(d_k: int, T: int, rng: np.random.Generator, *, scale: bool, n_rows: int = 200) -> float:
+    """Average over random queries of the largest softmax weight over T random keys.
+
+    Near 1 means the softmax has saturated (one-hot); near 1/T means it is spread out.
+    """
+    d_k, T = as_positive_int(d_k, "d_k", "max_weight"), as_positive_int(T, "T", "max_weight")
+    n = as_positive_int(n_rows, "n_rows", "max_weight")
+    Q, K = rng.standard_normal((n, 1, d_k)), rng.standard_normal((n, T, d_k))
+    S = Q @ np.swapaxes(K, -1, -2)  # (n, 1, d_k) @ (n, d_k, T) -> (n, 1, T)
+    if scale:
+        S = S / np.sqrt(d_k)
+    return float(softmax(S).max(axis=-1).mean())

@@ -1,0 +1,287 @@
+"""A tiny pre-norm decoder (GPT-style) in NumPy, autoregressive generation and the KV cache.
+
+Letters: B batch, T tokens, t tokens so far during generation, d model width, h heads,
+d_k = d / h head width, d_ff MLP width, V vocabulary, L layers.
+
+One block (pre-norm, as in GPT-2 and Llama):
+
+    x = x + Attn(RMSNorm(x))      causal multi-head self-attention, Wq Wk Wv Wo (d, d)
+    x = x + MLP(RMSNorm(x))       (d -> d_ff) ReLU (d_ff -> d)
+
+The sizes default to the microgpt ones: V = 27 characters, d = 16, h = 4, d_ff = 64, L = 1.
+Generating with a KV cache keeps each layer's keys and values (B, h, t, d_k) and feeds only the
+new token through the model; it must give the same logits as recomputing everything.
+See the chapter `decoder-kv-cache`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from lib.attention import attention_forward, merge_heads, split_heads
+from lib.shapes import as_array, as_positive_int, check_shapes
+
+VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"  # 27 tokens; "." marks the start and end of a name
+
+
+# ---------------------------------------------------------------- counting matmul FLOPs
+_counter: list[int] | None = None
+
+
+@contextlib.contextmanager
+def count_flops() -> Iterator[list[int]]:
+    """Count the matmul FLOPs (2*m*k*n per (m, k) @ (k, n)) done inside the `with` block.
+
+    >>> with count_flops() as n: ...
+    >>> n[0]   # the total
+    """
+    global _counter
+    previous, _counter = _counter, [0]
+    try:
+        yield _counter
+    finally:
+        _counter = previous
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, adding its FLOPs to the active counter.  (..., m, k) @ (..., k, n) -> (..., m, n)"""
+    out = a @ b
+    if _counter is not None:
+        _counter[0] += 2 * int(np.prod(out.shape)) * a.shape[-1]
+    return out
+
+
+# ---------------------------------------------------------------- the pieces
+def rms_norm(x: np.ndarray, g: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Scale each row to root-mean-square 1, then multiply by the gain g.
+
+    x (..., d), g (d,) -> (..., d)
+    """
+    x, g = as_array(x, "x", "rms_norm"), as_array(g, "g", "rms_norm")
+    if g.ndim != 1 or x.shape[-1] != g.shape[0]:
+        raise ValueError(f"rms_norm: g should have shape (d,) = ({x.shape[-1]},), got {g.shape}.")
+    return x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps) * g
+
+
+def layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Subtract each row's mean, divide by its standard deviation, then scale by g and shift by b.
+
+    x (..., d), g (d,), b (d,) -> (..., d)
+    """
+    x, g, b = as_array(x, "x", "layer_norm"), as_array(g, "g", "layer_norm"), as_array(b, "b", "layer_norm")
+    for name, p in (("g", g), ("b", b)):
+        if p.ndim != 1 or x.shape[-1] != p.shape[0]:
+            raise ValueError(f"layer_norm: {name} should have shape (d,) = ({x.shape[-1]},), got {p.shape}.")
+    mu = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * g + b
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(0, x) element-wise."""
+    return np.maximum(x, 0.0)
+
+
+def mlp(x: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
+    """Expand, ReLU, compress (no biases, as in microgpt).
+
+    x (B, T, d), W1 (d, d_ff), W2 (d_ff, d) -> (B, T, d)
+    """
+    return _mm(relu(_mm(x, W1)), W2)  # (B, T, d) @ (d, d_ff) -> (B, T, d_ff) @ (d_ff, d) -> (B, T, d)
+
+
+# ---------------------------------------------------------------- the model
+@dataclass(frozen=True)
+class Config:
+    """Sizes of a decoder; the defaults are microgpt's."""
+
+    vocab_size: int = 27
+    d: int = 16
+    n_heads: int = 4
+    d_ff: int = 64
+    n_layers: int = 1
+    block_size: int = 16
+
+    @property
+    def d_k(self) -> int:
+        return self.d // self.n_heads
+
+
+def init_params(config: Config, seed: int = 0) -> dict:
+    """Seeded random weights, each scaled by 1/sqrt(fan_in); norm gains start at 1.
+
+    -> {"wte": (V, d), "wpe": (block_size, d), "layers": [{"Wq", "Wk", "Wv", "Wo": (d, d),
+        "W1": (d, d_ff), "W2": (d_ff, d), "g1", "g2": (d,)}], "g_f": (d,), "W_lm": (d, V)}
+    """
+    if not isinstance(config, Config):
+        raise TypeError(f"init_params: config must be a decoder.Config, got {type(config).__name__}.")
+    if config.d % config.n_heads:
+        raise ValueError(f"init_params: d = {config.d} must be divisible by n_heads = {config.n_heads}.")
+    rng = np.random.default_rng(seed)
+    d, V, F = config.d, config.vocab_size, config.d_ff
+
+    def w(n_in: int, n_out: int) -> np.ndarray:
+        return rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+
+    layers = [
+        {"Wq": w(d, d), "Wk": w(d, d), "Wv": w(d, d), "Wo": w(d, d), "W1": w(d, F), "W2": w(F, d),
+         "g1": np.ones(d), "g2": np.ones(d)}
+        for _ in range(config.n_layers)
+    ]
+    return {"wte": rng.standard_normal((V, d)), "wpe": 0.5 * rng.standard_normal((config.block_size, d)),
+            "layers": layers, "g_f": np.ones(d), "W_lm": w(d, V)}
+
+
+def _check_tokens(tokens: object, config: Config, where: str) -> np.ndarray:
+    arr = as_array(tokens, "tokens", where)
+    if arr.ndim == 1:
+        arr = arr[None, :]  # (T,) -> (1, T)
+    check_shapes(where, tokens=(arr, "B T"))
+    if not np.array_equal(arr, np.round(arr)) or arr.min() < 0 or arr.max() >= config.vocab_size:
+        raise ValueError(f"{where}: tokens must be integers in [0, {config.vocab_size}), got values from {arr.min()} to {arr.max()}.")
+    if arr.shape[1] > config.block_size:
+        raise ValueError(f"{where}: {arr.shape[1]} tokens is more than block_size = {config.block_size}.")
+    return arr.astype(np.int64)
+
+
+def block_forward(x: np.ndarray, p: dict, n_heads: int, cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One pre-norm decoder block. With `cache` (a dict with "K", "V" or empty), x holds only the
+    new tokens, their keys and values are appended to the cache, and they attend over all of it.
+
+    x (B, T, d) -> (B, T, d), attention weights (B, h, T, T_k)
+    """
+    a = rms_norm(x, p["g1"])
+    q = split_heads(_mm(a, p["Wq"]), n_heads)  # (B, T, d) @ (d, d) -> (B, T, d) -> (B, h, T, d_k)
+    k = split_heads(_mm(a, p["Wk"]), n_heads)  # (B, h, T, d_k)
+    v = split_heads(_mm(a, p["Wv"]), n_heads)  # (B, h, T, d_k)
+    if cache is not None:
+        if "K" in cache:
+            k = np.concatenate([cache["K"], k], axis=2)  # (B, h, t-1, d_k) + (B, h, 1, d_k) -> (B, h, t, d_k)
+            v = np.concatenate([cache["V"], v], axis=2)
+        cache["K"], cache["V"] = k, v
+    T_q, T_k, d_k = q.shape[2], k.shape[2], q.shape[3]
+    if _counter is not None:  # the two attention matmuls inside attention_forward
+        _counter[0] += 2 * (2 * q.shape[0] * n_heads * T_q * T_k * d_k)
+    y, att = attention_forward(q, k, v, causal=True)  # (B, h, T_q, d_k), weights (B, h, T_q, T_k)
+    x = x + _mm(merge_heads(y), p["Wo"])  # (B, T, d) @ (d, d) -> (B, T, d), residual add
+    x = x + mlp(rms_norm(x, p["g2"]), p["W1"], p["W2"])  # residual add
+    return x, att["A"]
+
+
+def forward(params: dict, tokens: object, config: Config, *, start: int = 0,
+            caches: list[dict] | None = None) -> np.ndarray:
+    """Logits for every position of a token sequence (the full, uncached forward pass).
+
+    tokens (B, T) or (T,) of ints in [0, V) -> logits (B, T, V).
+    With `caches` (one dict per layer) and `start` = tokens already cached, only the new tokens
+    are processed; this is how `generate(..., use_cache=True)` works.
+    """
+    if not isinstance(config, Config):
+        raise TypeError(f"forward: config must be a decoder.Config, got {type(config).__name__}.")
+    tok = _check_tokens(tokens, config, "forward")
+    T = tok.shape[1]
+    if start + T > config.block_size:
+        raise ValueError(f"forward: position {start + T} is past block_size = {config.block_size}.")
+    x = params["wte"][tok] + params["wpe"][start:start + T]  # (B, T, d) + (T, d) -> (B, T, d)
+    for i, p in enumerate(params["layers"]):
+        x, _ = block_forward(x, p, config.n_heads, None if caches is None else caches[i])
+    return _mm(rms_norm(x, params["g_f"]), params["W_lm"])  # (B, T, d) @ (d, V) -> (B, T, V)
+
+
+def attention_maps(params: dict, tokens: object, config: Config) -> list[np.ndarray]:
+    """The causal attention weights of every layer for a sequence: list of (B, h, T, T)."""
+    tok = _check_tokens(tokens, config, "attention_maps")
+    x = params["wte"][tok] + params["wpe"][: tok.shape[1]]  # (B, T, d)
+    maps = []
+    for p in params["layers"]:
+        x, A = block_forward(x, p, config.n_heads)
+        maps.append(A)
+    return maps
+
+
+def generate(params: dict, prompt: object, n_new: int, config: Config, *, use_cache: bool = True,
+             rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Extend `prompt` by n_new tokens, greedily (rng None) or by seeded sampling.
+
+    prompt (B, T0) or (T0,) -> tokens (B, T0 + n_new), step_logits (n_new, B, V): the logits each
+    new token was chosen from. Without the cache every step reruns `forward` on the whole sequence.
+    """
+    tok = _check_tokens(prompt, config, "generate")
+    n_new = as_positive_int(n_new, "n_new", "generate")
+    if tok.shape[1] + n_new - 1 > config.block_size:
+        raise ValueError(f"generate: prompt of {tok.shape[1]} plus {n_new} new tokens exceeds block_size = {config.block_size}.")
+    caches = [{} for _ in params["layers"]] if use_cache else None
+    step_logits = []
+    logits = forward(params, tok, config, caches=caches)[:, -1]  # prefill: (B, T0, V) -> (B, V)
+    for step in range(n_new):
+        step_logits.append(logits)
+        if rng is None:
+            nxt = logits.argmax(axis=-1)  # greedy: (B,)
+        else:
+            probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            probs /= probs.sum(axis=-1, keepdims=True)
+            nxt = np.array([rng.choice(config.vocab_size, p=row) for row in probs])
+        tok = np.concatenate([tok, nxt[:, None]], axis=1)  # (B, t) -> (B, t + 1)
+        if step == n_new - 1:
+            break
+        if use_cache:  # feed only the new token; keys and values of the past come from the cache
+            logits = forward(params, nxt[:, None], config, start=tok.shape[1] - 1, caches=caches)[:, -1]
+        else:  # recompute everything from scratch
+            logits = forward(params, tok, config)[:, -1]
+    return tok, np.stack(step_logits)
+
+
+def encode(text: str) -> np.ndarray:
+    """Characters to token ids over VOCAB ('.' is 0, 'a' is 1, ...)."""
+    if not isinstance(text, str):
+        raise TypeError(f"encode: text must be a string, got {type(text).__name__}.")
+    bad = sorted(set(text) - set(VOCAB))
+    if bad:
+        raise ValueError(f"encode: characters {bad} are not in the vocabulary {VOCAB!r}.")
+    return np.array([VOCAB.index(c) for c in text], dtype=np.int64)
+
+
+def decode(tokens: object) -> str:
+    """Token ids back to characters."""
+    return "".join(VOCAB[int(i)] for i in np.ravel(tokens))
+
+
+# ---------------------------------------------------------------- memory and FLOPs
+def kv_cache_bytes(n_layers: int, n_heads: int, head_dim: int, seq_len: int, batch: int = 1,
+                   bytes_per_element: int = 2) -> int:
+    """Bytes of a KV cache: 2 (K and V) x layers x heads x head_dim x sequence x batch x bytes.
+
+    Llama-2-7B (32 layers, 32 heads, head_dim 128, fp16): 524,288 B = 0.5 MiB per token.
+    """
+    where = "kv_cache_bytes"
+    values = [as_positive_int(v, n, where) for v, n in ((n_layers, "n_layers"), (n_heads, "n_heads"),
+              (head_dim, "head_dim"), (seq_len, "seq_len"), (batch, "batch"), (bytes_per_element, "bytes_per_element"))]
+    L, h, d_k, T, B, nbytes = values
+    return 2 * L * h * d_k * T * B * nbytes
+
+
+def layer_flops(config: Config, T_q: int, T_k: int) -> int:
+    """Matmul FLOPs of one block processing T_q new tokens that attend over T_k keys (batch 1)."""
+    d, F = config.d, config.d_ff
+    projections = 4 * 2 * T_q * d * d  # Wq, Wk, Wv, Wo: (T_q, d) @ (d, d) each
+    attention = 2 * 2 * T_q * T_k * d  # Q K^T and A V, summed over heads (h * d_k = d)
+    mlp_ = 2 * 2 * T_q * d * F  # (T_q, d) @ (d, d_ff) and (T_q, d_ff) @ (d_ff, d)
+    return projections + attention + mlp_
+
+
+def step_flops(config: Config, t: int, *, cached: bool) -> int:
+    """Matmul FLOPs to get the logits that choose the token after a sequence of length t (batch 1).
+
+    Without a cache: a full forward pass over t tokens (logits for all t positions, as `forward`
+    computes them). With a cache: only the newest token, attending over t keys.
+    """
+    if not isinstance(config, Config):
+        raise TypeError(f"step_flops: config must be a decoder.Config, got {type(config).__name__}.")
+    t = as_positive_int(t, "t", "step_flops")
+    T_q = 1 if cached else t
+    lm_head = 2 * T_q * config.d * config.vocab_size  # (T_q, d) @ (d, V)
+    return config.n_layers * layer_flops(config, T_q, t) + lm_head

@@ -1,0 +1,126 @@
+"""Timing helpers: how fast this machine really multiplies matrices and copies memory.
+
+Pure measurement, no plotting (the chapter `memory-flops` draws the pictures). Every timing is
+the median of several repeats, each repeat long enough (an inner loop, like `timeit`'s
+autorange) that the clock's resolution does not matter. Results depend on the machine and on
+whatever else it is doing: use them for shapes of curves, not as constants.
+
+Letters: B batch rows, D_in / D_out features in and out, n the side of a square matrix.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from lib.ledger import arithmetic_intensity, bytes_per_element, linear_flops, linear_traffic_bytes
+from lib.shapes import as_positive_int
+
+_NUMPY_DTYPES = {"fp64": np.float64, "fp32": np.float32, "fp16": np.float16}
+
+
+def _float_dtype(dtype: str, where: str) -> type:
+    if dtype not in _NUMPY_DTYPES:
+        raise ValueError(f"{where}: dtype must be one of {sorted(_NUMPY_DTYPES)}, got {dtype!r}.")
+    return _NUMPY_DTYPES[dtype]
+
+
+def time_call(fn: Callable[[], object], *, repeats: int = 5, min_time: float = 1e-3,
+              stat: str = "median") -> float:
+    """Seconds of one call of `fn()`: the median (or the min) of `repeats` samples of >= `min_time`.
+
+    One untimed warm-up call first (caches, thread pools, lazy allocation). The median is the
+    typical speed; the min, the best the machine managed, is the right statistic for a peak.
+    """
+    if not callable(fn):
+        raise TypeError(f"time_call: fn must be callable (a function of no arguments), got {type(fn).__name__}.")
+    repeats = as_positive_int(repeats, "repeats", "time_call")
+    if stat not in ("median", "min"):
+        raise ValueError(f"time_call: stat must be 'median' or 'min', got {stat!r}.")
+    if not (isinstance(min_time, (int, float)) and not isinstance(min_time, bool) and 0 <= min_time <= 10):
+        raise ValueError(f"time_call: min_time must be a number of seconds in [0, 10], got {min_time!r}.")
+    t0 = time.perf_counter()
+    fn()  # warm-up, and a first guess at the cost of one call
+    once = max(time.perf_counter() - t0, 1e-7)
+    number = max(1, int(np.ceil(min_time / once)))
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples) if stat == "median" else min(samples)
+
+
+def gflops(flops: float, seconds: float) -> float:
+    """Achieved speed in GFLOP/s: flops / seconds / 1e9."""
+    if not (isinstance(flops, (int, float, np.number)) and flops >= 0):
+        raise ValueError(f"gflops: flops must be a non-negative number, got {flops!r}.")
+    if not (isinstance(seconds, (int, float, np.number)) and seconds > 0):
+        raise ValueError(f"gflops: seconds must be a positive number, got {seconds!r}.")
+    return float(flops) / float(seconds) / 1e9
+
+
+def time_linear(
+    B: int, D_in: int, D_out: int, *, dtype: str = "fp32", repeats: int = 5,
+    min_time: float = 1e-3, rng: np.random.Generator | None = None,
+) -> dict:
+    """Time `X @ W` for one layer shape and return the ledger's prediction next to the measurement.
+
+    X (B, D_in), W (D_in, D_out) -> keys B, D_in, D_out, flops, bytes, intensity, seconds, gflops
+    """
+    B, D_in, D_out = (as_positive_int(v, n, "time_linear") for v, n in ((B, "B"), (D_in, "D_in"), (D_out, "D_out")))
+    np_dtype = _float_dtype(dtype, "time_linear")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    X = rng.standard_normal((B, D_in)).astype(np_dtype)  # (B, D_in)
+    W = rng.standard_normal((D_in, D_out)).astype(np_dtype)  # (D_in, D_out)
+    seconds = time_call(lambda: X @ W, repeats=repeats, min_time=min_time)  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
+    flops = linear_flops(B, D_in, D_out)
+    moved = linear_traffic_bytes(B, D_in, D_out, dtype, bias=False)  # X @ W alone: no bias
+    return {
+        "B": B, "D_in": D_in, "D_out": D_out, "dtype": dtype,
+        "flops": flops, "bytes": moved, "intensity": arithmetic_intensity(flops, moved),
+        "seconds": seconds, "gflops": gflops(flops, seconds),
+    }
+
+
+def sweep_linear(
+    shapes: Sequence[tuple[int, int, int]], *, dtype: str = "fp32", repeats: int = 5,
+    min_time: float = 1e-3, rng: np.random.Generator | None = None,
+) -> list[dict]:
+    """`time_linear` for every (B, D_in, D_out) in `shapes`, in order."""
+    if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence) or len(shapes) == 0:
+        raise TypeError(f"sweep_linear: shapes must be a non-empty list of (B, D_in, D_out) tuples, got {shapes!r}.")
+    for i, s in enumerate(shapes):
+        if not (isinstance(s, (tuple, list)) and len(s) == 3):
+            raise ValueError(f"sweep_linear: shapes[{i}] should be a (B, D_in, D_out) triple, got {s!r}.")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    return [time_linear(*s, dtype=dtype, repeats=repeats, min_time=min_time, rng=rng) for s in shapes]
+
+
+def peak_gflops(n: int = 1024, *, dtype: str = "fp32", repeats: int = 7) -> float:
+    """Estimate the machine's peak matmul speed (GFLOP/s) from the best of several large `A @ A`.
+
+    A (n, n) @ A (n, n) -> (n, n): 2*n**3 FLOPs, high enough intensity to be compute-bound.
+    """
+    n = as_positive_int(n, "n", "peak_gflops")
+    A = np.random.default_rng(0).standard_normal((n, n)).astype(_float_dtype(dtype, "peak_gflops"))
+    seconds = time_call(lambda: A @ A, repeats=repeats, min_time=0.0, stat="min")  # (n, n) @ (n, n) -> (n, n)
+    return gflops(2 * n**3, seconds)
+
+
+def bandwidth_gbs(n_bytes: int = 64_000_000, *, repeats: int = 7) -> float:
+    """Estimate memory bandwidth (GB/s) from the best of several copies of one large array.
+
+    A copy reads n_bytes and writes n_bytes, so it moves 2 * n_bytes. Make the array much larger
+    than the caches (the default 64 MB is, on most machines) or this measures a cache instead.
+    """
+    n_bytes = as_positive_int(n_bytes, "n_bytes", "bandwidth_gbs")
+    n = max(1, n_bytes // bytes_per_element("fp32"))
+    src = np.ones(n, dtype=np.float32)
+    dst = np.empty_like(src)
+    seconds = time_call(lambda: np.copyto(dst, src), repeats=repeats, min_time=0.0, stat="min")
+    return 2 * src.nbytes / seconds / 1e9

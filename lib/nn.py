@@ -1,0 +1,377 @@
+"""Depth and nonlinearity: ReLU, softmax, losses, a tiny MLP, its training loop and linear regions.
+
+Letters: B batch, D_in input width, D_out output width, H hidden width, V number of classes,
+N total number of hidden ReLU units. Rows are examples and `W` is `(D_in, D_out)`, as in
+`lib.linear`. An MLP is a list of `(W, b)` layers with a ReLU between consecutive layers and
+none after the last, so its output is a row of logits. See the chapter `depth`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import comb
+
+import numpy as np
+
+from lib.linear import init_linear, linear_backward, linear_forward
+from lib.shapes import as_array, as_positive_int, check_shapes
+
+Layer = tuple[np.ndarray, np.ndarray]
+
+
+# ---------------------------------------------------------------- activations
+def relu(Z: np.ndarray) -> np.ndarray:
+    """max(Z, 0) element-wise.
+
+    Z (any shape) -> A (same shape)
+    """
+    Z = as_array(Z, "Z", "relu")
+    return np.maximum(Z, 0.0)
+
+
+def relu_backward(Z: np.ndarray, dA: np.ndarray) -> np.ndarray:
+    """Gradient through a ReLU: pass dA where Z > 0, block it elsewhere.
+
+    Z (any shape), dA (same shape) -> dZ (same shape)
+    """
+    Z, dA = as_array(Z, "Z", "relu_backward"), as_array(dA, "dA", "relu_backward")
+    if Z.shape != dA.shape:
+        raise ValueError(f"relu_backward: dA should have the shape of Z {Z.shape}, got {dA.shape}.")
+    return dA * (Z > 0)
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax over the last axis: each row becomes probabilities summing to 1.
+
+    Z (..., V) -> P (..., V). Subtracting the row maximum first changes nothing mathematically
+    (the factor exp(-max) cancels) but keeps every exp() <= 1, so logits of 1000 do not overflow.
+    """
+    Z = as_array(Z, "Z", "softmax")
+    if Z.ndim == 0:
+        raise ValueError("softmax: Z should have at least 1 axis (..., V), got a scalar.")
+    E = np.exp(Z - Z.max(axis=-1, keepdims=True))  # (..., V) - (..., 1) -> (..., V), entries in (0, 1]
+    return E / E.sum(axis=-1, keepdims=True)  # (..., V) / (..., 1) -> (..., V)
+
+
+def log_softmax(Z: np.ndarray) -> np.ndarray:
+    """log(softmax(Z)) over the last axis, computed stably (no log of 0 for very negative logits).
+
+    Z (..., V) -> log P (..., V)
+    """
+    Z = as_array(Z, "Z", "log_softmax")
+    if Z.ndim == 0:
+        raise ValueError("log_softmax: Z should have at least 1 axis (..., V), got a scalar.")
+    shifted = Z - Z.max(axis=-1, keepdims=True)  # (..., V)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (..., V) - (..., 1)
+
+
+# ---------------------------------------------------------------- losses
+def mse(Y_hat: np.ndarray, Y: np.ndarray) -> float:
+    """Mean squared error over every entry: mean((Y_hat - Y)**2).
+
+    Y_hat (B, D_out), Y (B, D_out) -> scalar
+    """
+    Y_hat, Y = as_array(Y_hat, "Y_hat", "mse"), as_array(Y, "Y", "mse")
+    check_shapes("mse", Y_hat=(Y_hat, "B D_out"), Y=(Y, "B D_out"))
+    return float(np.mean((Y_hat - Y) ** 2))
+
+
+def mse_backward(Y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Gradient of `mse` with respect to Y_hat: 2 (Y_hat - Y) / (B * D_out).
+
+    Y_hat (B, D_out), Y (B, D_out) -> dY_hat (B, D_out)
+    """
+    Y_hat, Y = as_array(Y_hat, "Y_hat", "mse_backward"), as_array(Y, "Y", "mse_backward")
+    check_shapes("mse_backward", Y_hat=(Y_hat, "B D_out"), Y=(Y, "B D_out"))
+    return 2.0 * (Y_hat - Y) / Y_hat.size
+
+
+def as_labels(labels: object, B: int, V: int, where: str) -> np.ndarray:
+    """Return integer class labels of shape (B,) with values in 0..V-1, or raise naming `labels`."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise TypeError(f"{where}: labels must be integer class indices, got {type(labels).__name__}.")
+    arr = np.asarray(labels)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{where}: labels must be integer class indices 0..V-1, got dtype {arr.dtype}.")
+    check_shapes(where, sizes={"B": B}, labels=(arr, "B"))
+    if arr.min() < 0 or arr.max() >= V:
+        raise ValueError(f"{where}: labels must lie in 0..{V - 1} (V = {V} classes), got values "
+                         f"from {arr.min()} to {arr.max()}.")
+    return arr
+
+
+def one_hot(labels: np.ndarray, V: int) -> np.ndarray:
+    """Rows of the identity picked by the labels.
+
+    labels (B,), V -> onehot (B, V)
+    """
+    V = as_positive_int(V, "V", "one_hot")
+    if np.ndim(labels) != 1:
+        raise ValueError(f"one_hot: labels should be 1-D with shape (B,), got shape {np.shape(labels)}.")
+    labels = as_labels(labels, len(labels), V, "one_hot")
+    return np.eye(V)[labels]  # (V, V)[(B,)] -> (B, V)
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of the correct class, from raw logits.
+
+    logits (B, V), labels (B,) integers in 0..V-1 -> scalar
+    """
+    logits = as_array(logits, "logits", "cross_entropy")
+    sizes = check_shapes("cross_entropy", logits=(logits, "B V"))
+    labels = as_labels(labels, sizes["B"], sizes["V"], "cross_entropy")
+    logp = log_softmax(logits)  # (B, V)
+    return float(-logp[np.arange(sizes["B"]), labels].mean())
+
+
+def cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Gradient of `cross_entropy` with respect to the logits: (softmax(logits) - onehot) / B.
+
+    logits (B, V), labels (B,) -> dlogits (B, V)
+    """
+    logits = as_array(logits, "logits", "cross_entropy_backward")
+    sizes = check_shapes("cross_entropy_backward", logits=(logits, "B V"))
+    labels = as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward")
+    dlogits = softmax(logits)  # (B, V)
+    dlogits[np.arange(sizes["B"]), labels] -= 1.0  # P - onehot
+    return dlogits / sizes["B"]  # the loss is a mean over B rows
+
+
+# ---------------------------------------------------------------- stacking linear layers
+def collapse_linear(layers: list[Layer]) -> Layer:
+    """The single (W, b) equal to a stack of linear layers with no nonlinearity between them.
+
+    [(W1 (D0, D1), b1 (D1,)), (W2 (D1, D2), b2 (D2,)), ...] -> W (D0, D_last), b (D_last,)
+    (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2), and so on layer by layer.
+    """
+    layers = check_layers(layers, "collapse_linear")
+    W, b = layers[0]
+    for W_next, b_next in layers[1:]:
+        W = W @ W_next  # (D0, D_k) @ (D_k, D_k+1) -> (D0, D_k+1)
+        b = b @ W_next + b_next  # (D_k,) @ (D_k, D_k+1) + (D_k+1,) -> (D_k+1,)
+    return W, b
+
+
+def check_layers(layers: object, where: str) -> list[Layer]:
+    """Validate a list of (W, b) layers whose widths chain; return them as float arrays."""
+    if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+        raise TypeError(f"{where}: layers must be a non-empty list of (W, b) pairs, got {type(layers).__name__}.")
+    out: list[Layer] = []
+    width = None
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (list, tuple)) or len(layer) != 2:
+            raise TypeError(f"{where}: layers[{i}] must be a pair (W, b), got {type(layer).__name__}.")
+        W, b = as_array(layer[0], f"layers[{i}] W", where), as_array(layer[1], f"layers[{i}] b", where)
+        sizes = {} if width is None else {"D_in": width}
+        bound = check_shapes(where, sizes=sizes, **{f"layers[{i}] W": (W, "D_in D_out"), f"layers[{i}] b": (b, "D_out")})
+        width = bound["D_out"]
+        out.append((W, b))
+    return out
+
+
+# ---------------------------------------------------------------- the MLP
+def init_mlp(sizes: list[int], rng: np.random.Generator) -> list[Layer]:
+    """Random layers for widths `sizes = [D_in, H1, ..., D_out]` (He scaling sqrt(2/D_in) for ReLU).
+
+    -> [(W (sizes[k], sizes[k+1]), b (sizes[k+1],)) for each k]
+    """
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise ValueError(f"init_mlp: sizes must list at least [D_in, D_out], got {sizes!r}.")
+    sizes = [as_positive_int(s, f"sizes[{i}]", "init_mlp") for i, s in enumerate(sizes)]
+    layers = []
+    for D_in, D_out in zip(sizes[:-1], sizes[1:], strict=True):
+        W, b = init_linear(D_in, D_out, rng)
+        layers.append((W * np.sqrt(2.0), b))  # init_linear gives 1/sqrt(D_in); ReLU halves the variance
+    return layers
+
+
+@dataclass
+class Cache:
+    """What the backward pass needs: each layer's input and pre-activation."""
+
+    inputs: list[np.ndarray] = field(default_factory=list)  # X, A1, A2, ...: (B, D_in of layer k)
+    preacts: list[np.ndarray] = field(default_factory=list)  # Z1, Z2, ...: (B, D_out of layer k)
+
+
+def mlp_forward(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, Cache]:
+    """Run linear -> ReLU -> ... -> linear and keep what backward needs.
+
+    X (B, D_in), layers [(W, b), ...] -> logits (B, D_out), cache
+    """
+    layers = check_layers(layers, "mlp_forward")
+    X = as_array(X, "X", "mlp_forward")
+    check_shapes("mlp_forward", **{"layers[0] W": (layers[0][0], "D_in H")}, X=(X, "B D_in"))
+    cache, A = Cache(), X
+    for k, (W, b) in enumerate(layers):
+        Z = linear_forward(A, W, b)  # (B, D_k) @ (D_k, D_k+1) + (D_k+1,) -> (B, D_k+1)
+        cache.inputs.append(A)
+        cache.preacts.append(Z)
+        A = relu(Z) if k < len(layers) - 1 else Z
+    return A, cache
+
+
+def mlp_backward(dlogits: np.ndarray, layers: list[Layer], cache: Cache) -> list[Layer]:
+    """Backpropagate dloss/dlogits through the MLP; return (dW, db) for every layer.
+
+    dlogits (B, D_out), layers, cache from mlp_forward -> [(dW (D_k, D_k+1), db (D_k+1,)), ...]
+    """
+    layers = check_layers(layers, "mlp_backward")
+    if not isinstance(cache, Cache) or len(cache.inputs) != len(layers):
+        raise TypeError("mlp_backward: cache must be the Cache returned by mlp_forward for these layers.")
+    dA = as_array(dlogits, "dlogits", "mlp_backward")
+    check_shapes("mlp_backward", dlogits=(dA, "B D_out"), logits=(cache.preacts[-1], "B D_out"))
+    grads: list[Layer] = [None] * len(layers)  # type: ignore[list-item]
+    for k in reversed(range(len(layers))):
+        dZ = dA if k == len(layers) - 1 else relu_backward(cache.preacts[k], dA)  # (B, D_k+1)
+        dA, dW, db = linear_backward(cache.inputs[k], layers[k][0], dZ)  # dA (B, D_k)
+        grads[k] = (dW, db)
+    return grads
+
+
+def mlp_loss_and_grads(X: np.ndarray, labels: np.ndarray, layers: list[Layer]) -> tuple[float, list[Layer]]:
+    """Cross-entropy of the MLP's logits and its gradient for every layer.
+
+    X (B, D_in), labels (B,) -> loss, [(dW, db), ...]
+    """
+    logits, cache = mlp_forward(X, layers)  # (B, V)
+    loss = cross_entropy(logits, labels)
+    return loss, mlp_backward(cross_entropy_backward(logits, labels), layers, cache)
+
+
+@dataclass
+class TrainRun:
+    """The result of `train_mlp`: final layers, the loss before every step, and saved snapshots."""
+
+    layers: list[Layer]
+    losses: np.ndarray  # (steps + 1,): losses[0] before training, losses[t] after t steps
+    snapshots: dict[int, list[Layer]]  # step -> copy of the layers after that many steps
+
+
+def train_mlp(
+    X: np.ndarray,
+    labels: np.ndarray,
+    sizes: list[int],
+    *,
+    steps: int,
+    lr: float,
+    seed: int = 0,
+    snapshot_steps: tuple[int, ...] = (),
+) -> TrainRun:
+    """Full-batch plain gradient descent on cross-entropy, from a seeded initialisation.
+
+    X (B, D_in), labels (B,), sizes [D_in, H, ..., V] -> TrainRun with losses (steps + 1,)
+    """
+    X = as_array(X, "X", "train_mlp")
+    steps = as_positive_int(steps, "steps", "train_mlp")
+    if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
+        raise ValueError(f"train_mlp: lr must be a positive number, got {lr!r}.")
+    layers = init_mlp(sizes, np.random.default_rng(seed))
+    check_shapes("train_mlp", sizes={"D_in": sizes[0]}, X=(X, "B D_in"))
+    as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
+    wanted = set(snapshot_steps)
+    snapshots = {0: [(W.copy(), b.copy()) for W, b in layers]} if 0 in wanted else {}
+    losses = np.empty(steps + 1)
+    for t in range(steps):
+        losses[t], grads = mlp_loss_and_grads(X, labels, layers)
+        layers = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads, strict=True)]
+        if t + 1 in wanted:
+            snapshots[t + 1] = [(W.copy(), b.copy()) for W, b in layers]
+    losses[steps] = cross_entropy(mlp_forward(X, layers)[0], labels)
+    return TrainRun(layers, losses, snapshots)
+
+
+def predict_proba(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
+    """Class probabilities of the MLP. X (B, D_in) -> P (B, V)"""
+    return softmax(mlp_forward(X, layers)[0])
+
+
+# ---------------------------------------------------------------- data
+def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1.0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spirals in the plane, one per class.
+
+    -> X (2 n, 2), labels (2 n,) in {0, 1}
+    """
+    n = as_positive_int(n_per_class, "n_per_class", "make_spirals")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"make_spirals: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
+    X, labels = [], []
+    for c in (0, 1):
+        angle = 2 * np.pi * turns * r + np.pi * c  # the second arm is the first turned by 180 degrees
+        arm = 2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)  # (n, 2)
+        X.append(arm + noise * rng.standard_normal((n, 2)))
+        labels.append(np.full(n, c))
+    return np.concatenate(X), np.concatenate(labels)
+
+
+# ---------------------------------------------------------------- linear regions
+def plane_grid(extent: tuple[float, float, float, float], n: int) -> np.ndarray:
+    """n x n points covering [x0, x1] x [y0, y1], row by row from the bottom (imshow origin='lower').
+
+    extent (x0, x1, y0, y1), n -> points (n * n, 2)
+    """
+    n = as_positive_int(n, "n", "plane_grid")
+    x0, x1, y0, y1 = as_array(extent, "extent", "plane_grid")  # type: ignore[misc]
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    gx, gy = np.meshgrid(xs, ys)  # (n, n) each, gy constant along a row
+    return np.stack([gx.ravel(), gy.ravel()], axis=1)  # (n * n, 2)
+
+
+def activation_patterns(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
+    """Which hidden ReLUs are on (pre-activation > 0) at each input point.
+
+    X (B, D_in), layers -> patterns (B, N) bool, N = total hidden units
+    """
+    _, cache = mlp_forward(X, layers)
+    return np.concatenate([Z > 0 for Z in cache.preacts[:-1]], axis=1) if len(layers) > 1 else np.zeros((len(X), 0), bool)
+
+
+def region_ids(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, int]:
+    """Label each point by its activation pattern; points sharing a pattern share a linear piece.
+
+    X (B, D_in), layers -> ids (B,) ints in 0..count-1, count of distinct patterns seen
+    Within one pattern every ReLU is fixed on or off, so the network is one affine map there; the
+    points with one pattern form a convex polytope. Regions too small to contain a point are missed.
+    """
+    patterns = activation_patterns(X, layers)  # (B, N)
+    if patterns.shape[1] == 0:
+        return np.zeros(len(patterns), int), 1
+    if patterns.shape[1] <= 62:  # one integer key per pattern: much faster than unique rows
+        keys = patterns.astype(np.int64) @ (np.int64(1) << np.arange(patterns.shape[1], dtype=np.int64))  # (B, N) @ (N,) -> (B,)
+    else:
+        keys = np.packbits(patterns, axis=1)  # (B, ceil(N / 8)) bytes
+    _, ids = np.unique(keys, axis=0, return_inverse=True)
+    ids = ids.ravel()
+    return ids, int(ids.max()) + 1
+
+
+def count_linear_regions(layers: list[Layer], extent: tuple[float, float, float, float], n: int = 400) -> int:
+    """Number of linear regions of a 2-D-input MLP that an n x n grid over `extent` hits."""
+    return region_ids(plane_grid(extent, n), layers)[1]
+
+
+def max_regions_one_layer(n_units: int, d_in: int = 2) -> int:
+    """Most regions n hyperplanes can cut R^d_in into: C(n, 0) + C(n, 1) + ... + C(n, d_in).
+
+    In the plane (d_in = 2): 1 + n + n (n - 1) / 2. This bounds a one-hidden-layer ReLU network.
+    """
+    n, d = as_positive_int(n_units, "n_units", "max_regions_one_layer"), as_positive_int(d_in, "d_in", "max_regions_one_layer")
+    return sum(comb(n, i) for i in range(d + 1))
+
+
+def sawtooth_network(depth: int) -> list[Layer]:
+    """A hand-built ReLU net whose output is a sawtooth in x1 with 2**depth linear pieces on [0, 1].
+
+    Each hidden layer has 2 units computing the tent map t -> 2 relu(t) - 4 relu(t - 1/2), which
+    folds [0, 1] onto itself; `depth` folds give 2**depth pieces. Input (B, 2), output (B, 1).
+    """
+    depth = as_positive_int(depth, "depth", "sawtooth_network")
+    first = (np.array([[1.0, 1.0], [0.0, 0.0]]), np.array([0.0, -0.5]))  # x1 -> (x1, x1 - 1/2)
+    fold = (np.array([[2.0, 2.0], [-4.0, -4.0]]), np.array([0.0, -0.5]))  # t = 2 a - 4 b -> (t, t - 1/2)
+    last = (np.array([[2.0], [-4.0]]), np.array([0.0]))  # t = 2 a - 4 b
+    return [first] + [(fold[0].copy(), fold[1].copy()) for _ in range(depth - 1)] + [last]
+
+
+def count_params(layers: list[Layer]) -> int:
+    """Total number of weights and biases."""
+    return sum(W.size + b.size for W, b in check_layers(layers, "count_params"))

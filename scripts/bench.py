@@ -1,0 +1,172 @@
+"""What the course costs, measured in one run: `make bench`. Exits 1 when a budget is missed.
+
+Works on a copy of the committed tree (so a clean checkout, and the real one is never touched):
+cold site build, no-change rebuild, rebuild after changing one notebook, each notebook's execution
+time, the whole `make test`, every demo's update step (in place vs a new figure each step), the
+bytes each chapter page loads, and the size and install time of the environment Binder builds.
+Ratios matter more than seconds: the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+failures: list[str] = []
+
+
+def budget(ok: bool, what: str) -> str:
+    if not ok:
+        failures.append(what)
+    return "ok" if ok else "MISSED"
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit(f"command failed: {' '.join(cmd)}")
+    return elapsed, proc.stdout + proc.stderr
+
+
+def clean_copy() -> Path:
+    """The committed tree (git archive of HEAD) in a temporary folder, sharing .venv."""
+    tmp = Path(tempfile.mkdtemp(prefix="course-bench-"))
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+    (tmp / ".venv").symlink_to(ROOT / ".venv")
+    return tmp
+
+
+def build(tree: Path) -> tuple[float, str]:
+    cmd = [str(VENV_BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick", "--keep-going"]
+    return run(cmd, tree, {"COURSE_DEMO_MODE": "static"})
+
+
+def bench_build(tree: Path) -> None:
+    cold, log = build(tree)
+    same, log2 = build(tree)
+    nb = sorted((tree / "chapters").glob("*.ipynb"))[0]
+    data = json.loads(nb.read_text())
+    cell = next(c for c in data["cells"] if c["cell_type"] == "code" and "google.colab" not in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]) + "\n# changed by the benchmark"
+    nb.write_text(json.dumps(data, indent=1))
+    one, log3 = build(tree)
+    executed_again = len(re.findall(r"Executed notebook in", log2))
+    print("\n## Site build")
+    print(f"cold build (every notebook executed)   {cold:7.1f} s")
+    print(f"rebuild, nothing changed               {same:7.1f} s  {same / cold:6.1%} of cold  "
+          f"{budget(same / cold < 0.10, 'no-change rebuild < 10% of cold')} (notebooks re-executed: {executed_again})")
+    print(f"rebuild after changing {nb.name:<16}{one:7.1f} s  {one / cold:6.1%} of cold  "
+          f"{budget(one / cold < 0.25, 'one-notebook rebuild < 25% of cold')}")
+    times = sorted(((float(s), Path(p).name) for p, s in re.findall(r"(\S+\.ipynb): Executed notebook in ([\d.]+) seconds", log)), reverse=True)
+    print("\n## Notebook execution (cold build), slowest first")
+    for seconds, name in times:
+        print(f"{name:<28}{seconds:7.1f} s  {budget(seconds < 20, f'{name} executes in < 20 s')}")
+    total = sum(s for s, _ in times)
+    print(f"{'all notebooks':<28}{total:7.1f} s  {budget(total < 120, 'whole book executes in < 2 min')}")
+
+
+class Loads(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.files: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        url = a.get("src") if tag in ("script", "img") else a.get("href") if tag == "link" and a.get("rel") == "stylesheet" else None
+        if url and not url.startswith(("data:", "http:", "https:")):
+            self.files.append(url.split("?")[0].split("#")[0])
+
+
+def bench_pages(tree: Path) -> None:
+    html = tree / "_build" / "html"
+    total = sum(f.stat().st_size for f in html.rglob("*") if f.is_file())
+    print("\n## Built site")
+    print(f"total size                             {total / 1e6:7.1f} MB")
+    print("bytes each chapter page loads (HTML with embedded frames + its images, scripts, styles):")
+    for page in sorted((html / "chapters").glob("*.html")):
+        parser = Loads()
+        parser.feed(page.read_text())
+        own = sum((page.parent / f).stat().st_size for f in set(parser.files) if (page.parent / f).is_file())
+        size = page.stat().st_size + own
+        print(f"  {page.name:<26}{size / 1e6:7.2f} MB  (HTML {page.stat().st_size / 1e6:.2f} MB)  "
+              f"{budget(size < 3e6, f'{page.name} under 3 MB')}")
+
+
+def all_demos():
+    import lib
+    from lib.widgets import Demo
+
+    for info in pkgutil.iter_modules(lib.__path__):
+        if info.name.startswith("demos"):
+            module = importlib.import_module(f"lib.{info.name}")
+            for name, fn in inspect.getmembers(module, inspect.isfunction):
+                if name.endswith("_demo") and fn.__module__ == module.__name__:
+                    demo = fn()
+                    if isinstance(demo, Demo):
+                        yield f"{info.name}.{name}", demo
+
+
+def bench_demos() -> None:
+    print("\n## Demo update step: median of 30 (Python callback + redraw to PNG)")
+    print(f"{'demo':<44}{'in place':>10}{'naive':>10}{'speed-up':>10}")
+    for name, demo in all_demos():
+        t = demo.time_update(30)
+        ratio = t["naive_ms"] / t["in_place_ms"]
+        verdict = budget(t["in_place_ms"] < 50 and ratio >= 3, f"{name}: < 50 ms and >= 3x naive")
+        print(f"{name:<44}{t['in_place_ms']:8.1f}ms{t['naive_ms']:8.1f}ms{ratio:9.1f}x  {verdict}")
+
+
+def bench_make_test(tree: Path) -> None:
+    seconds, _ = run(["make", "test"], tree, {"CI": ""})
+    print("\n## Tests")
+    print(f"make test (warm environment)           {seconds / 60:7.1f} min  {budget(seconds < 600, 'make test < 10 min')}")
+
+
+def bench_binder_env() -> None:
+    with tempfile.TemporaryDirectory(prefix="binder-env-") as tmp:
+        venv = Path(tmp) / "venv"
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-r", "requirements.txt"], cwd=ROOT, check=True,
+                       capture_output=True)
+        seconds = time.perf_counter() - t0
+        size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+    print("\n## The environment Binder builds (requirements.txt in a fresh venv)")
+    print(f"install time                           {seconds:7.1f} s")
+    print(f"installed size                         {size / 1e6:7.0f} MB  {budget(size < 500e6, 'environment < 500 MB')}")
+
+
+def main() -> None:
+    print(f"# Course benchmark  {time.strftime('%Y-%m-%d')}  ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    tree = clean_copy()
+    try:
+        bench_build(tree)
+        bench_pages(tree)
+        bench_demos()
+        bench_make_test(tree)
+        bench_binder_env()
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    print("\n" + ("all budgets met" if not failures else "MISSED: " + "; ".join(failures)))
+    raise SystemExit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
