@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import html
+import numbers
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -126,8 +127,9 @@ class Exercise:
 
 # ---------------------------------------------------------------- tools for writing checkers
 @contextlib.contextmanager
-def time_limit(seconds: float = TIME_LIMIT_S) -> Iterator[None]:
-    """Interrupt the body after `seconds` (main thread on POSIX; elsewhere no limit)."""
+def time_limit(seconds: float | None = None) -> Iterator[None]:
+    """Interrupt the body after `seconds` (default TIME_LIMIT_S; main thread on POSIX, elsewhere no limit)."""
+    seconds = TIME_LIMIT_S if seconds is None else seconds
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
@@ -158,7 +160,7 @@ def call(fn: object, *args: object, name: str = "your function") -> object:
         with time_limit():
             out = fn(*copies)
     except TimeoutError:
-        raise Wrong(f"{name} did not finish within {TIME_LIMIT_S:.0f} s; is there a loop that never ends?") from None
+        raise Wrong(f"{name} did not finish within {TIME_LIMIT_S:g} s; is there a loop that never ends?") from None
     except Exception as err:
         raise Wrong(f"{name} raised {type(err).__name__}: {err}") from None
     if out is Ellipsis:
@@ -177,10 +179,29 @@ def to_array(got: object, name: str = "your answer") -> np.ndarray:
     if isinstance(got, (str, bytes, dict, set)) or callable(got):
         raise Wrong(f"{name} should be numbers (an array), got {type(got).__name__}.")
     try:
+        if np.iscomplexobj(got):
+            raise Wrong(f"{name} holds complex numbers; the answer is real.")
         arr = np.asarray(got, dtype=float)
+    except OverflowError:
+        raise Wrong(f"{name} holds an integer too large for a float.") from None
     except (TypeError, ValueError):
         raise Wrong(f"{name} could not be read as an array of numbers (got {type(got).__name__}).") from None
     return arr
+
+
+def to_number(got: object, name: str = "your answer", *, what: str = "a number") -> float:
+    """Read a learner's answer as one finite real number, or raise Wrong saying what it is instead."""
+    if callable(got):
+        raise Wrong(f"answer with {what}, got a function; call it and use what it returns.")
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (numbers.Real, np.integer, np.floating)):
+        raise Wrong(f"answer with {what}, got {type(got).__name__}.")
+    try:
+        value = float(got)
+    except OverflowError:
+        raise Wrong(f"{name} is too large to be a float.") from None
+    if not np.isfinite(value):
+        raise Wrong(f"{name} is NaN or infinite.")
+    return value
 
 
 def compare(

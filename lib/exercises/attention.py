@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lib import attention
-from lib.exercises import Exercise, Wrong, call, compare
+from lib.exercises import Exercise, Wrong, call, compare, to_number
 
 _rng = np.random.default_rng(11)
 B, T, D_K = 2, 5, 4
@@ -118,11 +118,7 @@ ex3 = Exercise(
 
 
 def _check_variance(answer) -> str:
-    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.number)):
-        raise Wrong(f"answer with a number, got {type(answer).__name__}.")
-    value = float(answer)
-    if not np.isfinite(value):
-        raise Wrong("your answer is NaN or infinite.")
+    value = to_number(answer)
     if np.isclose(value, 8.0):
         raise Wrong("8 = sqrt(64) is the standard deviation of q . k; the question asks for the variance.")
     if np.isclose(value, 1.0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lib import attention, decoder
-from lib.exercises import Exercise, Wrong, call, compare
+from lib.exercises import Exercise, Wrong, call, compare, to_number
 
 # (n_layers, n_heads, head_dim, seq_len, batch, bytes_per_element)
 _KV_CASES = [
@@ -49,8 +49,7 @@ _13B_PER_TOKEN = decoder.kv_cache_bytes(40, 40, 128, 1, 1, 2) / _MIB  # 0.78125 
 
 
 def _check_13b(answer) -> str:
-    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.number)):
-        raise Wrong(f"answer with a number of MiB, got {type(answer).__name__}.")
+    answer = to_number(answer, what="a number of MiB")
     compare(answer, _13B_PER_TOKEN, name="MiB per token", rtol=1e-3, bugs={
         "you forgot the factor 2 for keys and values.": _13B_PER_TOKEN / 2,
         "that is in bits (or used 16 bits per element as if they were bytes): divide by 8.": _13B_PER_TOKEN * 8,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lib import nn
-from lib.exercises import Exercise, Wrong, call, compare
+from lib.exercises import Exercise, Wrong, call, compare, to_number
 
 _rng = np.random.default_rng(11)
 
@@ -134,8 +134,7 @@ ex3 = Exercise(
 
 # ---------------------------------------------------------------- ex4: regions of one ReLU layer
 def _check_regions(answer) -> str:
-    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float)):
-        raise Wrong(f"answer with a whole number, got {type(answer).__name__}.")
+    answer = to_number(answer, what="a whole number")
     bugs = {
         32: "32 = 2**5 is the number of on/off patterns of 5 units, but 5 lines in the plane cannot "
             "produce all of them: most patterns are empty.",

@@ -53,7 +53,7 @@ def _as_shape(x: object) -> tuple[int, ...]:
 
 def _check_count(answer) -> str:
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise Wrong("answer with a pair: (output_shape, n_params), e.g. ((3, 4), 12).")
+        raise Wrong(f"answer with a pair: (output_shape, n_params), e.g. ((3, 4), 12); got {type(answer).__name__}.")
     shape, n_params = _as_shape(answer[0]), answer[1]
     if shape != (B, D_OUT):
         diagnosis = {

@@ -79,10 +79,15 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None
         return None
 
 
+def _describe(answer: object) -> str:
+    kind = type(answer).__name__
+    return f"a {kind} of {len(answer)} entries" if isinstance(answer, (list, tuple)) else kind
+
+
 def _check_broadcast(answer) -> str:
     if not isinstance(answer, (list, tuple)) or len(answer) != len(BROADCAST_CASES):
         raise Wrong(f"answer with a list of {len(BROADCAST_CASES)} entries, one per case: the shape of Y + b, "
-                    "or None when NumPy raises an error.")
+                    f"or None when NumPy raises an error; got {_describe(answer)}.")
     for (y, b), got in zip(BROADCAST_CASES, answer, strict=True):
         want = _broadcast(y, b)
         case = f"Y {y} + b {b}"
