@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.shapes import as_array, as_positive_int, as_rng, check_shapes, positive_ints
 
 
 def softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -79,10 +79,21 @@ def attention_backward(dY: np.ndarray, cache: dict) -> tuple[np.ndarray, np.ndar
 
     dY (B, T_q, d_v) -> dQ (B, T_q, d_k), dK (B, T_k, d_k), dV (B, T_k, d_v)
     """
+    return _attention_backward(dY, cache, "attention_backward")
+
+
+def _check_cache(cache: object, keys: tuple[str, ...], made_by: str, where: str) -> None:
+    if not isinstance(cache, dict) or not set(keys) <= set(cache):
+        raise TypeError(f"{where}: cache must be the dict returned by {made_by} (with keys {list(keys)}), "
+                        f"got {type(cache).__name__}.")
+
+
+def _attention_backward(dY: object, cache: object, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    _check_cache(cache, ("Q", "K", "V", "A", "s"), "attention_forward", where)
     Q, K, V, A, s = cache["Q"], cache["K"], cache["V"], cache["A"], cache["s"]
-    dY = as_array(dY, "dY", "attention_backward")
+    dY = as_array(dY, "dY", where)
     if dY.shape != A.shape[:-1] + V.shape[-1:]:
-        raise ValueError(f"attention_backward: dY should have the output's shape {A.shape[:-1] + V.shape[-1:]}, got {dY.shape}.")
+        raise ValueError(f"{where}: dY should have the output's shape {A.shape[:-1] + V.shape[-1:]}, got {dY.shape}.")
     dV = np.swapaxes(A, -1, -2) @ dY  # (B, T_k, T_q) @ (B, T_q, d_v) -> (B, T_k, d_v)
     dA = dY @ np.swapaxes(V, -1, -2)  # (B, T_q, d_v) @ (B, d_v, T_k) -> (B, T_q, T_k)
     dS = A * (dA - (dA * A).sum(axis=-1, keepdims=True))  # softmax backward, row by row; masked A = 0 -> dS = 0
@@ -118,8 +129,10 @@ def self_attention_backward(dY: np.ndarray, cache: dict) -> dict[str, np.ndarray
 
     dY (B, T, d_v) -> {"X": (B, T, d), "Wq": (d, d_k), "Wk": (d, d_k), "Wv": (d, d_v)}
     """
+    where = "self_attention_backward"
+    _check_cache(cache, ("X", "Wq", "Wk", "Wv"), "self_attention_forward", where)
     X, Wq, Wk, Wv = cache["X"], cache["Wq"], cache["Wk"], cache["Wv"]
-    dQ, dK, dV = attention_backward(dY, cache)
+    dQ, dK, dV = _attention_backward(dY, cache, where)
     d = X.shape[-1]
     X2 = X.reshape(-1, d)  # (B, T, d) -> (B*T, d): a linear layer sees every token as a row
     dWq = X2.T @ dQ.reshape(-1, dQ.shape[-1])  # (d, B*T) @ (B*T, d_k) -> (d, d_k)
@@ -162,7 +175,9 @@ def multi_head_attention(
     """
     X, Wq, Wk, Wv = _projections(X, Wq, Wk, Wv, "multi_head_attention")
     Wo = as_array(Wo, "Wo", "multi_head_attention")
-    check_shapes("multi_head_attention", X=(X, "B T d"), Wq=(Wq, "d d"), Wk=(Wk, "d d"), Wv=(Wv, "d d"), Wo=(Wo, "d d"))
+    d = check_shapes("multi_head_attention", X=(X, "B T d"), Wq=(Wq, "d d"), Wk=(Wk, "d d"), Wv=(Wv, "d d"), Wo=(Wo, "d d"))["d"]
+    if d % as_positive_int(n_heads, "n_heads", "multi_head_attention"):
+        raise ValueError(f"multi_head_attention: the width d = {d} must be divisible by n_heads = {n_heads}.")
     Q = split_heads(X @ Wq, n_heads)  # (B, T, d) @ (d, d) -> (B, T, d) -> (B, h, T, d_k)
     K = split_heads(X @ Wk, n_heads)  # (B, h, T, d_k)
     V = split_heads(X @ Wv, n_heads)  # (B, h, T, d_k)
@@ -175,7 +190,8 @@ def score_variance(d_k: int, n_samples: int, rng: np.random.Generator) -> tuple[
 
     -> (variance of q . k, variance of q . k / sqrt(d_k)); in theory d_k and 1.
     """
-    d_k, n = as_positive_int(d_k, "d_k", "score_variance"), as_positive_int(n_samples, "n_samples", "score_variance")
+    d_k, n = positive_ints("score_variance", d_k=d_k, n_samples=n_samples)
+    rng = as_rng(rng, "score_variance")
     q, k = rng.standard_normal((n, d_k)), rng.standard_normal((n, d_k))  # (n, d_k) each
     dots = (q * k).sum(axis=1)  # one dot product per row -> (n,)
     return float(dots.var()), float((dots / np.sqrt(d_k)).var())
@@ -187,7 +203,7 @@ def max_weight(d_k: int, T: int, rng: np.random.Generator, *, scale: bool, n_row
     Near 1 means the softmax has saturated (one-hot); near 1/T means it is spread out.
     """
     d_k, T = as_positive_int(d_k, "d_k", "max_weight"), as_positive_int(T, "T", "max_weight")
-    n = as_positive_int(n_rows, "n_rows", "max_weight")
+    n, rng = as_positive_int(n_rows, "n_rows", "max_weight"), as_rng(rng, "max_weight")
     Q, K = rng.standard_normal((n, 1, d_k)), rng.standard_normal((n, T, d_k))
     S = Q @ np.swapaxes(K, -1, -2)  # (n, 1, d_k) @ (n, d_k, T) -> (n, 1, T)
     if scale:

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lib.attention import attention_forward, merge_heads, split_heads
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.nn import relu
+from lib.shapes import as_array, as_positive_int, as_rng, as_seed, check_shapes, positive_ints
 
 VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"  # 27 tokens; "." marks the start and end of a name
 
@@ -56,6 +57,11 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the pieces
+def _last_axis(x: np.ndarray, name: str, d: int, where: str) -> None:
+    if x.ndim == 0 or x.shape[-1] != d:
+        raise ValueError(f"{where}: {name} should have shape (..., d) = (..., {d}), got {x.shape}.")
+
+
 def rms_norm(x: np.ndarray, g: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """Scale each row to root-mean-square 1, then multiply by the gain g.
 
@@ -63,7 +69,7 @@ def rms_norm(x: np.ndarray, g: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """
     x, g = as_array(x, "x", "rms_norm"), as_array(g, "g", "rms_norm")
     if g.ndim != 1 or x.shape[-1] != g.shape[0]:
-        raise ValueError(f"rms_norm: g should have shape (d,) = ({x.shape[-1]},), got {g.shape}.")
+        raise ValueError(f"rms_norm: g should have shape (d,) = ({x.shape[-1]},) to match the last axis of x {x.shape}, got {g.shape}.")
     return x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps) * g
 
 
@@ -75,15 +81,10 @@ def layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-5) -
     x, g, b = as_array(x, "x", "layer_norm"), as_array(g, "g", "layer_norm"), as_array(b, "b", "layer_norm")
     for name, p in (("g", g), ("b", b)):
         if p.ndim != 1 or x.shape[-1] != p.shape[0]:
-            raise ValueError(f"layer_norm: {name} should have shape (d,) = ({x.shape[-1]},), got {p.shape}.")
+            raise ValueError(f"layer_norm: {name} should have shape (d,) = ({x.shape[-1]},) to match the last axis of x {x.shape}, got {p.shape}.")
     mu = x.mean(axis=-1, keepdims=True)
     var = x.var(axis=-1, keepdims=True)
     return (x - mu) / np.sqrt(var + eps) * g + b
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    """max(0, x) element-wise."""
-    return np.maximum(x, 0.0)
 
 
 def mlp(x: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
@@ -91,6 +92,9 @@ def mlp(x: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
 
     x (B, T, d), W1 (d, d_ff), W2 (d_ff, d) -> (B, T, d)
     """
+    x, W1, W2 = as_array(x, "x", "mlp"), as_array(W1, "W1", "mlp"), as_array(W2, "W2", "mlp")
+    d = check_shapes("mlp", W1=(W1, "d d_ff"), W2=(W2, "d_ff d"))["d"]
+    _last_axis(x, "x", d, "mlp")
     return _mm(relu(_mm(x, W1)), W2)  # (B, T, d) @ (d, d_ff) -> (B, T, d_ff) @ (d_ff, d) -> (B, T, d)
 
 
@@ -106,6 +110,12 @@ class Config:
     n_layers: int = 1
     block_size: int = 16
 
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "d", "n_heads", "d_ff", "n_layers", "block_size"):
+            as_positive_int(getattr(self, name), name, "Config")
+        if self.d % self.n_heads:
+            raise ValueError(f"Config: d = {self.d} must be divisible by n_heads = {self.n_heads}.")
+
     @property
     def d_k(self) -> int:
         return self.d // self.n_heads
@@ -117,11 +127,8 @@ def init_params(config: Config, seed: int = 0) -> dict:
     -> {"wte": (V, d), "wpe": (block_size, d), "layers": [{"Wq", "Wk", "Wv", "Wo": (d, d),
         "W1": (d, d_ff), "W2": (d_ff, d), "g1", "g2": (d,)}], "g_f": (d,), "W_lm": (d, V)}
     """
-    if not isinstance(config, Config):
-        raise TypeError(f"init_params: config must be a decoder.Config, got {type(config).__name__}.")
-    if config.d % config.n_heads:
-        raise ValueError(f"init_params: d = {config.d} must be divisible by n_heads = {config.n_heads}.")
-    rng = np.random.default_rng(seed)
+    _check_config(config, "init_params")
+    rng = np.random.default_rng(as_seed(seed, "init_params"))
     d, V, F = config.d, config.vocab_size, config.d_ff
 
     def w(n_in: int, n_out: int) -> np.ndarray:
@@ -136,15 +143,58 @@ def init_params(config: Config, seed: int = 0) -> dict:
             "layers": layers, "g_f": np.ones(d), "W_lm": w(d, V)}
 
 
-def _check_tokens(tokens: object, config: Config, where: str) -> np.ndarray:
-    arr = as_array(tokens, "tokens", where)
+def _check_config(config: object, where: str) -> Config:
+    if not isinstance(config, Config):
+        raise TypeError(f"{where}: config must be a decoder.Config, got {type(config).__name__}.")
+    return config
+
+
+_LAYER_SPECS = {"Wq": "d d", "Wk": "d d", "Wv": "d d", "Wo": "d d", "W1": "d d_ff", "W2": "d_ff d", "g1": "d", "g2": "d"}
+
+
+def _check_layer(p: object, name: str, where: str, sizes: dict[str, int] | None = None) -> dict[str, int]:
+    """A block's weights: a dict with the keys of _LAYER_SPECS and shapes that agree."""
+    if not isinstance(p, dict):
+        raise TypeError(f"{where}: {name} must be a dict of a block's weights, got {type(p).__name__}.")
+    missing = sorted(set(_LAYER_SPECS) - set(p))
+    if missing:
+        raise ValueError(f"{where}: {name} is missing {missing}; a block needs {sorted(_LAYER_SPECS)}.")
+    arrays = {f"{name}[{k!r}]": (as_array(p[k], f"{name}[{k!r}]", where), spec) for k, spec in _LAYER_SPECS.items()}
+    return check_shapes(where, sizes=sizes, **arrays)
+
+
+def _check_params(params: object, config: Config, where: str) -> None:
+    """The weights made by init_params for this config."""
+    if not isinstance(params, dict):
+        raise TypeError(f"{where}: params must be the dict made by init_params, got {type(params).__name__}.")
+    missing = sorted({"wte", "wpe", "layers", "g_f", "W_lm"} - set(params))
+    if missing:
+        raise ValueError(f"{where}: params is missing {missing}; make it with init_params(config).")
+    sizes = {"V": config.vocab_size, "d": config.d, "d_ff": config.d_ff, "T_max": config.block_size}
+    check_shapes(where, sizes=sizes, **{f"params[{k!r}]": (as_array(params[k], f"params[{k!r}]", where), spec)
+                                       for k, spec in (("wte", "V d"), ("wpe", "T_max d"), ("g_f", "d"), ("W_lm", "d V"))})
+    layers = params["layers"]
+    if not isinstance(layers, list) or len(layers) != config.n_layers:
+        raise ValueError(f"{where}: params['layers'] must be a list of {config.n_layers} blocks (config.n_layers).")
+    for i, p in enumerate(layers):
+        _check_layer(p, f"params['layers'][{i}]", where, sizes)
+
+
+def _token_ids(tokens: object, vocab_size: int, where: str, name: str = "tokens") -> np.ndarray:
+    """Token ids as an int array (B, T); a 1-D sequence becomes one row."""
+    arr = as_array(tokens, name, where)
     if arr.ndim == 1:
         arr = arr[None, :]  # (T,) -> (1, T)
-    check_shapes(where, tokens=(arr, "B T"))
-    if not np.array_equal(arr, np.round(arr)) or arr.min() < 0 or arr.max() >= config.vocab_size:
-        raise ValueError(f"{where}: tokens must be integers in [0, {config.vocab_size}), got values from {arr.min()} to {arr.max()}.")
+    check_shapes(where, **{name: (arr, "B T")})
+    if not np.array_equal(arr, np.round(arr)) or arr.min() < 0 or arr.max() >= vocab_size:
+        raise ValueError(f"{where}: {name} must be integers in [0, {vocab_size}), got values from {arr.min()} to {arr.max()}.")
+    return arr.astype(np.int64)
+
+
+def _check_tokens(tokens: object, config: Config, where: str, name: str = "tokens") -> np.ndarray:
+    arr = _token_ids(tokens, config.vocab_size, where, name)
     if arr.shape[1] > config.block_size:
-        raise ValueError(f"{where}: {arr.shape[1]} tokens is more than block_size = {config.block_size}.")
+        raise ValueError(f"{where}: {arr.shape[1]} {name} is more than block_size = {config.block_size}.")
     return arr.astype(np.int64)
 
 
@@ -154,6 +204,17 @@ def block_forward(x: np.ndarray, p: dict, n_heads: int, cache: dict | None = Non
 
     x (B, T, d) -> (B, T, d), attention weights (B, h, T, T_k)
     """
+    x = as_array(x, "x", "block_forward")
+    d = _check_layer(p, "p", "block_forward")["d"]
+    check_shapes("block_forward", sizes={"d": d}, x=(x, "B T d"))
+    if d % as_positive_int(n_heads, "n_heads", "block_forward"):
+        raise ValueError(f"block_forward: d = {d} must be divisible by n_heads = {n_heads}.")
+    if cache is not None and not isinstance(cache, dict):
+        raise TypeError(f"block_forward: cache must be a dict (empty at first) or None, got {type(cache).__name__}.")
+    return _block(x, p, n_heads, cache)
+
+
+def _block(x: np.ndarray, p: dict, n_heads: int, cache: dict | None) -> tuple[np.ndarray, np.ndarray]:
     a = rms_norm(x, p["g1"])
     q = split_heads(_mm(a, p["Wq"]), n_heads)  # (B, T, d) @ (d, d) -> (B, T, d) -> (B, h, T, d_k)
     k = split_heads(_mm(a, p["Wk"]), n_heads)  # (B, h, T, d_k)
@@ -180,25 +241,31 @@ def forward(params: dict, tokens: object, config: Config, *, start: int = 0,
     With `caches` (one dict per layer) and `start` = tokens already cached, only the new tokens
     are processed; this is how `generate(..., use_cache=True)` works.
     """
-    if not isinstance(config, Config):
-        raise TypeError(f"forward: config must be a decoder.Config, got {type(config).__name__}.")
+    _check_config(config, "forward")
+    _check_params(params, config, "forward")
     tok = _check_tokens(tokens, config, "forward")
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ValueError(f"forward: start must be a non-negative integer (tokens already cached), got {start!r}.")
+    if caches is not None and (not isinstance(caches, list) or len(caches) != config.n_layers):
+        raise TypeError(f"forward: caches must be a list of {config.n_layers} dicts (one per layer) or None.")
     T = tok.shape[1]
     if start + T > config.block_size:
         raise ValueError(f"forward: position {start + T} is past block_size = {config.block_size}.")
     x = params["wte"][tok] + params["wpe"][start:start + T]  # (B, T, d) + (T, d) -> (B, T, d)
     for i, p in enumerate(params["layers"]):
-        x, _ = block_forward(x, p, config.n_heads, None if caches is None else caches[i])
+        x, _ = _block(x, p, config.n_heads, None if caches is None else caches[i])
     return _mm(rms_norm(x, params["g_f"]), params["W_lm"])  # (B, T, d) @ (d, V) -> (B, T, V)
 
 
 def attention_maps(params: dict, tokens: object, config: Config) -> list[np.ndarray]:
     """The causal attention weights of every layer for a sequence: list of (B, h, T, T)."""
+    _check_config(config, "attention_maps")
+    _check_params(params, config, "attention_maps")
     tok = _check_tokens(tokens, config, "attention_maps")
     x = params["wte"][tok] + params["wpe"][: tok.shape[1]]  # (B, T, d)
     maps = []
     for p in params["layers"]:
-        x, A = block_forward(x, p, config.n_heads)
+        x, A = _block(x, p, config.n_heads, None)
         maps.append(A)
     return maps
 
@@ -210,8 +277,12 @@ def generate(params: dict, prompt: object, n_new: int, config: Config, *, use_ca
     prompt (B, T0) or (T0,) -> tokens (B, T0 + n_new), step_logits (n_new, B, V): the logits each
     new token was chosen from. Without the cache every step reruns `forward` on the whole sequence.
     """
-    tok = _check_tokens(prompt, config, "generate")
+    _check_config(config, "generate")
+    _check_params(params, config, "generate")
+    tok = _check_tokens(prompt, config, "generate", name="prompt")
     n_new = as_positive_int(n_new, "n_new", "generate")
+    if rng is not None:
+        as_rng(rng, "generate")
     if tok.shape[1] + n_new - 1 > config.block_size:
         raise ValueError(f"generate: prompt of {tok.shape[1]} plus {n_new} new tokens exceeds block_size = {config.block_size}.")
     caches = [{} for _ in params["layers"]] if use_cache else None
@@ -241,13 +312,13 @@ def encode(text: str) -> np.ndarray:
         raise TypeError(f"encode: text must be a string, got {type(text).__name__}.")
     bad = sorted(set(text) - set(VOCAB))
     if bad:
-        raise ValueError(f"encode: characters {bad} are not in the vocabulary {VOCAB!r}.")
+        raise ValueError(f"encode: text has characters {bad} that are not in the vocabulary {VOCAB!r}.")
     return np.array([VOCAB.index(c) for c in text], dtype=np.int64)
 
 
 def decode(tokens: object) -> str:
     """Token ids back to characters."""
-    return "".join(VOCAB[int(i)] for i in np.ravel(tokens))
+    return "".join(VOCAB[int(i)] for i in np.ravel(_token_ids(tokens, len(VOCAB), "decode")))
 
 
 # ---------------------------------------------------------------- memory and FLOPs
@@ -257,16 +328,15 @@ def kv_cache_bytes(n_layers: int, n_heads: int, head_dim: int, seq_len: int, bat
 
     Llama-2-7B (32 layers, 32 heads, head_dim 128, fp16): 524,288 B = 0.5 MiB per token.
     """
-    where = "kv_cache_bytes"
-    values = [as_positive_int(v, n, where) for v, n in ((n_layers, "n_layers"), (n_heads, "n_heads"),
-              (head_dim, "head_dim"), (seq_len, "seq_len"), (batch, "batch"), (bytes_per_element, "bytes_per_element"))]
-    L, h, d_k, T, B, nbytes = values
+    L, h, d_k, T, B, nbytes = positive_ints("kv_cache_bytes", n_layers=n_layers, n_heads=n_heads, head_dim=head_dim,
+                                            seq_len=seq_len, batch=batch, bytes_per_element=bytes_per_element)
     return 2 * L * h * d_k * T * B * nbytes
 
 
 def layer_flops(config: Config, T_q: int, T_k: int) -> int:
     """Matmul FLOPs of one block processing T_q new tokens that attend over T_k keys (batch 1)."""
-    d, F = config.d, config.d_ff
+    d, F = _check_config(config, "layer_flops").d, config.d_ff
+    T_q, T_k = positive_ints("layer_flops", T_q=T_q, T_k=T_k)
     projections = 4 * 2 * T_q * d * d  # Wq, Wk, Wv, Wo: (T_q, d) @ (d, d) each
     attention = 2 * 2 * T_q * T_k * d  # Q K^T and A V, summed over heads (h * d_k = d)
     mlp_ = 2 * 2 * T_q * d * F  # (T_q, d) @ (d, d_ff) and (T_q, d_ff) @ (d_ff, d)
@@ -279,8 +349,7 @@ def step_flops(config: Config, t: int, *, cached: bool) -> int:
     Without a cache: a full forward pass over t tokens (logits for all t positions, as `forward`
     computes them). With a cache: only the newest token, attending over t keys.
     """
-    if not isinstance(config, Config):
-        raise TypeError(f"step_flops: config must be a decoder.Config, got {type(config).__name__}.")
+    _check_config(config, "step_flops")
     t = as_positive_int(t, "t", "step_flops")
     T_q = 1 if cached else t
     lm_head = 2 * T_q * config.d * config.vocab_size  # (T_q, d) @ (d, V)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.shapes import as_array, as_positive_int, as_rng, check_shapes
 
 
 def numerical_gradient(
@@ -32,8 +32,8 @@ def numerical_gradient(
 
     param (any shape) -> grad (same shape); with `entries`, only those are computed (others are NaN).
     """
-    if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
-        raise TypeError("numerical_gradient: param must be a float ndarray that loss() reads (it is nudged in place).")
+    _check_loss(loss, "numerical_gradient")
+    _check_param(param, "param", "numerical_gradient")
     if not eps > 0:
         raise ValueError(f"numerical_gradient: eps must be positive, got {eps}.")
     grad = np.full(param.shape, np.nan) if entries is not None else np.zeros(param.shape)
@@ -48,11 +48,37 @@ def numerical_gradient(
     return grad
 
 
+def _check_loss(loss: object, where: str) -> None:
+    if not callable(loss):
+        raise TypeError(f"{where}: loss must be a function of no arguments returning a number, got {type(loss).__name__}.")
+
+
+def _check_param(param: object, name: str, where: str) -> None:
+    if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
+        raise TypeError(f"{where}: {name} must be a float ndarray that loss() reads (it is nudged in place).")
+    as_array(param, name, where)  # not empty, no NaN or inf
+
+
+def _check_pairs(loss: object, params: object, grads: object, where: str) -> None:
+    """loss callable; params and grads dicts naming the same float tensors."""
+    _check_loss(loss, where)
+    for name, value in (("params", params), ("grads", grads)):
+        if not isinstance(value, dict) or not value:
+            raise TypeError(f"{where}: {name} must be a non-empty dict of name -> array, got {value!r:.60}.")
+    missing = set(params) ^ set(grads)
+    if missing:
+        raise ValueError(f"{where}: params and grads must name the same tensors; unmatched: {sorted(missing)}.")
+    for name, param in params.items():
+        _check_param(param, f"params[{name!r}]", where)
+
+
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     """max|a - n| / max(max|a|, max|n|), ignoring NaN entries of `numeric`; 0 when both are 0."""
     a, n = as_array(analytic, "analytic", "relative_error"), as_array(numeric, "numeric", "relative_error", finite=False)
     if a.shape != n.shape:
         raise ValueError(f"relative_error: analytic has shape {a.shape} but numeric has shape {n.shape}.")
+    if np.isinf(n).any():
+        raise ValueError("relative_error: numeric contains inf; the loss overflowed.")
     mask = ~np.isnan(n)
     if not mask.any():
         raise ValueError("relative_error: numeric has no computed entries.")
@@ -114,9 +140,7 @@ def check_gradients(
     `loss()` must read the arrays in `params` (they are nudged in place). With `samples`, only that
     many random entries per tensor are checked (pass `rng` for reproducibility).
     """
-    missing = set(params) ^ set(grads)
-    if missing:
-        raise ValueError(f"check_gradients: params and grads must name the same tensors; unmatched: {sorted(missing)}.")
+    _check_pairs(loss, params, grads, "check_gradients")
     rows = []
     for name, param in params.items():
         grad = as_array(grads[name], f"grads[{name!r}]", "check_gradients", finite=False)
@@ -149,6 +173,7 @@ def eps_sweep(
     the curve shows the step size alone: truncation error (~eps^2) falls as eps shrinks until
     round-off (~machine epsilon * |L| / eps) takes over and the error climbs again.
     """
+    _check_pairs(loss, params, grads, "eps_sweep")
     eps_values = as_array(eps_values, "eps_values", "eps_sweep")
     if eps_values.ndim != 1:
         raise ValueError(f"eps_sweep: eps_values should be 1-D with shape (E,), got shape {eps_values.shape}.")
@@ -223,8 +248,7 @@ class LinearBench:
     ) -> LinearBench:
         """Non-zero, non-symmetric random values of the given sizes and dtype ('float64' or 'float32')."""
         B, D_in, D_out = (as_positive_int(v, n, "LinearBench.random") for v, n in ((B, "B"), (D_in, "D_in"), (D_out, "D_out")))
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"LinearBench.random: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+        rng = as_rng(rng, "LinearBench.random")
         if dtype not in ("float64", "float32"):
             raise ValueError(f"LinearBench.random: dtype must be 'float64' or 'float32', got {dtype!r}.")
         X = rng.normal(size=(B, D_in))

@@ -19,29 +19,26 @@ For one linear layer `Y = X @ W + b` with X (B, D_in), W (D_in, D_out), b (D_out
 from __future__ import annotations
 
 import html
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from lib.shapes import as_array, as_positive_int
+from lib.shapes import as_array, as_number, as_positive_int, positive_ints
 
 BYTES_PER_ELEMENT = {"fp64": 8, "fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 _ALIASES = {"float64": "fp64", "float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
 
-def bytes_per_element(dtype: str | np.dtype | type) -> int:
+def bytes_per_element(dtype: str | np.dtype | type, where: str = "bytes_per_element") -> int:
     """Bytes one element takes: 'fp32' -> 4, 'bf16' -> 2, np.float64 -> 8."""
     if isinstance(dtype, str):
         key = _ALIASES.get(dtype.lower(), dtype.lower())
         if key not in BYTES_PER_ELEMENT:
-            raise ValueError(f"unknown dtype {dtype!r}; expected one of {sorted(BYTES_PER_ELEMENT)}.")
+            raise ValueError(f"{where}: unknown dtype {dtype!r}; expected one of {sorted(BYTES_PER_ELEMENT)}.")
         return BYTES_PER_ELEMENT[key]
-    try:
+    if isinstance(dtype, (np.dtype, type)) and np.issubdtype(dtype, np.number):
         return np.dtype(dtype).itemsize
-    except TypeError:
-        raise TypeError(f"dtype must be a name like 'fp32' or a NumPy dtype, got {dtype!r}.") from None
+    raise TypeError(f"{where}: dtype must be a name like 'fp32' or a NumPy dtype, got {dtype!r}.")
 
 
 def matmul_flops(m: int, k: int, n: int) -> int:
@@ -76,7 +73,7 @@ class Ledger:
 
     def __init__(self, title: str = "", dtype: str = "fp32", **sizes: int):
         self.title, self.dtype = title, dtype
-        self.bytes_per = bytes_per_element(dtype)
+        self.bytes_per = bytes_per_element(dtype, "Ledger")
         self.sizes = {k: as_positive_int(v, k, "Ledger") for k, v in sizes.items()}
         self.rows: list[Row] = []
 
@@ -84,10 +81,12 @@ class Ledger:
         """Add a row; returns the ledger so calls chain."""
         if kind not in self.KINDS:
             raise ValueError(f"Ledger.add: kind must be one of {self.KINDS}, got {kind!r}.")
+        if not isinstance(spec, str):
+            raise TypeError(f"Ledger.add: spec must be a string of letters such as 'B D_in', got {spec!r}.")
         letters = tuple(spec.split())
         unknown = [s for s in letters if not s.isdigit() and s not in self.sizes]
         if unknown:
-            raise ValueError(f"Ledger.add: {name} uses {unknown} but the ledger only knows {sorted(self.sizes)}.")
+            raise ValueError(f"Ledger.add: the spec of {name} uses {unknown} but the ledger only knows {sorted(self.sizes)}.")
         self.rows.append(Row(name, letters, meaning, kind))
         return self
 
@@ -169,6 +168,8 @@ class Ledger:
 
 def linear_ledger(B: int, D_in: int, D_out: int, dtype: str = "fp32") -> Ledger:
     """The full ledger of one linear layer, forward and backward."""
+    B, D_in, D_out = positive_ints("linear_ledger", B=B, D_in=D_in, D_out=D_out)
+    bytes_per_element(dtype, "linear_ledger")
     return (
         Ledger("linear layer", dtype, B=B, D_in=D_in, D_out=D_out)
         .add("X", "B D_in", "mini-batch input, cached for backward", "input")
@@ -188,7 +189,8 @@ def param_bytes(D_in: int, D_out: int, dtype: str = "fp32", bias: bool = True) -
 
     The batch size does not appear: every example shares the same W and b.
     """
-    return linear_params(D_in, D_out, bias) * bytes_per_element(dtype)
+    D_in, D_out = positive_ints("param_bytes", D_in=D_in, D_out=D_out)
+    return linear_params(D_in, D_out, bias) * bytes_per_element(dtype, "param_bytes")
 
 
 def linear_flops(B: int, D_in: int, D_out: int, backward: bool = False) -> int:
@@ -197,6 +199,7 @@ def linear_flops(B: int, D_in: int, D_out: int, backward: bool = False) -> int:
     X (B, D_in), W (D_in, D_out). The backward pass is two more matmuls of the same size,
     dW = X.T @ dY and dX = dY @ W.T; the bias (add, then a sum for db) is left out.
     """
+    B, D_in, D_out = positive_ints("linear_flops", B=B, D_in=D_in, D_out=D_out)
     forward = matmul_flops(B, D_in, D_out)  # (B, D_in) @ (D_in, D_out)
     return 3 * forward if backward else forward
 
@@ -206,28 +209,20 @@ def linear_traffic_elements(B: int, D_in: int, D_out: int, bias: bool = True) ->
 
     B*D_in + D_in*D_out + D_out + B*D_out (the D_out term only with a bias).
     """
-    where = "linear_traffic_elements"
-    B, D_in, D_out = (as_positive_int(v, n, where) for v, n in ((B, "B"), (D_in, "D_in"), (D_out, "D_out")))
+    B, D_in, D_out = positive_ints("linear_traffic_elements", B=B, D_in=D_in, D_out=D_out)
     return B * D_in + D_in * D_out + (D_out if bias else 0) + B * D_out
 
 
 def linear_traffic_bytes(B: int, D_in: int, D_out: int, dtype: str = "fp32", bias: bool = True) -> int:
     """Rough lower bound on the bytes a forward pass moves: traffic elements * bytes each."""
-    return linear_traffic_elements(B, D_in, D_out, bias) * bytes_per_element(dtype)
-
-
-def _positive_number(x: object, name: str, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a positive number, got {x!r}.")
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{where}: {name} must be a positive finite number, got {x!r}.")
-    return float(x)
+    B, D_in, D_out = positive_ints("linear_traffic_bytes", B=B, D_in=D_in, D_out=D_out)
+    return linear_traffic_elements(B, D_in, D_out, bias) * bytes_per_element(dtype, "linear_traffic_bytes")
 
 
 def arithmetic_intensity(flops: float, bytes_moved: float) -> float:
     """FLOPs per byte moved: high means compute-bound, low means memory-bound."""
-    flops = _positive_number(flops, "flops", "arithmetic_intensity")
-    return flops / _positive_number(bytes_moved, "bytes_moved", "arithmetic_intensity")
+    flops = as_number(flops, "flops", "arithmetic_intensity", positive=True)
+    return flops / as_number(bytes_moved, "bytes_moved", "arithmetic_intensity", positive=True)
 
 
 def roofline(intensity: float | np.ndarray, peak_gflops: float, bandwidth_gbs: float) -> float | np.ndarray:
@@ -235,8 +230,8 @@ def roofline(intensity: float | np.ndarray, peak_gflops: float, bandwidth_gbs: f
 
     intensity in FLOP/byte (a number or an array), peak in GFLOP/s, bandwidth in GB/s.
     """
-    peak = _positive_number(peak_gflops, "peak_gflops", "roofline")
-    bandwidth = _positive_number(bandwidth_gbs, "bandwidth_gbs", "roofline")
+    peak = as_number(peak_gflops, "peak_gflops", "roofline", positive=True)
+    bandwidth = as_number(bandwidth_gbs, "bandwidth_gbs", "roofline", positive=True)
     arr = as_array(intensity, "intensity", "roofline")
     if np.any(arr <= 0):
         raise ValueError(f"roofline: intensity must be positive, got minimum {arr.min()!r}.")
@@ -246,13 +241,13 @@ def roofline(intensity: float | np.ndarray, peak_gflops: float, bandwidth_gbs: f
 
 def ridge_intensity(peak_gflops: float, bandwidth_gbs: float) -> float:
     """The intensity where the two roofs meet (FLOP/byte): peak / bandwidth."""
-    peak = _positive_number(peak_gflops, "peak_gflops", "ridge_intensity")
-    return peak / _positive_number(bandwidth_gbs, "bandwidth_gbs", "ridge_intensity")
+    peak = as_number(peak_gflops, "peak_gflops", "ridge_intensity", positive=True)
+    return peak / as_number(bandwidth_gbs, "bandwidth_gbs", "ridge_intensity", positive=True)
 
 
 def human_bytes(n: float) -> str:
     """Bytes in decimal units, as the seeds write them: 33024 -> '33.0 kB', 67108864 -> '67.1 MB'."""
-    n = _positive_number(n, "n", "human_bytes") if n != 0 else 0.0
+    n = as_number(n, "n", "human_bytes", positive=True) if n != 0 else 0.0
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
@@ -318,9 +313,9 @@ def linear_costs(B: int, D_in: int, D_out: int, dtype: str = "fp32", *, bias: bo
 
     X (B*T, D_in), W (D_in, D_out), b (D_out,) -> Y (B*T, D_out)
     """
-    B, T = as_positive_int(B, "B", "linear_costs"), as_positive_int(T, "T", "linear_costs")
+    B, T, D_in, D_out = positive_ints("linear_costs", B=B, T=T, D_in=D_in, D_out=D_out)
     rows = B * T  # (B, T, D_in) reshaped to (B*T, D_in): every token is a row
-    per = bytes_per_element(dtype)
+    per = bytes_per_element(dtype, "linear_costs")
     forward = linear_flops(rows, D_in, D_out)
     traffic = linear_traffic_bytes(rows, D_in, D_out, dtype, bias)
     return LinearCosts(

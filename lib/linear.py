@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.shapes import as_array, as_positive_int, as_rng, check_shapes
 
 
 def linear_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
@@ -42,14 +42,14 @@ def linear_backward(
     return dX, dW, db
 
 
-def matvec(W_out_in: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The textbook form `y = W x`: one dot product per row of W.
+def matvec(W: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The textbook form `y = W x`, W stored (out, in): one dot product per row of W.
 
-    W_out_in (D_out, D_in), x (D_in,) -> y (D_out,)
+    W (D_out, D_in), x (D_in,) -> y (D_out,)
     """
-    W_out_in, x = as_array(W_out_in, "W", "matvec"), as_array(x, "x", "matvec")
-    check_shapes("matvec", W=(W_out_in, "D_out D_in"), x=(x, "D_in"))
-    return np.array([row @ x for row in W_out_in])  # row (D_in,) . x (D_in,) -> scalar
+    W, x = as_array(W, "W", "matvec"), as_array(x, "x", "matvec")
+    check_shapes("matvec", W=(W, "D_out D_in"), x=(x, "D_in"))
+    return np.array([row @ x for row in W])  # row (D_in,) . x (D_in,) -> scalar
 
 
 def from_torch_layout(weight: np.ndarray) -> np.ndarray:
@@ -70,7 +70,6 @@ def init_linear(
     -> W (D_in, D_out), b (D_out,) of zeros, or None without bias
     """
     D_in, D_out = as_positive_int(D_in, "D_in", "init_linear"), as_positive_int(D_out, "D_out", "init_linear")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"init_linear: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    rng = as_rng(rng, "init_linear")
     W = rng.standard_normal((D_in, D_out)) / np.sqrt(D_in)
     return W, (np.zeros(D_out) if bias else None)

@@ -18,34 +18,18 @@ transpose of ours, which is why there the zero factor B sits on the output side.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from lib.linear import linear_backward, linear_forward
-from lib.shapes import as_array, as_positive_int, check_shapes
-
-
-def _positive_float(x: object, name: str, where: str) -> float:
-    """Return `x` as a finite float > 0, or raise naming `name`."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a positive number, got {x!r}.")
-    if not np.isfinite(x) or x <= 0:
-        raise ValueError(f"{where}: {name} must be a positive finite number, got {x}.")
-    return float(x)
-
-
-def _rng(rng: object, where: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{where}: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
-    return rng
+from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shapes
 
 
 # ---------------------------------------------------------------- counting
 def lora_scale(alpha: float, r: int) -> float:
     """The factor s = alpha / r that multiplies B @ A."""
-    alpha, r = _positive_float(alpha, "alpha", "lora_scale"), as_positive_int(r, "r", "lora_scale")
+    alpha, r = as_number(alpha, "alpha", "lora_scale", positive=True), as_positive_int(r, "r", "lora_scale")
     return alpha / r
 
 
@@ -71,8 +55,8 @@ def init_lora(
     -> B (D_in, r), A (r, D_out)
     """
     D_in, D_out = as_positive_int(D_in, "D_in", "init_lora"), as_positive_int(D_out, "D_out", "init_lora")
-    r, rng = as_positive_int(r, "r", "init_lora"), _rng(rng, "init_lora")
-    std = 1 / np.sqrt(D_out) if std is None else _positive_float(std, "std", "init_lora")
+    r, rng = as_positive_int(r, "r", "init_lora"), as_rng(rng, "init_lora")
+    std = 1 / np.sqrt(D_out) if std is None else as_number(std, "std", "init_lora", positive=True)
     B = np.zeros((D_in, r))
     A = std * rng.standard_normal((r, D_out))
     return B, A
@@ -91,6 +75,7 @@ def lora_forward(X: np.ndarray, W0: np.ndarray, B: np.ndarray, A: np.ndarray, al
     X (N, D_in), W0 (D_in, D_out), B (D_in, r), A (r, D_out) -> Y (N, D_out)
     """
     X, W0, B, A = _check_adapter("lora_forward", X, W0, B, A)
+    alpha = as_number(alpha, "alpha", "lora_forward", positive=True)
     s = lora_scale(alpha, B.shape[1])
     H = X @ B  # (N, D_in) @ (D_in, r) -> (N, r): the input squeezed through the rank-r bottleneck
     return linear_forward(X, W0) + s * (H @ A)  # (N, D_out) + (N, r) @ (r, D_out) -> (N, D_out)
@@ -107,6 +92,7 @@ def lora_backward(
     X, W0, B, A = _check_adapter("lora_backward", X, W0, B, A)
     dY = as_array(dY, "dY", "lora_backward")
     check_shapes("lora_backward", X=(X, "N D_in"), W0=(W0, "D_in D_out"), A=(A, "r D_out"), dY=(dY, "N D_out"))
+    alpha = as_number(alpha, "alpha", "lora_backward", positive=True)
     s = lora_scale(alpha, B.shape[1])
     H = X @ B  # (N, D_in) @ (D_in, r) -> (N, r)
     dA = s * (H.T @ dY)  # (r, N) @ (N, D_out) -> (r, D_out)
@@ -124,6 +110,7 @@ def merge_lora(W0: np.ndarray, B: np.ndarray, A: np.ndarray, alpha: float) -> np
     """
     W0, B, A = as_array(W0, "W0", "merge_lora"), as_array(B, "B", "merge_lora"), as_array(A, "A", "merge_lora")
     check_shapes("merge_lora", W0=(W0, "D_in D_out"), B=(B, "D_in r"), A=(A, "r D_out"))
+    alpha = as_number(alpha, "alpha", "merge_lora", positive=True)
     s = lora_scale(alpha, B.shape[1])
     return W0 + s * (B @ A)  # (D_in, D_out) + (D_in, r) @ (r, D_out) -> (D_in, D_out)
 
@@ -176,11 +163,11 @@ def make_task(
 
     -> Task with X (N, d), Y (N, d), W0 (d, d), W_target (d, d)
     """
-    rng, d, N = _rng(rng, "make_task"), as_positive_int(d, "d", "make_task"), as_positive_int(N, "N", "make_task")
+    rng, d, N = as_rng(rng, "make_task"), as_positive_int(d, "d", "make_task"), as_positive_int(N, "N", "make_task")
     true_rank = as_positive_int(true_rank, "true_rank", "make_task")
     if true_rank > d:
         raise ValueError(f"make_task: true_rank = {true_rank} cannot exceed d = {d}.")
-    noise = float(noise) if noise == 0 else _positive_float(noise, "noise", "make_task")
+    noise = float(noise) if noise == 0 else as_number(noise, "noise", "make_task", positive=True)
     W0 = rng.standard_normal((d, d)) / np.sqrt(d)
     U, _ = np.linalg.qr(rng.standard_normal((d, true_rank)))  # (d, k) orthonormal columns
     V, _ = np.linalg.qr(rng.standard_normal((d, true_rank)))  # (d, k)
@@ -198,7 +185,7 @@ def train_full(X: np.ndarray, Y: np.ndarray, W0: np.ndarray, *, lr: float = 8.0,
     """
     X, Y, W0 = as_array(X, "X", "train_full"), as_array(Y, "Y", "train_full"), as_array(W0, "W0", "train_full")
     check_shapes("train_full", X=(X, "N D_in"), Y=(Y, "N D_out"), W0=(W0, "D_in D_out"))
-    lr, steps = _positive_float(lr, "lr", "train_full"), as_positive_int(steps, "steps", "train_full")
+    lr, steps = as_number(lr, "lr", "train_full", positive=True), as_positive_int(steps, "steps", "train_full")
     W, losses = W0.copy(), []  # W0 itself is never modified
     for step in range(steps):
         Y_hat = linear_forward(X, W)
@@ -222,7 +209,9 @@ def train_lora(
     """
     X, Y, W0 = as_array(X, "X", "train_lora"), as_array(Y, "Y", "train_lora"), as_array(W0, "W0", "train_lora")
     check_shapes("train_lora", X=(X, "N D_in"), Y=(Y, "N D_out"), W0=(W0, "D_in D_out"))
-    lr, steps = _positive_float(lr, "lr", "train_lora"), as_positive_int(steps, "steps", "train_lora")
+    lr, steps = as_number(lr, "lr", "train_lora", positive=True), as_positive_int(steps, "steps", "train_lora")
+    r, rng = as_positive_int(r, "r", "train_lora"), as_rng(rng, "train_lora")
+    alpha = as_number(alpha, "alpha", "train_lora", positive=True)
     B, A = init_lora(W0.shape[0], W0.shape[1], r, rng)
     losses = []
     for step in range(steps):

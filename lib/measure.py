@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from lib.ledger import arithmetic_intensity, bytes_per_element, linear_flops, linear_traffic_bytes
-from lib.shapes import as_positive_int
+from lib.shapes import as_positive_int, as_rng, positive_ints
 
 _NUMPY_DTYPES = {"fp64": np.float64, "fp32": np.float32, "fp16": np.float16}
 
@@ -26,6 +26,18 @@ def _float_dtype(dtype: str, where: str) -> type:
     if dtype not in _NUMPY_DTYPES:
         raise ValueError(f"{where}: dtype must be one of {sorted(_NUMPY_DTYPES)}, got {dtype!r}.")
     return _NUMPY_DTYPES[dtype]
+
+
+def _timing(repeats: object, min_time: object, where: str) -> tuple[int, float]:
+    """Validate the two knobs every timing function takes."""
+    repeats = as_positive_int(repeats, "repeats", where)
+    if not (isinstance(min_time, (int, float)) and not isinstance(min_time, bool) and 0 <= min_time <= 10):
+        raise ValueError(f"{where}: min_time must be a number of seconds in [0, 10], got {min_time!r}.")
+    return repeats, float(min_time)
+
+
+def _generator(rng: object, where: str) -> np.random.Generator:
+    return np.random.default_rng(0) if rng is None else as_rng(rng, where)
 
 
 def time_call(fn: Callable[[], object], *, repeats: int = 5, min_time: float = 1e-3,
@@ -37,11 +49,9 @@ def time_call(fn: Callable[[], object], *, repeats: int = 5, min_time: float = 1
     """
     if not callable(fn):
         raise TypeError(f"time_call: fn must be callable (a function of no arguments), got {type(fn).__name__}.")
-    repeats = as_positive_int(repeats, "repeats", "time_call")
+    repeats, min_time = _timing(repeats, min_time, "time_call")
     if stat not in ("median", "min"):
         raise ValueError(f"time_call: stat must be 'median' or 'min', got {stat!r}.")
-    if not (isinstance(min_time, (int, float)) and not isinstance(min_time, bool) and 0 <= min_time <= 10):
-        raise ValueError(f"time_call: min_time must be a number of seconds in [0, 10], got {min_time!r}.")
     t0 = time.perf_counter()
     fn()  # warm-up, and a first guess at the cost of one call
     once = max(time.perf_counter() - t0, 1e-7)
@@ -72,9 +82,10 @@ def time_linear(
 
     X (B, D_in), W (D_in, D_out) -> keys B, D_in, D_out, flops, bytes, intensity, seconds, gflops
     """
-    B, D_in, D_out = (as_positive_int(v, n, "time_linear") for v, n in ((B, "B"), (D_in, "D_in"), (D_out, "D_out")))
+    B, D_in, D_out = positive_ints("time_linear", B=B, D_in=D_in, D_out=D_out)
+    repeats, min_time = _timing(repeats, min_time, "time_linear")
     np_dtype = _float_dtype(dtype, "time_linear")
-    rng = rng if rng is not None else np.random.default_rng(0)
+    rng = _generator(rng, "time_linear")
     X = rng.standard_normal((B, D_in)).astype(np_dtype)  # (B, D_in)
     W = rng.standard_normal((D_in, D_out)).astype(np_dtype)  # (D_in, D_out)
     seconds = time_call(lambda: X @ W, repeats=repeats, min_time=min_time)  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
@@ -97,7 +108,10 @@ def sweep_linear(
     for i, s in enumerate(shapes):
         if not (isinstance(s, (tuple, list)) and len(s) == 3):
             raise ValueError(f"sweep_linear: shapes[{i}] should be a (B, D_in, D_out) triple, got {s!r}.")
-    rng = rng if rng is not None else np.random.default_rng(0)
+        positive_ints(f"sweep_linear: shapes[{i}]", B=s[0], D_in=s[1], D_out=s[2])
+    repeats, min_time = _timing(repeats, min_time, "sweep_linear")
+    _float_dtype(dtype, "sweep_linear")
+    rng = _generator(rng, "sweep_linear")
     return [time_linear(*s, dtype=dtype, repeats=repeats, min_time=min_time, rng=rng) for s in shapes]
 
 
@@ -107,6 +121,7 @@ def peak_gflops(n: int = 1024, *, dtype: str = "fp32", repeats: int = 7) -> floa
     A (n, n) @ A (n, n) -> (n, n): 2*n**3 FLOPs, high enough intensity to be compute-bound.
     """
     n = as_positive_int(n, "n", "peak_gflops")
+    repeats, _ = _timing(repeats, 0.0, "peak_gflops")
     A = np.random.default_rng(0).standard_normal((n, n)).astype(_float_dtype(dtype, "peak_gflops"))
     seconds = time_call(lambda: A @ A, repeats=repeats, min_time=0.0, stat="min")  # (n, n) @ (n, n) -> (n, n)
     return gflops(2 * n**3, seconds)
@@ -119,6 +134,7 @@ def bandwidth_gbs(n_bytes: int = 64_000_000, *, repeats: int = 7) -> float:
     than the caches (the default 64 MB is, on most machines) or this measures a cache instead.
     """
     n_bytes = as_positive_int(n_bytes, "n_bytes", "bandwidth_gbs")
+    repeats, _ = _timing(repeats, 0.0, "bandwidth_gbs")
     n = max(1, n_bytes // bytes_per_element("fp32"))
     src = np.ones(n, dtype=np.float32)
     dst = np.empty_like(src)

@@ -14,7 +14,7 @@ from math import comb
 import numpy as np
 
 from lib.linear import init_linear, linear_backward, linear_forward
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.shapes import as_array, as_number, as_positive_int, as_rng, as_seed, check_shapes
 
 Layer = tuple[np.ndarray, np.ndarray]
 
@@ -86,11 +86,14 @@ def mse_backward(Y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return 2.0 * (Y_hat - Y) / Y_hat.size
 
 
-def as_labels(labels: object, B: int, V: int, where: str) -> np.ndarray:
+def _as_labels(labels: object, B: int, V: int, where: str) -> np.ndarray:
     """Return integer class labels of shape (B,) with values in 0..V-1, or raise naming `labels`."""
     if labels is None or isinstance(labels, (str, bytes)):
         raise TypeError(f"{where}: labels must be integer class indices, got {type(labels).__name__}.")
-    arr = np.asarray(labels)
+    try:
+        arr = np.asarray(labels)
+    except ValueError:
+        raise TypeError(f"{where}: labels could not be read as an array (ragged lists?).") from None
     if not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{where}: labels must be integer class indices 0..V-1, got dtype {arr.dtype}.")
     check_shapes(where, sizes={"B": B}, labels=(arr, "B"))
@@ -108,7 +111,7 @@ def one_hot(labels: np.ndarray, V: int) -> np.ndarray:
     V = as_positive_int(V, "V", "one_hot")
     if np.ndim(labels) != 1:
         raise ValueError(f"one_hot: labels should be 1-D with shape (B,), got shape {np.shape(labels)}.")
-    labels = as_labels(labels, len(labels), V, "one_hot")
+    labels = _as_labels(labels, len(labels), V, "one_hot")
     return np.eye(V)[labels]  # (V, V)[(B,)] -> (B, V)
 
 
@@ -119,7 +122,7 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """
     logits = as_array(logits, "logits", "cross_entropy")
     sizes = check_shapes("cross_entropy", logits=(logits, "B V"))
-    labels = as_labels(labels, sizes["B"], sizes["V"], "cross_entropy")
+    labels = _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy")
     logp = log_softmax(logits)  # (B, V)
     return float(-logp[np.arange(sizes["B"]), labels].mean())
 
@@ -131,7 +134,7 @@ def cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray
     """
     logits = as_array(logits, "logits", "cross_entropy_backward")
     sizes = check_shapes("cross_entropy_backward", logits=(logits, "B V"))
-    labels = as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward")
+    labels = _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward")
     dlogits = softmax(logits)  # (B, V)
     dlogits[np.arange(sizes["B"]), labels] -= 1.0  # P - onehot
     return dlogits / sizes["B"]  # the loss is a mean over B rows
@@ -144,7 +147,7 @@ def collapse_linear(layers: list[Layer]) -> Layer:
     [(W1 (D0, D1), b1 (D1,)), (W2 (D1, D2), b2 (D2,)), ...] -> W (D0, D_last), b (D_last,)
     (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2), and so on layer by layer.
     """
-    layers = check_layers(layers, "collapse_linear")
+    layers = _check_layers(layers, "collapse_linear")
     W, b = layers[0]
     for W_next, b_next in layers[1:]:
         W = W @ W_next  # (D0, D_k) @ (D_k, D_k+1) -> (D0, D_k+1)
@@ -152,7 +155,7 @@ def collapse_linear(layers: list[Layer]) -> Layer:
     return W, b
 
 
-def check_layers(layers: object, where: str) -> list[Layer]:
+def _check_layers(layers: object, where: str) -> list[Layer]:
     """Validate a list of (W, b) layers whose widths chain; return them as float arrays."""
     if not isinstance(layers, (list, tuple)) or len(layers) == 0:
         raise TypeError(f"{where}: layers must be a non-empty list of (W, b) pairs, got {type(layers).__name__}.")
@@ -175,9 +178,19 @@ def init_mlp(sizes: list[int], rng: np.random.Generator) -> list[Layer]:
 
     -> [(W (sizes[k], sizes[k+1]), b (sizes[k+1],)) for each k]
     """
-    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-        raise ValueError(f"init_mlp: sizes must list at least [D_in, D_out], got {sizes!r}.")
-    sizes = [as_positive_int(s, f"sizes[{i}]", "init_mlp") for i, s in enumerate(sizes)]
+    return _init_mlp(sizes, rng, "init_mlp")
+
+
+def _check_sizes(sizes: object, where: str) -> list[int]:
+    if not isinstance(sizes, (list, tuple)):
+        raise TypeError(f"{where}: sizes must be a list of widths [D_in, ..., D_out], got {sizes!r}.")
+    if len(sizes) < 2:
+        raise ValueError(f"{where}: sizes must list at least [D_in, D_out], got {sizes!r}.")
+    return [as_positive_int(s, f"sizes[{i}]", where) for i, s in enumerate(sizes)]
+
+
+def _init_mlp(sizes: object, rng: object, where: str) -> list[Layer]:
+    sizes, rng = _check_sizes(sizes, where), as_rng(rng, where)
     layers = []
     for D_in, D_out in zip(sizes[:-1], sizes[1:], strict=True):
         W, b = init_linear(D_in, D_out, rng)
@@ -198,9 +211,13 @@ def mlp_forward(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, Cache]:
 
     X (B, D_in), layers [(W, b), ...] -> logits (B, D_out), cache
     """
-    layers = check_layers(layers, "mlp_forward")
-    X = as_array(X, "X", "mlp_forward")
-    check_shapes("mlp_forward", **{"layers[0] W": (layers[0][0], "D_in H")}, X=(X, "B D_in"))
+    return _mlp_forward(X, layers, "mlp_forward")
+
+
+def _mlp_forward(X: object, layers: object, where: str) -> tuple[np.ndarray, Cache]:
+    layers = _check_layers(layers, where)
+    X = as_array(X, "X", where)
+    check_shapes(where, **{"layers[0] W": (layers[0][0], "D_in H")}, X=(X, "B D_in"))
     cache, A = Cache(), X
     for k, (W, b) in enumerate(layers):
         Z = linear_forward(A, W, b)  # (B, D_k) @ (D_k, D_k+1) + (D_k+1,) -> (B, D_k+1)
@@ -215,7 +232,7 @@ def mlp_backward(dlogits: np.ndarray, layers: list[Layer], cache: Cache) -> list
 
     dlogits (B, D_out), layers, cache from mlp_forward -> [(dW (D_k, D_k+1), db (D_k+1,)), ...]
     """
-    layers = check_layers(layers, "mlp_backward")
+    layers = _check_layers(layers, "mlp_backward")
     if not isinstance(cache, Cache) or len(cache.inputs) != len(layers):
         raise TypeError("mlp_backward: cache must be the Cache returned by mlp_forward for these layers.")
     dA = as_array(dlogits, "dlogits", "mlp_backward")
@@ -233,7 +250,8 @@ def mlp_loss_and_grads(X: np.ndarray, labels: np.ndarray, layers: list[Layer]) -
 
     X (B, D_in), labels (B,) -> loss, [(dW, db), ...]
     """
-    logits, cache = mlp_forward(X, layers)  # (B, V)
+    logits, cache = _mlp_forward(X, layers, "mlp_loss_and_grads")  # (B, V)
+    _as_labels(labels, logits.shape[0], logits.shape[1], "mlp_loss_and_grads")
     loss = cross_entropy(logits, labels)
     return loss, mlp_backward(cross_entropy_backward(logits, labels), layers, cache)
 
@@ -263,11 +281,10 @@ def train_mlp(
     """
     X = as_array(X, "X", "train_mlp")
     steps = as_positive_int(steps, "steps", "train_mlp")
-    if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
-        raise ValueError(f"train_mlp: lr must be a positive number, got {lr!r}.")
-    layers = init_mlp(sizes, np.random.default_rng(seed))
+    lr = as_number(lr, "lr", "train_mlp", positive=True)
+    layers = _init_mlp(sizes, np.random.default_rng(as_seed(seed, "train_mlp")), "train_mlp")
     check_shapes("train_mlp", sizes={"D_in": sizes[0]}, X=(X, "B D_in"))
-    as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
+    _as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
     wanted = set(snapshot_steps)
     snapshots = {0: [(W.copy(), b.copy()) for W, b in layers]} if 0 in wanted else {}
     losses = np.empty(steps + 1)
@@ -282,7 +299,7 @@ def train_mlp(
 
 def predict_proba(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
     """Class probabilities of the MLP. X (B, D_in) -> P (B, V)"""
-    return softmax(mlp_forward(X, layers)[0])
+    return softmax(_mlp_forward(X, layers, "predict_proba")[0])
 
 
 # ---------------------------------------------------------------- data
@@ -291,9 +308,8 @@ def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1
 
     -> X (2 n, 2), labels (2 n,) in {0, 1}
     """
-    n = as_positive_int(n_per_class, "n_per_class", "make_spirals")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"make_spirals: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    n, rng = as_positive_int(n_per_class, "n_per_class", "make_spirals"), as_rng(rng, "make_spirals")
+    turns, noise = as_number(turns, "turns", "make_spirals"), as_number(noise, "noise", "make_spirals")
     r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
     X, labels = [], []
     for c in (0, 1):
@@ -310,8 +326,13 @@ def plane_grid(extent: tuple[float, float, float, float], n: int) -> np.ndarray:
 
     extent (x0, x1, y0, y1), n -> points (n * n, 2)
     """
-    n = as_positive_int(n, "n", "plane_grid")
-    x0, x1, y0, y1 = as_array(extent, "extent", "plane_grid")  # type: ignore[misc]
+    return _plane_grid(extent, n, "plane_grid")
+
+
+def _plane_grid(extent: object, n: object, where: str) -> np.ndarray:
+    n, extent = as_positive_int(n, "n", where), as_array(extent, "extent", where)
+    check_shapes(where, extent=(extent, "4"))
+    x0, x1, y0, y1 = extent
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     gx, gy = np.meshgrid(xs, ys)  # (n, n) each, gy constant along a row
     return np.stack([gx.ravel(), gy.ravel()], axis=1)  # (n * n, 2)
@@ -322,8 +343,12 @@ def activation_patterns(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
 
     X (B, D_in), layers -> patterns (B, N) bool, N = total hidden units
     """
-    _, cache = mlp_forward(X, layers)
-    return np.concatenate([Z > 0 for Z in cache.preacts[:-1]], axis=1) if len(layers) > 1 else np.zeros((len(X), 0), bool)
+    return _activation_patterns(X, layers, "activation_patterns")
+
+
+def _activation_patterns(X: object, layers: object, where: str) -> np.ndarray:
+    _, cache = _mlp_forward(X, layers, where)
+    return np.concatenate([Z > 0 for Z in cache.preacts[:-1]], axis=1) if len(cache.preacts) > 1 else np.zeros((len(cache.inputs[0]), 0), bool)
 
 
 def region_ids(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, int]:
@@ -333,7 +358,11 @@ def region_ids(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, int]:
     Within one pattern every ReLU is fixed on or off, so the network is one affine map there; the
     points with one pattern form a convex polytope. Regions too small to contain a point are missed.
     """
-    patterns = activation_patterns(X, layers)  # (B, N)
+    return _region_ids(X, layers, "region_ids")
+
+
+def _region_ids(X: object, layers: object, where: str) -> tuple[np.ndarray, int]:
+    patterns = _activation_patterns(X, layers, where)  # (B, N)
     if patterns.shape[1] == 0:
         return np.zeros(len(patterns), int), 1
     if patterns.shape[1] <= 62:  # one integer key per pattern: much faster than unique rows
@@ -347,7 +376,8 @@ def region_ids(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, int]:
 
 def count_linear_regions(layers: list[Layer], extent: tuple[float, float, float, float], n: int = 400) -> int:
     """Number of linear regions of a 2-D-input MLP that an n x n grid over `extent` hits."""
-    return region_ids(plane_grid(extent, n), layers)[1]
+    where = "count_linear_regions"
+    return _region_ids(_plane_grid(extent, n, where), layers, where)[1]
 
 
 def max_regions_one_layer(n_units: int, d_in: int = 2) -> int:
@@ -374,4 +404,4 @@ def sawtooth_network(depth: int) -> list[Layer]:
 
 def count_params(layers: list[Layer]) -> int:
     """Total number of weights and biases."""
-    return sum(W.size + b.size for W, b in check_layers(layers, "count_params"))
+    return sum(W.size + b.size for W, b in _check_layers(layers, "count_params"))

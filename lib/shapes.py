@@ -57,6 +57,38 @@ def as_positive_int(x: object, name: str, where: str = "") -> int:
     return int(x)
 
 
+def positive_ints(where: str, **values: object) -> tuple[int, ...]:
+    """Check several sizes at once: `B, D = positive_ints("f", B=B, D=D)`."""
+    return tuple(as_positive_int(v, name, where) for name, v in values.items())
+
+
+def as_number(x: object, name: str, where: str = "", *, positive: bool = False) -> float:
+    """Return `x` as a finite float (> 0 with positive=True), or raise naming `name`."""
+    prefix = f"{where}: " if where else ""
+    kind = "a positive number" if positive else "a number"
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{prefix}{name} must be {kind}, got {x!r}.")
+    if not np.isfinite(x) or (positive and x <= 0):
+        raise ValueError(f"{prefix}{name} must be {kind.replace('number', 'finite number')}, got {x!r}.")
+    return float(x)
+
+
+def as_rng(rng: object, where: str, name: str = "rng") -> np.random.Generator:
+    """Return `rng` if it is a NumPy Generator, or raise saying how to make one."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{where}: {name} must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    return rng
+
+
+def as_seed(seed: object, where: str) -> int:
+    """Return `seed` as an int >= 0, or raise."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{where}: seed must be a non-negative integer, got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"{where}: seed must be a non-negative integer, got {seed}.")
+    return int(seed)
+
+
 def _fmt(spec: list[str], sizes: dict[str, int]) -> str:
     return "(" + ", ".join(str(sizes.get(s, s)) for s in spec) + ("," if len(spec) == 1 else "") + ")"
 

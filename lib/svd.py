@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.shapes import as_array, as_positive_int, as_rng, check_shapes, positive_ints
 
 
 def _matrix(A: object, where: str, name: str = "A") -> np.ndarray:
@@ -40,6 +40,7 @@ def matrix_from_svd(angle_v: float, s1: float, s2: float, angle_u: float) -> np.
     V = rotation(angle_v), U = rotation(angle_u), angles in radians, s1 >= s2 >= 0.  -> A (2, 2)
     """
     s1, s2 = _scalar(s1, "s1", "matrix_from_svd"), _scalar(s2, "s2", "matrix_from_svd")
+    angle_v, angle_u = _scalar(angle_v, "angle_v", "matrix_from_svd"), _scalar(angle_u, "angle_u", "matrix_from_svd")
     if not s1 >= s2 >= 0:
         raise ValueError(f"matrix_from_svd: need s1 >= s2 >= 0 (singular values are sorted), got s1={s1}, s2={s2}.")
     U, V = rotation(angle_u), rotation(angle_v)
@@ -57,6 +58,7 @@ def ellipse_points(A: np.ndarray, n_points: int = 200) -> np.ndarray:
     """The image of the unit circle under A: an ellipse with semi-axes sigma_i u_i.  A (2, 2) -> (2, N)"""
     A = as_array(A, "A", "ellipse_points")
     check_shapes("ellipse_points", A=(A, "2 2"))
+    as_positive_int(n_points, "n_points", "ellipse_points")
     return A @ unit_circle(n_points)  # (2, 2) @ (2, N) -> (2, N)
 
 
@@ -105,6 +107,7 @@ def approx_errors(A: np.ndarray, k: int) -> dict[str, float]:
     A (m, n), k -> {"frobenius": ||A - A_k||_F, "spectral": ||A - A_k||_2}
     """
     A = _matrix(A, "approx_errors")
+    _rank(A, k, "approx_errors")
     residual = A - rank_k_approx(A, k)  # (m, n)
     return {"frobenius": float(np.linalg.norm(residual, "fro")), "spectral": float(np.linalg.norm(residual, 2))}
 
@@ -170,8 +173,7 @@ def deep_stack_norms(
     scale = _scalar(scale, "scale", "deep_stack_norms")
     if scale <= 0:
         raise ValueError(f"deep_stack_norms: scale must be positive, got {scale}.")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"deep_stack_norms: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
+    rng = as_rng(rng, "deep_stack_norms")
     L, D = as_positive_int(depth, "depth", "deep_stack_norms"), as_positive_int(width, "width", "deep_stack_norms")
     B = as_positive_int(batch, "batch", "deep_stack_norms")
     Ws = scale * rng.standard_normal((L, D, D))  # (L, D, D): one (D_in, D_out) matrix per layer
@@ -201,10 +203,8 @@ def teacher_regression(
     Y = X @ W_true + noise with W_true = P @ Q of rank `rank`.
     -> X (B, D_in), Y (B, D_out), W_true (D_in, D_out)
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"teacher_regression: rng must be np.random.default_rng(seed), got {type(rng).__name__}.")
-    B, D_in = as_positive_int(B, "B", "teacher_regression"), as_positive_int(D_in, "D_in", "teacher_regression")
-    D_out, r = as_positive_int(D_out, "D_out", "teacher_regression"), as_positive_int(rank, "rank", "teacher_regression")
+    rng = as_rng(rng, "teacher_regression")
+    B, D_in, D_out, r = positive_ints("teacher_regression", B=B, D_in=D_in, D_out=D_out, rank=rank)
     if r > min(D_in, D_out):
         raise ValueError(f"teacher_regression: rank = {r} is more than min(D_in, D_out) = {min(D_in, D_out)}.")
     noise = _scalar(noise, "noise", "teacher_regression")

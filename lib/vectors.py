@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.shapes import as_array, check_shapes
+from lib.shapes import as_array, as_number, check_shapes
 
 
 def _pair(u: np.ndarray, v: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +49,7 @@ def project(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def unit(angle: float) -> np.ndarray:
     """The 2-D unit vector at `angle` radians from the x axis.  -> (2,)"""
+    angle = as_number(angle, "angle", "unit")
     return np.array([np.cos(angle), np.sin(angle)])
 
 

@@ -184,7 +184,7 @@ def test_ledger_bad_inputs():
         (ledger.linear_params, (3.0, 4), TypeError, "D_in must be a positive integer"),
         (ledger.param_bytes, (3, None), TypeError, "D_out must be a positive integer"),
         (ledger.param_bytes, (3, 4, "fp4"), ValueError, "unknown dtype"),
-        (ledger.linear_flops, (-1, 3, 4), ValueError, "m must be a positive integer"),
+        (ledger.linear_flops, (-1, 3, 4), ValueError, "linear_flops: B must be a positive integer"),
         (ledger.linear_traffic_elements, (2, "3", 4), TypeError, "linear_traffic_elements: D_in"),
         (ledger.linear_traffic_bytes, (True, 3, 4), TypeError, "B must be a positive integer"),
         (ledger.arithmetic_intensity, (100, 0), ValueError, "bytes_moved must be a positive finite number"),

@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.shapes import as_array, as_positive_int, check_shapes
+from lib.shapes import (
+    as_array,
+    as_number,
+    as_positive_int,
+    as_rng,
+    as_seed,
+    check_shapes,
+    positive_ints,
+)
 
 
 # ---------------------------------------------------------------- as_array
@@ -144,3 +152,43 @@ def test_no_transpose_hint_when_reversal_would_not_fit():
     with pytest.raises(ValueError) as info:
         check_shapes("f", sizes={"D_out": 2}, X=(np.ones((4, 3)), "B D_in"), dY=(np.ones((5, 4)), "B D_out"))
     assert ".T" not in str(info.value)
+
+
+# ---------------------------------------------------------------- positive_ints, as_number, as_rng, as_seed
+def test_positive_ints_names_the_bad_one():
+    assert positive_ints("f", B=2, D=np.int64(3)) == (2, 3)
+    with pytest.raises(ValueError, match=r"^f: D must be a positive integer, got 0\.$"):
+        positive_ints("f", B=2, D=0)
+
+
+@pytest.mark.parametrize("good, positive, want", [(2, False, 2.0), (-1.5, False, -1.5), (np.float32(0.5), True, 0.5)])
+def test_as_number_accepts(good, positive, want):
+    out = as_number(good, "lr", "f", positive=positive)
+    assert out == want and type(out) is float
+
+
+@pytest.mark.parametrize("bad, positive, err, pattern", [
+    (None, False, TypeError, r"^f: lr must be a number, got None\.$"),
+    ("0.1", False, TypeError, r"got '0.1'"),
+    (True, False, TypeError, r"got True"),
+    (np.ones(2), False, TypeError, r"must be a number"),
+    (float("nan"), False, ValueError, r"^f: lr must be a finite number, got nan\.$"),
+    (float("inf"), True, ValueError, r"must be a positive finite number, got inf"),
+    (0.0, True, ValueError, r"must be a positive finite number, got 0.0"),
+    (-1, True, ValueError, r"must be a positive finite number, got -1"),
+])
+def test_as_number_rejects(bad, positive, err, pattern):
+    with pytest.raises(err, match=pattern):
+        as_number(bad, "lr", "f", positive=positive)
+
+
+def test_as_rng_and_as_seed():
+    rng = np.random.default_rng(0)
+    assert as_rng(rng, "f") is rng
+    with pytest.raises(TypeError, match=r"^f: rng must be np.random.default_rng\(seed\), got int\.$"):
+        as_rng(0, "f")
+    assert as_seed(np.int64(3), "f") == 3 and as_seed(0, "f") == 0
+    with pytest.raises(ValueError, match=r"^f: seed must be a non-negative integer, got -1\.$"):
+        as_seed(-1, "f")
+    with pytest.raises(TypeError, match=r"got 1.5"):
+        as_seed(1.5, "f")
