@@ -16,7 +16,14 @@ $(READY): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-book: $(READY)
+# The execution cache keys on each notebook's code only; a change in lib/ can change every
+# notebook's output, so it empties the cache (unchanged notebooks stay cached otherwise).
+LIB_STAMP := _build/.lib-stamp
+$(LIB_STAMP): $(wildcard lib/*.py lib/exercises/*.py)
+	rm -rf _build/.jupyter_cache
+	mkdir -p _build && touch $@
+
+book: $(READY) $(LIB_STAMP)
 	$(BUILD)
 	@echo
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
