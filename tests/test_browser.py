@@ -4,8 +4,8 @@ The built site is served on 127.0.0.1; every request elsewhere is blocked and re
 chapter page: the math is typeset by the site's own MathJax, every demo is visible, moving each
 demo's controls changes the picture, and the console shows no error.
 
-Needs Debian's Chromium (/usr/bin/chromium). Without it these tests skip, except under CI=true,
-where .ci/run installs it and a skip would hide a failure.
+Needs Debian's Chromium (/usr/bin/chromium), driven by tests/chromium.py. Without it these tests
+skip, except under CI=true, where .ci/run installs it and a skip would hide a failure.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.chromium import Chromium
 from tests.test_site import HTML, chapter_pages
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 if not CHROMIUM or not (HTML / "index.html").exists():
     if os.environ.get("CI"):
@@ -51,97 +50,90 @@ def site_url():
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with Chromium(CHROMIUM) as b:
         yield b
-        b.close()
+
+
+def local(url: str) -> bool:
+    return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1"
 
 
 @pytest.fixture
-def page(browser):
-    """A page whose requests outside 127.0.0.1 are blocked and recorded, with console errors kept."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.outside, page.errors = [], []
-
-    def route(r):
-        host = urlparse(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            return r.continue_()
-        page.outside.append(r.request.url)
-        return r.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    context.close()
+def tab(browser):
+    """A tab whose requests outside 127.0.0.1 are blocked and recorded, with console errors kept."""
+    t = browser.new_tab(allow=local)
+    yield t
+    t.close()
 
 
-def open_page(page, url: str) -> None:
-    page.goto(url, wait_until="load")
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
-    page.evaluate("() => MathJax.startup.promise")
+# Helpers installed in each page: move a control as a user would (input and change events), then
+# wait until the new frame is decoded.
+HELPERS = """
+window.demo = (i) => document.querySelectorAll('.course-demo')[i];
+window.control = (i, j) => demo(i).querySelectorAll('[data-control]')[j];
+window.frame = (i) => demo(i).querySelector('img.course-demo-frame');
+window.choices = (el) => el.tagName === 'SELECT' ? el.options.length : Number(el.max) + 1;
+window.setControl = async (i, j, k) => {
+  const el = control(i, j);
+  if (el.tagName === 'SELECT') { el.selectedIndex = k; } else { el.value = String(k); }
+  el.dispatchEvent(new Event('input', {bubbles: true}));
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+  await frame(i).decode();
+  return frame(i).getAttribute('src');
+};
+window.framesByValue = async (i, j) => {
+  const el = control(i, j), start = el.tagName === 'SELECT' ? el.selectedIndex : Number(el.value);
+  const frames = [];
+  for (let k = 0; k < choices(el); k++) frames.push(await setControl(i, j, k));
+  await setControl(i, j, start);
+  return {start, frames};
+};
+"""
 
 
-def test_home_page_loads_offline(page, site_url):
-    open_page(page, f"{site_url}/index.html")
-    assert page.locator("mjx-container").count() >= 1
-    assert not page.outside and not page.errors, (page.outside, page.errors)
+def open_page(tab, url: str, landing: str | None = None) -> None:
+    tab.goto(url, landing)
+    tab.js("new Promise((ok, fail) => { const t0 = Date.now(); (function poll() {"
+           " if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(ok);"
+           " else if (Date.now() - t0 > 20000) fail(new Error('MathJax never started'));"
+           " else setTimeout(poll, 50); })(); })")
+    tab.js(HELPERS)
+
+
+def test_home_page_loads_offline(tab, site_url):
+    open_page(tab, f"{site_url}/index.html", landing=f"{site_url}/intro.html")  # index.html redirects
+    assert tab.js("document.querySelectorAll('mjx-container').length") >= 1
+    assert not tab.blocked and not tab.errors, (tab.blocked, tab.errors)
+
+
+def test_blocking_works(tab, site_url):
+    """The guard itself: a request to another host is refused and recorded."""
+    open_page(tab, f"{site_url}/intro.html")
+    tab.js("fetch('https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js').catch(() => null)")
+    assert tab.blocked == ["https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"]
 
 
 @pytest.mark.parametrize("path", chapter_pages(), ids=lambda p: p.stem)
-def test_chapter_page_renders_math_and_live_demos_offline(page, site_url, path: Path):
-    open_page(page, f"{site_url}/{path.relative_to(HTML)}")
+def test_chapter_page_renders_math_and_live_demos_offline(tab, site_url, path: Path):
+    open_page(tab, f"{site_url}/{path.relative_to(HTML)}")
 
-    math = page.locator("mjx-container")
-    assert math.count() >= 3, "display and inline math typeset by the site's MathJax"
-    assert page.locator("mjx-merror").count() == 0, "a formula failed to typeset"
+    assert tab.js("document.querySelectorAll('mjx-container').length") >= 3, "math typeset by the site's MathJax"
+    assert tab.js("document.querySelectorAll('mjx-merror').length") == 0, "a formula failed to typeset"
 
-    demos = page.locator(".course-demo")
-    assert demos.count() >= 1
-    for i in range(demos.count()):
-        demo = demos.nth(i)
-        demo.scroll_into_view_if_needed()
-        image = demo.locator("img.course-demo-frame")
-        assert image.is_visible() and image.evaluate("img => img.naturalWidth") > 0
-        controls = demo.locator("[data-control]")
-        assert controls.count() >= 1
-        for j in range(controls.count()):
-            control = controls.nth(j)
-            start_src, start_png = image.get_attribute("src"), image.screenshot()
-            frames = frames_by_value(control, image)
-            changed = [k for k, src in frames.items() if src != start_src]
+    n_demos = tab.js("document.querySelectorAll('.course-demo').length")
+    assert n_demos >= 1
+    for i in range(n_demos):
+        assert tab.js(f"frame({i}).naturalWidth > 0 && frame({i}).getBoundingClientRect().height > 0"), f"demo {i} is not visible"
+        n_controls = tab.js(f"demo({i}).querySelectorAll('[data-control]').length")
+        assert n_controls >= 1
+        for j in range(n_controls):
+            before = tab.screenshot(f"frame({i})")
+            seen = tab.js(f"framesByValue({i}, {j})")
+            changed = [k for k, src in enumerate(seen["frames"]) if src != seen["frames"][seen["start"]]]
             assert changed, f"demo {i} on {path.stem}: control {j} never changes the picture"
-            set_value(control, changed[0])
-            assert image.screenshot() != start_png, "the picture shown must follow the control"
-            set_value(control, int(control.evaluate("el => el.dataset.start")))  # test the next control from the start
+            tab.js(f"setControl({i}, {j}, {changed[0]})")
+            assert tab.screenshot(f"frame({i})") != before, "the picture shown must follow the control"
+            tab.js(f"setControl({i}, {j}, {seen['start']})")  # test the next control from the start
 
-    assert not page.outside, f"requests left the machine: {page.outside}"
-    assert not page.errors, f"console errors: {page.errors}"
-
-
-def set_value(control, k: int) -> None:
-    """Move a range slider or a select to its k-th value, as a user would."""
-    if control.evaluate("el => el.tagName") == "SELECT":
-        control.select_option(index=k)
-    else:
-        control.fill(str(k))
-
-
-def frames_by_value(control, image) -> dict[int, str]:
-    """The frame shown for each value of one control (the others left where they are)."""
-    if control.evaluate("el => el.tagName") == "SELECT":
-        n = control.locator("option").count()
-    else:
-        n = int(control.get_attribute("max")) + 1
-    start = int(control.input_value())
-    control.evaluate(f"el => {{ el.dataset.start = '{start}'; }}")
-    frames = {}
-    for k in range(n):
-        set_value(control, k)
-        frames[k] = image.get_attribute("src")
-    set_value(control, start)
-    return frames
+    assert not tab.blocked, f"requests left the machine: {tab.blocked}"
+    assert not tab.errors, f"console errors: {tab.errors}"
