@@ -195,7 +195,7 @@ def _check_tokens(tokens: object, config: Config, where: str, name: str = "token
     arr = _token_ids(tokens, config.vocab_size, where, name)
     if arr.shape[1] > config.block_size:
         raise ValueError(f"{where}: {arr.shape[1]} {name} is more than block_size = {config.block_size}.")
-    return arr.astype(np.int64)
+    return arr
 
 
 def block_forward(x: np.ndarray, p: dict, n_heads: int, cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -248,9 +248,14 @@ def forward(params: dict, tokens: object, config: Config, *, start: int = 0,
         raise ValueError(f"forward: start must be a non-negative integer (tokens already cached), got {start!r}.")
     if caches is not None and (not isinstance(caches, list) or len(caches) != config.n_layers):
         raise TypeError(f"forward: caches must be a list of {config.n_layers} dicts (one per layer) or None.")
+    if start + tok.shape[1] > config.block_size:
+        raise ValueError(f"forward: position {start + tok.shape[1]} is past block_size = {config.block_size}.")
+    return _forward(params, tok, config, start, caches)
+
+
+def _forward(params: dict, tok: np.ndarray, config: Config, start: int, caches: list[dict] | None) -> np.ndarray:
+    """`forward` on arguments already checked: tok (B, T) ints -> logits (B, T, V)."""
     T = tok.shape[1]
-    if start + T > config.block_size:
-        raise ValueError(f"forward: position {start + T} is past block_size = {config.block_size}.")
     x = params["wte"][tok] + params["wpe"][start:start + T]  # (B, T, d) + (T, d) -> (B, T, d)
     for i, p in enumerate(params["layers"]):
         x, _ = _block(x, p, config.n_heads, None if caches is None else caches[i])
@@ -287,7 +292,7 @@ def generate(params: dict, prompt: object, n_new: int, config: Config, *, use_ca
         raise ValueError(f"generate: prompt of {tok.shape[1]} plus {n_new} new tokens exceeds block_size = {config.block_size}.")
     caches = [{} for _ in params["layers"]] if use_cache else None
     step_logits = []
-    logits = forward(params, tok, config, caches=caches)[:, -1]  # prefill: (B, T0, V) -> (B, V)
+    logits = _forward(params, tok, config, 0, caches)[:, -1]  # prefill: (B, T0, V) -> (B, V)
     for step in range(n_new):
         step_logits.append(logits)
         if rng is None:
@@ -300,9 +305,9 @@ def generate(params: dict, prompt: object, n_new: int, config: Config, *, use_ca
         if step == n_new - 1:
             break
         if use_cache:  # feed only the new token; keys and values of the past come from the cache
-            logits = forward(params, nxt[:, None], config, start=tok.shape[1] - 1, caches=caches)[:, -1]
+            logits = _forward(params, nxt[:, None], config, tok.shape[1] - 1, caches)[:, -1]
         else:  # recompute everything from scratch
-            logits = forward(params, tok, config)[:, -1]
+            logits = _forward(params, tok, config, 0, None)[:, -1]
     return tok, np.stack(step_logits)
 
 
