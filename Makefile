@@ -16,11 +16,12 @@ $(READY): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The execution cache keys on each notebook's code only; a change in lib/ can change every
-# notebook's output, so it empties the cache (unchanged notebooks stay cached otherwise).
+# Sphinx and the execution cache key on each notebook's own text; a change in lib/ can change
+# every notebook's output, so it drops both (Sphinx's environment and the cache): the next build
+# re-reads and re-executes every notebook. Otherwise unchanged notebooks stay cached.
 LIB_STAMP := _build/.lib-stamp
 $(LIB_STAMP): $(wildcard lib/*.py lib/exercises/*.py)
-	rm -rf _build/.jupyter_cache
+	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
 book: $(READY) $(LIB_STAMP)

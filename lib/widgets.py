@@ -183,16 +183,16 @@ class Demo:
         rows = []
         for i, c in enumerate(self.controls):
             name = html.escape(c.label or c.name)
-            if isinstance(c, Slider):
+            if isinstance(c, Slider):  # a slider shows its value beside it; a select shows its own
                 ctl = (f'<input type="range" min="0" max="{len(c.grid()) - 1}" step="1" value="{starts[i]}" '
-                       f'data-control="{i}" aria-label="{name}">')
+                       f'data-control="{i}" aria-label="{name}"> <output>{html.escape(c.labels()[starts[i]])}</output>')
             else:
                 opts = "".join(
                     f'<option value="{j}"{" selected" if j == starts[i] else ""}>{html.escape(lab)}</option>'
                     for j, lab in enumerate(c.labels())
                 )
                 ctl = f'<select data-control="{i}" aria-label="{name}">{opts}</select>'
-            rows.append(f'<label>{name} {ctl} <output>{html.escape(c.labels()[starts[i]])}</output></label>')
+            rows.append(f'<label style="white-space:nowrap">{name} {ctl}</label>')
         data = json.dumps({
             "frames": frames, "order": order,
             "dims": [len(c.grid()) for c in self.controls], "labels": [c.labels() for c in self.controls],
@@ -200,7 +200,7 @@ class Demo:
         caption = f'<p class="course-demo-caption">{html.escape(self.caption)}</p>' if self.caption else ""
         return f"""<div class="course-demo" id="{uid}">
 <p class="course-demo-title"><strong>{html.escape(self.title)}</strong> <em>(interactive: move the controls)</em></p>
-<div class="course-demo-controls">{"".join(rows)}</div>
+<div class="course-demo-controls" style="display:flex;flex-wrap:wrap;gap:0.3em 1.5em;align-items:center">{"".join(rows)}</div>
 <img class="course-demo-frame" alt="{html.escape(self.title)}" src="data:image/png;base64,{frames[first]}">
 {caption}<script type="application/json" class="course-demo-data">{data}</script>
 <script>{_PLAYER_JS.replace("__UID__", uid)}</script>
@@ -274,7 +274,8 @@ _PLAYER_JS = """(function () {
     controls.forEach(function (el, i) {
       var v = Number(el.value);
       k = k * data.dims[i] + v;
-      el.parentElement.querySelector("output").textContent = data.labels[i][v];
+      var out = el.parentElement.querySelector("output");
+      if (out) out.textContent = data.labels[i][v];
     });
     img.src = "data:image/png;base64," + data.frames[data.order[k]];
   }

@@ -14,6 +14,7 @@ a 165 MB driver package out of the environment Binder builds.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import subprocess
@@ -35,8 +36,11 @@ class Chromium:
         self._from_chrome, from_chrome_w = os.pipe()
 
         def fds_3_and_4() -> None:  # in the child: the protocol's fixed descriptors
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Copy both ends above 10 first, so that neither dup2 lands on the other (or on itself,
+            # which would keep the close-on-exec flag), then place inheritable copies at 3 and 4.
+            high_r, high_w = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
 
         self.proc = subprocess.Popen([executable, *FLAGS, "--remote-debugging-pipe", "about:blank"],
                                      preexec_fn=fds_3_and_4, close_fds=False,
@@ -168,9 +172,10 @@ class Tab:
         """PNG of the element that `selector_js` (an expression) evaluates to, as it is painted."""
         box = self.js(f"(() => {{ const el = {selector_js}; el.scrollIntoView({{block: 'center'}});"
                       "const r = el.getBoundingClientRect();"
-                      "return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; })()")
-        clip = {**box, "scale": 1}
-        data = self.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True})
+                      "return {x: r.x, y: r.y, width: r.width, height: r.height}; })()")
+        view = self.send("Page.getLayoutMetrics")["cssVisualViewport"]  # the clip is in page coordinates
+        clip = {**box, "x": box["x"] + view["pageX"], "y": box["y"] + view["pageY"], "scale": 1}
+        data = self.send("Page.captureScreenshot", {"format": "png", "clip": clip})
         return base64.b64decode(data["data"])
 
     def close(self) -> None:
