@@ -147,15 +147,22 @@ def time_limit(seconds: float | None = None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn: object, *args: object, name: str = "your function") -> object:
+def need_function(fn: object) -> None:
+    """Raise Wrong unless the learner passed a function (not its result)."""
+    if not callable(fn):
+        raise Wrong(f"expected a function, got {type(fn).__name__}; pass the function itself, without calling it.")
+
+
+def call(fn: object, *args: object, name: str = "your function", copy_args: bool = True) -> object:
     """Call a learner's function on deep copies of `args`, with a time limit.
 
     Raises Wrong if it is not callable, raises, runs too long or changes its inputs in place, and
-    NotAttempted if it returns the placeholder `...`.
+    NotAttempted if it returns the placeholder `...`. With copy_args=False the function gets the
+    real arrays (for exercises that must nudge a parameter a loss reads) and the caller checks
+    what it left behind.
     """
-    if not callable(fn):
-        raise Wrong(f"expected a function, got {type(fn).__name__}; pass the function itself, without calling it.")
-    copies = copy.deepcopy(args)
+    need_function(fn)
+    copies = copy.deepcopy(args) if copy_args else args
     try:
         with time_limit():
             out = fn(*copies)

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from lib.exercises import Exercise, Wrong, call, compare, to_array
+from lib.exercises import Exercise, Wrong, call, compare, need_function, to_array
 
 # the seeds' 3-to-2 layer in the math orientation y = W x
 X_HAND = np.array([2.0, 3.0, 1.0])  # (D_in,) = (3,)
@@ -100,13 +100,8 @@ _FORWARD_DATA = [
 ]
 
 
-def _need_function(fn: object) -> None:
-    if not callable(fn):
-        raise Wrong(f"expected a function, got {type(fn).__name__}; pass the function itself, without calling it.")
-
-
 def _check_forward(fn) -> str:
-    _need_function(fn)
+    need_function(fn)
     for X, W, b in _FORWARD_DATA:
         shapes = f"X {X.shape}, W {W.shape}, b {b.shape}"
         try:
@@ -160,7 +155,7 @@ _TORCH_WEIGHTS = [  # PyTorch nn.Linear stores weight as (out, in)
 
 
 def _check_torch(fn) -> str:
-    _need_function(fn)
+    need_function(fn)
     for weight in _TORCH_WEIGHTS:
         out_f, in_f = weight.shape
         where = f"for a weight of shape (out, in) = {weight.shape}"
