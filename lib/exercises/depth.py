@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lib import nn
-from lib.exercises import Exercise, Wrong, call, compare, to_number
+from lib.exercises import Exercise, Wrong, call, compare, to_array, to_number
 
 _rng = np.random.default_rng(11)
 
@@ -75,18 +75,18 @@ def _check_softmax(fn) -> str:
             "you divided by the sum of the whole array; divide each row by its own sum (axis=1, keepdims=True).":
                 np.exp(Z) / np.exp(Z).sum(),
         })
-        got = call(fn, _Z_LARGE, name="your softmax")
-        arr = np.asarray(got, dtype=float) if not isinstance(got, (str, bytes)) else None
-        if arr is not None and arr.shape == _Z_LARGE.shape and not np.all(np.isfinite(arr)):
-            raise Wrong("right for small logits, but logits near 1000 give NaN: exp(1000) overflows to inf and "
-                        "inf / inf is NaN. Subtract each row's maximum before exp (no max subtraction so far).")
-        compare(got, nn.softmax(_Z_LARGE), name="softmax of logits near 1000")
-        got = call(fn, _Z_MIXED, name="your softmax")
-        arr = np.asarray(got, dtype=float) if not isinstance(got, (str, bytes)) else None
-        if arr is not None and arr.shape == _Z_MIXED.shape and not np.all(np.isfinite(arr)):
-            raise Wrong("a row of logits near -1000 next to a row near 0 gives NaN: you subtracted the max of the "
-                        "whole array. Subtract each row's own max (axis=1, keepdims=True).")
-        compare(got, nn.softmax(_Z_MIXED), name="softmax of rows near -1000 and near 0")
+        for Z, name, nan_means in (
+            (_Z_LARGE, "softmax of logits near 1000",
+             "right for small logits, but logits near 1000 give NaN: exp(1000) overflows to inf and "
+             "inf / inf is NaN. Subtract each row's maximum before exp (no max subtraction so far)."),
+            (_Z_MIXED, "softmax of rows near -1000 and near 0",
+             "a row of logits near -1000 next to a row near 0 gives NaN: you subtracted the max of the "
+             "whole array. Subtract each row's own max (axis=1, keepdims=True)."),
+        ):
+            arr = to_array(call(fn, Z, name="your softmax"), name)
+            if arr.shape == Z.shape and not np.all(np.isfinite(arr)):
+                raise Wrong(nan_means)
+            compare(arr, nn.softmax(Z), name=name)
     return "every row sums to 1, and logits of 1000 or -1000 cause no overflow."
 
 
