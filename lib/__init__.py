@@ -14,7 +14,7 @@ One module per topic; the math modules are pure NumPy, plotting and widgets live
 - `decoder`    a tiny decoder block, generation with and without a KV cache
 - `lora`       low-rank adapters: forward, backward, merge, training
 - `widgets`    demos defined once, shown live (ipywidgets) or as a kernel-free player
-- `demos*`     the figures of each chapter's demos
+- `demos`      the figures of each chapter's demos, one module per chapter family
 - `exercises`  checkers with hints and solutions, one module per chapter
 
 Letters used in shapes throughout: B batch, T tokens, D_in / D_out features in and out,

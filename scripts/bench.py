@@ -115,17 +115,16 @@ def bench_pages(tree: Path) -> None:
 
 
 def all_demos():
-    import lib
+    import lib.demos
     from lib.widgets import Demo
 
-    for info in pkgutil.iter_modules(lib.__path__):
-        if info.name.startswith("demos"):
-            module = importlib.import_module(f"lib.{info.name}")
-            for name, fn in inspect.getmembers(module, inspect.isfunction):
-                if name.endswith("_demo") and fn.__module__ == module.__name__:
-                    demo = fn()
-                    if isinstance(demo, Demo):
-                        yield f"{info.name}.{name}", demo
+    for info in pkgutil.iter_modules(lib.demos.__path__):
+        module = importlib.import_module(f"lib.demos.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if name.endswith("_demo") and fn.__module__ == module.__name__:
+                demo = fn()
+                if isinstance(demo, Demo):
+                    yield f"demos.{info.name}.{name}", demo
 
 
 def bench_demos() -> None:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lib import demos_attention
+from lib.demos import attention as demos_attention
 from lib.widgets import Demo
 
 

@@ -1,11 +1,11 @@
-"""lib.demos_depth: the training demo builds, updates in place and stays within the frame budget."""
+"""lib.demos.depth: the training demo builds, updates in place and stays within the frame budget."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lib.demos_depth import region_colours, training_demo
+from lib.demos.depth import region_colours, training_demo
 
 
 @pytest.fixture(scope="module")

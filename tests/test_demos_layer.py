@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lib.demos_layer import affine_map_demo, eps_sweep_demo
+from lib.demos.layer import affine_map_demo, eps_sweep_demo
 
 
 def _pixels(demo, params):

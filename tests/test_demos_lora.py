@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lib import lora
-from lib.demos_lora import lora_rank_demo, rank_runs
+from lib.demos.lora import lora_rank_demo, rank_runs
 
 
 @pytest.fixture(scope="module")

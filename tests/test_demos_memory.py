@@ -1,9 +1,9 @@
-"""lib.demos_memory: the roofline demo stays in budget and updates in place; the plots draw."""
+"""lib.demos.memory: the roofline demo stays in budget and updates in place; the plots draw."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lib.demos_memory import DEMO_LAYERS, plot_roofline, plot_speed, roofline_demo
+from lib.demos.memory import DEMO_LAYERS, plot_roofline, plot_speed, roofline_demo
 
 
 def _pixels(canvas, params):

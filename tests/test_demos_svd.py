@@ -1,4 +1,4 @@
-"""Tests for lib.demos_svd: the demos build, render every control value and stay within budget."""
+"""Tests for lib.demos.svd: the demos build, render every control value and stay within budget."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from lib import demos_svd
+from lib.demos import svd as demos_svd
 from lib.widgets import Choice
 
 

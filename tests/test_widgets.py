@@ -7,7 +7,8 @@ import ipywidgets
 import numpy as np
 import pytest
 
-from lib import demos, widgets
+from lib import widgets
+from lib.demos import vectors as demos
 from lib.widgets import MAX_FRAMES, Choice, Demo, Slider
 
 

@@ -1,9 +1,4 @@
-"""The course's interactive demos, one factory per demo, each a `lib.widgets.Demo`.
-
-Math comes from the topic modules; this module only draws. Every `draw(fig)` builds its artists
-once and returns an `update(**params)` that mutates them, so the live face redraws in place and
-the static face can render every frame from the same code.
-"""
+"""Demos of the vectors and linear-layer chapters: the dot product and a 2-D linear map."""
 
 from __future__ import annotations
 
@@ -11,9 +6,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lib import vectors
+from lib.demos import BLUE, GREEN, GREY, ORANGE
 from lib.widgets import Choice, Demo, Slider
-
-BLUE, ORANGE, GREEN, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a"
 
 
 # ---------------------------------------------------------------- vectors: the dot product
