@@ -116,12 +116,17 @@ class Ledger:
         return n * self.bytes_per if unit == "bytes" else n
 
     def check(self, **arrays: np.ndarray) -> Ledger:
-        """Raise ValueError unless every given array has the shape its row predicts."""
+        """Raise ValueError unless every given array has the shape and the bytes its row predicts."""
         for name, arr in arrays.items():
             want, got = self.shape(name), np.shape(arr)
             if want != got:
                 spec = ", ".join(self._row(name).spec)
                 raise ValueError(f"ledger check: {name} should be ({spec}) = {want}, got {got}.")
+            nbytes = np.asarray(arr).nbytes
+            if nbytes != self.nbytes(name):
+                raise ValueError(f"ledger check: {name} should take {self.nbytes(name):,} bytes ({self.dtype}), "
+                                 f"but the array takes {nbytes:,} ({np.asarray(arr).dtype}); "
+                                 "state the dtype the arrays really have.")
         return self
 
     def records(self) -> list[dict]:

@@ -134,8 +134,12 @@ def test_ledger_check_against_real_arrays(rng):
     b = rng.normal(size=D_OUT)
     Y = linear_forward(X, W, b)
     dX, dW, db = linear_backward(X, W, rng.normal(size=Y.shape))
-    led = linear_ledger(B, D_IN, D_OUT)
+    led = linear_ledger(B, D_IN, D_OUT, dtype="fp64")
     assert led.check(X=X, W=W, b=b, Y=Y, dX=dX, dW=dW, db=db) is led
+    # the bytes column is checked too: a fp32 ledger does not describe float64 arrays
+    with pytest.raises(ValueError, match=r"W should take 32,768 bytes \(fp32\), but the array takes 65,536 \(float64\)"):
+        linear_ledger(B, D_IN, D_OUT).check(W=W)
+    assert linear_ledger(B, D_IN, D_OUT).check(W=W.astype(np.float32))
     with pytest.raises(ValueError, match=r"W should be \(D_in, D_out\) = \(128, 64\), got \(64, 128\)"):
         led.check(W=W.T)
     with pytest.raises(KeyError, match="no row 'Z'"):
