@@ -80,7 +80,9 @@ except ImportError:  # pragma: no cover
 
 TIME_LIMIT_S = 5.0
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-9
-ULPS = 32  # how many units of the answer's own precision a correct answer may be off, relative to the scale
+# how many units of its own precision (by itemsize) a correct answer may be off, relative to the scale:
+# float32 sums of a few hundred terms drift by tens of ulps; float16 keeps only 3 digits, so a few of its ulps
+ULPS = {2: 8, 4: 32, 8: 32}
 
 EXERCISES: dict[str, Exercise] = {}  # every Exercise by label, book-wide
 _WHERE: dict[str, tuple[str, int]] = {}  # label -> (module, line) of its definition, to allow a reload
@@ -325,7 +327,7 @@ def to_number(got: object, name: str = "your answer", *, what: str = "a number")
 # ---------------------------------------------------------------- comparing
 def _tolerance(want: np.ndarray, precision: np.dtype, rtol: float, atol: float, scale: float) -> np.ndarray:
     """Per-entry tolerance: the checker's rtol/atol, widened to the answer's precision and to `scale`."""
-    ulp = ULPS * float(np.finfo(precision).eps)
+    ulp = ULPS[precision.itemsize] * float(np.finfo(precision).eps)
     return max(rtol, ulp) * np.abs(np.nan_to_num(want)) + max(atol, max(ulp, DEFAULT_ATOL) * scale)
 
 
@@ -456,12 +458,13 @@ def compare(
 ) -> None:
     """Raise Wrong with a one-sentence diagnosis unless `got` matches `want`.
 
-    The tolerance per entry is max(rtol, 32 eps) * |want| + max(atol, max(32 eps, 1e-9) * scale),
-    with eps the precision of the answer's dtype (float16/32/64; ints, lists and Python floats count
-    as float64) and scale max|want| unless given: float32 is judged as float32, and tiny entries of
-    a big array do not fail on rounding. `bugs` maps a sentence to what a known mistake returns (a
-    value or a zero-argument function); it is named only if the answer matches it at that same
-    tolerance and its value is not also right. A wrong single number is not printed next to the
+    The tolerance per entry is max(rtol, k eps) * |want| + max(atol, max(k eps, 1e-9) * scale), with
+    eps the precision of the answer's dtype (float16/32/64; ints, lists and Python floats count as
+    float64), k = ULPS (32, or 8 for float16) and scale max|want| unless given: float32 is judged as
+    float32, and tiny entries of a big array do not fail on rounding. float16 is refused unless
+    `allow_float16`. `bugs` maps a sentence to what a known mistake returns (a value or a
+    zero-argument function); it is named only if the answer matches it at that same tolerance and
+    its value is not also right. A wrong single number is not printed next to the
     right one unless `reveal=True`; a wrong array shows its worst entry (relative to the tolerance).
     """
     started = _start(got, want, name, rtol, atol, scale, allow_float16)
