@@ -429,3 +429,16 @@ def test_duplicate_label_raises_but_a_reload_does_not():
     module = importlib.import_module("lib.exercises.vectors")
     importlib.reload(module)
     assert EXERCISES["vectors-ex1"] is module.ex1
+
+
+def test_the_docstring_example_runs():
+    doc = exercises.__doc__
+    start = doc.index("    def _reference(X, W, b):")
+    code = "\n".join(line[4:] for line in doc[start:doc.index("Labels are")].splitlines())
+    namespace = {"np": np, **{k: getattr(exercises, k) for k in exercises.__all__}}
+    exec(code.replace('"linear-layer-ex3"', '"engine-test-ex4"'), namespace)
+    ex = namespace["ex3"]
+    assert ex.check(lambda X, W, b: X @ W + b).ok
+    assert ex.check(lambda X, W, b: X @ W).message == "with B=3, D_in=3, D_out=3: the bias is missing: add b after the product."
+    assert ex.check(lambda X, W, b: X[:, :3] @ W[:3] + b).message.startswith("with B=4, D_in=5, D_out=2:")
+    assert "<details" in ex.solution()._repr_html_()

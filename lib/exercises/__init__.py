@@ -78,6 +78,12 @@ try:  # Pyodide has no usable SIGALRM: then time_limit() sets no limit
 except ImportError:  # pragma: no cover
     signal = None  # type: ignore[assignment]
 
+__all__ = [
+    "BYTE_UNITS", "EXERCISES", "FLOP_UNITS", "TIME_UNITS", "Case", "Exercise", "Note", "NotAttempted", "Result",
+    "Wrong", "call", "cases", "check_function", "check_rng", "compare", "compare_choice", "compare_count",
+    "compare_units", "need_function", "time_limit", "to_array", "to_number",
+]
+
 TIME_LIMIT_S = 5.0
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-9
 # how many units of its own precision (by itemsize) a correct answer may be off, relative to the scale:
@@ -426,7 +432,7 @@ def _fail(arr: np.ndarray, want: np.ndarray, tolerance: Tolerance, name: str, re
     where = tuple(int(i) for i in np.unravel_index(np.argmax(excess), arr.shape))
     g, w = _pair(float(arr[where]), float(want[where]))
     count = int(bad.sum())
-    raise Wrong(f"{name} has the right shape {arr.shape} but different values ({count} of its {arr.size} entries are "
+    raise Wrong(f"{name} has the right shape {arr.shape} but different values ({count} of {arr.size} entries "
                 f"off); for example at index {where} it holds {g} where {w} is expected.")
 
 
@@ -519,7 +525,7 @@ def compare_units(got: object, want: float, unit: str = "bytes", *, units: dict[
     if unit not in units:
         raise ValueError(f"unit {unit!r} is not one of {sorted(units)}")
     value = to_number(got, name, what=f"a number of {unit}")
-    started = _start(value, want, name, rtol, DEFAULT_ATOL, None, False)
+    started = _start(got, want, name, rtol, DEFAULT_ATOL, None, False)
     if started is None:
         return
     _diagnose(*started, bugs)
@@ -610,7 +616,7 @@ def check_function(
         try:
             got = call(fn, *case.make(), name=name, forbid_inplace=forbid_inplace)
             want = reference(*case.make())
-            case_bugs = {s: (lambda b=b, c=case: b(*c.make())) for s, b in (bugs or {}).items()}
+            case_bugs = {s: (lambda b=b, c=case: b(*c.make()) if callable(b) else b) for s, b in (bugs or {}).items()}
             if parts:
                 _compare_parts(got, want, parts, case_bugs, compare_options)
             else:
