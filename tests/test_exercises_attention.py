@@ -327,3 +327,15 @@ def test_solutions_are_folded_and_hints_do_not_give_the_code():
         assert len(exercise.hints) >= 2
         for hint in exercise.hints:
             assert exercise._solution.splitlines()[-1].strip() not in hint
+
+
+def test_ex4_names_weights_without_the_mask():
+    _named(ex.ex4, _bug(causal=False), "no causal mask")
+
+
+def test_ex2_keepdims_advice_on_a_broadcast_error():
+    def no_keepdims(S):
+        S = np.where(_mask(S), S, -np.inf)
+        e = np.exp(S - S.max(axis=-1))
+        return e / e.sum(axis=-1, keepdims=True)
+    _named(ex.ex2, no_keepdims, "keepdims=True")

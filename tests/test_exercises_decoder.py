@@ -263,3 +263,14 @@ def test_solutions_are_folded_and_hints_do_not_give_the_code():
         assert len(exercise.hints) >= 2
         for hint in exercise.hints:
             assert exercise._solution.splitlines()[-1].strip() not in hint
+
+
+def test_ex4_names_an_answer_that_does_not_use_the_cache():
+    def recompute(params, prompt, n_new, config):
+        tokens, steps = list(prompt), []
+        for _ in range(n_new):
+            logits = decoder.forward(params, tokens, config)[0, -1]
+            steps.append(logits)
+            tokens.append(int(logits.argmax()))
+        return np.array(steps)
+    _named(ex.ex4, recompute, "reran the model on the whole sequence")

@@ -255,6 +255,9 @@ def _check_causal_softmax(fn: object) -> str:
             if "raised" in text and S.shape[-2] != S.shape[-1]:
                 text = text.rstrip(". ") + (". Here T_q < T_k: the mask must have shape (T_q, T_k), so build it from both "
                          "S.shape[-2] and S.shape[-1].")
+            elif "broadcast" in text:
+                text = text.rstrip(". ") + (". If it comes from a row's max or sum: keep its axis with keepdims=True, "
+                                            "so that it broadcasts along the row.")
             raise Wrong(short(_label(case) + text)) from None
         want = _causal_reference(S)
         try:
@@ -363,10 +366,11 @@ _BACKWARD_CASES = cases(_make_backward, dict(B=2, T=4, d_k=3, d_v=2), dict(B=1, 
                         dict(B=3, T=5, d_k=2, d_v=3), seed=51)
 
 
-def _backward_parts(Q, K, V, dY, *, vjp: str = "right", dK_T: bool = True, scale: bool = True, dV_T: bool = True):
+def _backward_parts(Q, K, V, dY, *, vjp: str = "right", dK_T: bool = True, scale: bool = True, dV_T: bool = True,
+                    causal: bool = True):
     """The causal attention backward pass, with optional learner mistakes -> (dQ, dK, dV)."""
     s = 1 / np.sqrt(Q.shape[-1]) if scale else 1.0
-    _, cache = attention.attention_forward(Q, K, V, causal=True)
+    _, cache = attention.attention_forward(Q, K, V, causal=causal)
     A = cache["A"]  # (B, T, T)
     dV = (_swap(A) if dV_T else A) @ dY  # (B, T, T) @ (B, T, d_v)
     dA = dY @ _swap(V)  # (B, T, d_v) @ (B, d_v, T) -> (B, T, T)
@@ -392,6 +396,8 @@ def _backward_bugs() -> dict[str, Callable[..., tuple]]:
         "you forgot the scale: S = Q K^T / sqrt(d_k), so dQ and dK are divided by sqrt(d_k) too.":
             lambda *a: _backward_parts(*a, scale=False),
         "dV needs A transposed: Y = A V, so dV = A^T dY.": lambda *a: _backward_parts(*a, dV_T=False),
+        "your weights A have no causal mask: recompute them exactly as the forward pass did, with causal=True.":
+            lambda *a: _backward_parts(*a, causal=False),
     }
 
 

@@ -232,10 +232,20 @@ def _check_generate(fn: object) -> str:
         params, prompt, n_new, config = case.make()
         want = decoder.generate(params, prompt, n_new, config, use_cache=False)[1][:, 0]  # uncached (n_new, V)
         try:
-            got = _as_steps(call(fn, *case.make(), name="your generate_cached"), want, prompt)
+            with decoder.count_flops() as used:
+                answer = call(fn, *case.make(), name="your generate_cached")
+            got = _as_steps(answer, want, prompt)
             compare(got, want, name="your logits", bugs=_gen_bugs(*case.make()))
         except Wrong as wrong:
             raise Wrong(short(f"with {case.label}: {wrong}")) from None
+        with decoder.count_flops() as prefill:
+            decoder.forward(params, prompt, config)
+        cached = prefill[0] + sum(decoder.step_flops(config, t, cached=True)
+                                  for t in range(len(prompt) + 1, len(prompt) + n_new + 1))
+        if used[0] > cached:
+            raise Wrong(f"with {case.label}: your logits are right, but your function did {used[0]:,} matmul FLOPs, "
+                        f"more than the prefill plus one cached step per token ({cached:,}): it reran the model on "
+                        "the whole sequence. Keep the caches and feed only the new token at each step.")
     return ("cached and uncached generation give the same logits at every step, up to rounding, for 1 to 3 "
             "layers: each step now feeds one token instead of the whole sequence.")
 
