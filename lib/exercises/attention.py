@@ -199,6 +199,7 @@ def _causal_reference(S: np.ndarray) -> np.ndarray:
 def _softmax_bugs(S: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
     mask = _kv_mask(S)
     masked = np.where(mask, S, -np.inf)
+    big = np.where(mask, S, -1e9)  # a finite mask value: any huge negative number gives the same answers below
     with np.errstate(all="ignore"):
         added = S + (-np.inf) * (1 - mask)  # -inf * 0 = NaN where the mask is 1
     return {
@@ -223,6 +224,16 @@ def _softmax_bugs(S: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
         "MAXIMUM (it is finite, and it keeps exp from overflowing).": lambda: _softmax(masked, shift="min"),
         "you subtracted each row's mean: a masked row holds -inf, so the mean is -inf and S - mean is NaN. "
         "Subtract the row's MAXIMUM.": lambda: _softmax(masked, shift="mean"),
+        "you took the softmax over the wrong axis (the queries, axis -2; here with a finite mask value): each ROW "
+        "(one query, all its keys) must sum to 1, so use axis=-1.": lambda: _softmax(big, axis=-2),
+        "you took the softmax over axis 0, the batch (here with a finite mask value): each row (one query of one "
+        "sequence, over its keys) must sum to 1, so use axis=-1.": lambda: _softmax(big, axis=0),
+        "you subtracted each row's minimum: in a masked row that is the huge negative mask value, so the other "
+        "scores become huge and exp overflows (inf / inf = NaN). Subtract the row's MAXIMUM.":
+            lambda: _softmax(big, shift="min"),
+        "you subtracted each row's mean: a huge negative mask value drags the mean down, so the other scores "
+        "become huge and exp overflows (inf / inf = NaN). Subtract the row's MAXIMUM.":
+            lambda: _softmax(big, shift="mean"),
         "you masked by adding -inf * (1 - mask): where the mask is 1 that is -inf * 0 = NaN. Use "
         "np.where(mask, S, -np.inf).": lambda: _softmax(added),
     }
