@@ -188,6 +188,8 @@ def _square_mask(S):
     (_with(_mask, fill=-10.0), "must get exactly 0"),
     (_square_mask, "build it from both S.shape[-2] and S.shape[-1]"),
     (lambda S: _good_where(S) * 0.9, "sums to 0.9"),
+    (lambda S: attention.softmax(np.where(attention.causal_mask(*S.shape[-2:]), S, -np.inf)),
+     "course's own lib.attention.causal_mask"),
 ])
 def test_ex2_names(answer, phrase):
     _named(ex.ex2, answer, phrase)

@@ -257,6 +257,7 @@ def _facts(got: np.ndarray, S: np.ndarray) -> None:
 
 
 def _check_causal_softmax(fn: object) -> str:
+    refuse_lib(fn, {"lib.attention.causal_mask": attention.causal_mask}, how="(the offset mask is the point here)")
     for case in [*_SOFTMAX_CASES, *_SOFTMAX_EXTREME]:
         (S,) = case.make()
         try:
