@@ -185,6 +185,8 @@ def _square_mask(S):
     (_with(_mask, fill=-1e9, axis=-2), "axis -2; here with a finite"),
     (_naive, "exp(1000) overflows"),
     (_with(_mask, shift="none"), "exp(1000) overflows"),
+    (lambda S: (lambda e: e / e.sum(-1, keepdims=True))(np.exp(np.where(_mask(S), S, -np.inf) - S.max())),
+     "EACH ROW's own maximum"),
     (_with(_mask, fill=-10.0), "must get exactly 0"),
     (_square_mask, "build it from both S.shape[-2] and S.shape[-1]"),
     (lambda S: _good_where(S) * 0.9, "sums to 0.9"),
@@ -227,6 +229,7 @@ def test_ex3_accepts(answer):
     (lambda X, h: X.reshape(X.shape[0], X.shape[1], 2, -1).transpose(0, 2, 1, 3), "into 2 heads whatever h is"),
     (lambda X, h: X.reshape(X.shape[0], X.shape[1], X.shape[2] // h, h).transpose(0, 2, 1, 3), "swapped h and d_k"),
     (attention.split_heads, "course's own lib.attention.split_heads"),
+    (lambda X, h: X.reshape(X.shape[0], X.shape[1], h, -1).transpose(2, 0, 1, 3), "head axis first"),
 ])
 def test_ex3_names(answer, phrase):
     _named(ex.ex3, answer, phrase)
@@ -243,6 +246,13 @@ def _bw(Q, K, V, dY):
     dS = A * (dA - (dA * A).sum(axis=-1, keepdims=True))
     s = 1 / np.sqrt(Q.shape[-1])
     return dS @ K * s, _sw(dS) @ Q * s, _sw(A) @ dY
+
+
+def _bw_no_keepdims(Q, K, V, dY):
+    A = attention.attention_forward(Q, K, V, causal=True)[1]["A"]
+    dA = dY @ _sw(V)
+    dS = A * (dA - (dA * A).sum(axis=-1))
+    return dS @ K, _sw(dS) @ Q, _sw(A) @ dY
 
 
 def _bw_own_forward(Q, K, V, dY):  # recomputes the forward by hand, masks with a large negative number
@@ -295,6 +305,7 @@ def _bug(**kwargs):
     (lambda Q, K, V, dY: attention.attention_backward(dY, attention.attention_forward(Q, K, V, causal=True)[1]),
      "course's own lib.attention.attention_backward"),
     (lambda Q, K, V, dY: tuple(1.001 * g for g in _bw(Q, K, V, dY)), "different values"),
+    (lambda Q, K, V, dY: _bw_no_keepdims(Q, K, V, dY), "keepdims=True"),
 ])
 def test_ex4_names(answer, phrase):
     _named(ex.ex4, answer, phrase)

@@ -247,6 +247,8 @@ def _columns(z, y, divide=True):
     (lambda z, y: (np.log(_softmax(z)) - np.eye(z.shape[1])[y]) / len(y), "log-probabilities"),
     (lambda z, y: (np.exp(z) / np.exp(z).sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y), "exp(1000) overflows"),
     (nn.cross_entropy_backward, "course's own lib.nn.cross_entropy_backward"),
+    (lambda z, y: (np.exp(z - z.max()) / np.exp(z - z.max()).sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y),
+     "EACH ROW's own maximum"),
 ])
 def test_ex5_names(answer, phrase):
     _named(ex.ex5, answer, phrase)
@@ -273,4 +275,4 @@ def test_ex4_names_an_answer_that_does_not_use_the_cache():
             steps.append(logits)
             tokens.append(int(logits.argmax()))
         return np.array(steps)
-    _named(ex.ex4, recompute, "reran the model on the whole sequence")
+    _named(ex.ex4, recompute, "more than its one new token")

@@ -278,9 +278,10 @@ def _check_causal_softmax(fn: object) -> str:
             arr = np.asarray(got, dtype=float) if np.shape(got) == S.shape else None
             if case in _SOFTMAX_EXTREME and arr is not None and not np.isfinite(arr).all():
                 raise Wrong(_label(case) + "your softmax gives NaN or inf once the scores are large, although it "
-                            "is right on small ones: exp(1000) overflows to inf, and inf / inf is NaN. Subtract "
-                            "each row's maximum before np.exp (it changes nothing mathematically); subtracting the "
-                            "min or the mean does not prevent the overflow.") from None
+                            "is right on small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by "
+                            "one maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
+                            "ROW's own maximum before np.exp (it changes nothing mathematically); the min or the "
+                            "mean does not prevent the overflow.") from None
             if arr is not None and str(wrong).startswith("your weights has the right shape"):
                 try:
                     _facts(arr, S)
@@ -337,6 +338,8 @@ def _head_bugs(X: np.ndarray, h: int) -> dict[str, Callable[[], np.ndarray]]:
         "Reshape (B, T, d) to (B, T, h, d_k) first, then transpose.": lambda: _swap(X).reshape(B, h, T, d_k),
         "you cut the features into 2 heads whatever h is: use the h you are given (d_k = d // h).":
             lambda: X.reshape(B, T, 2, d // 2).transpose(0, 2, 1, 3),
+        "you put the head axis first, (h, B, T, d_k): the batch stays first, so transpose (B, T, h, d_k) with "
+        "(0, 2, 1, 3).": lambda: X.reshape(B, T, h, d_k).transpose(2, 0, 1, 3),
         "you swapped h and d_k: cut the last axis into (h, d_k) with d_k = d // h, so that there are h heads.":
             lambda: X.reshape(B, T, d_k, h).transpose(0, 2, 1, 3),
     }
@@ -422,9 +425,12 @@ def _check_attention_backward(fn: object) -> str:
                                  bugs=_backward_bugs(), parts=("dQ", "dK", "dV"))
     except Wrong as wrong:
         text = str(wrong)
-        if "matmul" in text or "broadcast" in text:
+        if "matmul" in text:
             text = text.rstrip(". ") + (". In a batch (B, T, d), transpose with np.swapaxes(X, -1, -2): X.T "
                                         "reverses the batch axis too.")
+        elif "broadcast" in text:
+            text = text.rstrip(". ") + (". If it comes from the softmax step's row sums: keep their axis with "
+                                        "keepdims=True.")
         raise Wrong(short(text)) from None
     worst = 0.0
     for case, got in zip(_BACKWARD_CASES, outputs, strict=True):

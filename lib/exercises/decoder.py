@@ -244,8 +244,9 @@ def _check_generate(fn: object) -> str:
                                   for t in range(len(prompt) + 1, len(prompt) + n_new + 1))
         if used[0] > cached:
             raise Wrong(f"with {case.label}: your logits are right, but your function did {used[0]:,} matmul FLOPs, "
-                        f"more than the prefill plus one cached step per token ({cached:,}): it reran the model on "
-                        "the whole sequence. Keep the caches and feed only the new token at each step.")
+                        f"more than the prefill plus one cached step per new token ({cached:,}): some step processed "
+                        "more than its one new token (for example the whole sequence again). Keep the caches and "
+                        "feed only the new token at each step.")
     return ("cached and uncached generation give the same logits at every step, up to rounding, for 1 to 3 "
             "layers: each step now feeds one token instead of the whole sequence.")
 
@@ -334,7 +335,9 @@ def _check_ce(fn: object) -> str:
                 arr = np.asarray(got, dtype=float) if np.shape(got) == z.shape else None
                 if case.label == _CE_EXTREME_LABEL and arr is not None and not np.isfinite(arr).all():
                     raise Wrong("your softmax gives NaN or inf once the logits are large, although it is right on "
-                                "small ones: exp(1000) overflows. Subtract each row's maximum before np.exp.") from None
+                                "small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by one "
+                                "maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
+                                "ROW's own maximum before np.exp.") from None
                 raise
         except Wrong as wrong:
             raise Wrong(short(f"with {case.label}: {wrong}")) from None
