@@ -425,7 +425,7 @@ def _check_attention_backward(fn: object) -> str:
                                  bugs=_backward_bugs(), parts=("dQ", "dK", "dV"))
     except Wrong as wrong:
         text = str(wrong)
-        if "matmul" in text:
+        if "matmul" in text or "remapped" in text:  # a matmul's core or batch axes do not line up
             text = text.rstrip(". ") + (". In a batch (B, T, d), transpose with np.swapaxes(X, -1, -2): X.T "
                                         "reverses the batch axis too.")
         elif "broadcast" in text:
