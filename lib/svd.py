@@ -194,6 +194,46 @@ def deep_stack_norms(
     }
 
 
+def product_singular_values(
+    scale: float, rng: np.random.Generator, *, depth: int = 30, width: int = 64, orthogonal: bool = False
+) -> np.ndarray:
+    """Singular values of the end-to-end map W_1 @ W_2 @ ... @ W_L of a deep linear stack.
+
+    Each W_l (D, D) is scale * (i.i.d. N(0, 1) entries), or scale * (a random orthogonal matrix)
+    when `orthogonal`. The product's sigma_max / sigma_min is the stack's condition number.
+    -> S (D,), largest first
+    """
+    scale = _scalar(scale, "scale", "product_singular_values")
+    if scale <= 0:
+        raise ValueError(f"product_singular_values: scale must be positive, got {scale}.")
+    rng = as_rng(rng, "product_singular_values")
+    L = as_positive_int(depth, "depth", "product_singular_values")
+    D = as_positive_int(width, "width", "product_singular_values")
+    P = np.eye(D)
+    for _ in range(L):
+        G = rng.standard_normal((D, D))  # (D, D)
+        W = np.linalg.qr(G)[0] if orthogonal else G  # Q of a Gaussian matrix: a random orthogonal matrix
+        P = P @ (scale * W)  # (D, D) @ (D, D) -> (D, D)
+    return np.linalg.svd(P, compute_uv=False)
+
+
+# The three classic initialisation scales: the standard deviation of the entries of W (D_in, D_out).
+INIT_RULES = ("lecun", "xavier", "he")
+
+
+def init_std(rule: str, D_in: int, D_out: int) -> float:
+    """Standard deviation of a weight's entries under a classic rule.
+
+    lecun  1/sqrt(D_in)             keeps each output coordinate's variance (lib.linear.init_linear)
+    xavier sqrt(2/(D_in + D_out))   Glorot and Bengio: a compromise between forward and backward
+    he     sqrt(2/D_in)             for ReLU, which zeroes half the variance (lib.nn.init_mlp)
+    """
+    if rule not in INIT_RULES:
+        raise ValueError(f"init_std: rule must be one of {INIT_RULES}, got {rule!r}.")
+    D_in, D_out = positive_ints("init_std", D_in=D_in, D_out=D_out)
+    return {"lecun": 1 / np.sqrt(D_in), "xavier": np.sqrt(2 / (D_in + D_out)), "he": np.sqrt(2 / D_in)}[rule]
+
+
 # ---------------------------------------------------------------- data with structure
 def teacher_regression(
     rng: np.random.Generator, *, B: int = 400, D_in: int = 32, D_out: int = 24, rank: int = 4, noise: float = 0.3
