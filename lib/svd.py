@@ -226,7 +226,7 @@ def init_std(rule: str, D_in: int, D_out: int) -> float:
 
     lecun  1/sqrt(D_in)             keeps each output coordinate's variance (lib.linear.init_linear)
     xavier sqrt(2/(D_in + D_out))   Glorot and Bengio: a compromise between forward and backward
-    he     sqrt(2/D_in)             for ReLU, which zeroes half the variance (lib.nn.init_mlp)
+    he     sqrt(2/D_in)             for ReLU, which halves the mean square (lib.nn.init_mlp)
     """
     if rule not in INIT_RULES:
         raise ValueError(f"init_std: rule must be one of {INIT_RULES}, got {rule!r}.")

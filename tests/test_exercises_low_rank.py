@@ -181,7 +181,7 @@ def test_ex4_bugs(fn, keyword):
 
 
 # ---------------------------------------------------------------- ex5: gain or conditioning
-@pytest.mark.parametrize("answer", [(0.9**20, 1.0), [0.1216, 1], np.array([0.9**20, 1.0], dtype=np.float32),
+@pytest.mark.parametrize("answer", [(0.9**20, 1.0), (0.12, 1), [0.1216, 1], np.array([0.9**20, 1.0], dtype=np.float32),
                                     (np.prod([0.9] * 20), 1)])
 def test_ex5_right(answer):
     assert ex.ex5.check(answer).ok

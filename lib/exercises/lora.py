@@ -137,8 +137,7 @@ def _merge(W0, A, B, alpha):
 
 def _check_merge(fn) -> str:
     _not_lib(fn, lora.merge_lora)
-    check_function(fn, _merge, _MERGE_CASES, name="your merge", output="your merged W", forbid_inplace=True,
-                   rtol=1e-5, atol=1e-6, bugs={
+    check_function(fn, _merge, _MERGE_CASES, name="your merge", output="your merged W", rtol=1e-5, atol=1e-6, bugs={
         "you forgot the scale: the merged weight is W0 + (alpha / r) * A @ B, not W0 + A @ B.":
             lambda W0, A, B, alpha: W0 + A @ B,
         "the scale is upside down: use alpha / r, not r / alpha.":
@@ -171,7 +170,8 @@ ex2 = Exercise(
     "def merge(W0, A, B, alpha):\n    r = A.shape[1]\n"
     "    return W0 + (alpha / r) * (A @ B)    # (D_in, D_out) + (D_in, r) @ (r, D_out)",
     why="X W0 + s (X A) B = X (W0 + s A B) by associativity and distributivity, so one (D_in, D_out) matrix does "
-        "the work of the frozen layer and the adapter together.",
+        "the work of the frozen layer and the adapter together. (Libraries such as PEFT add the update to W0 in "
+        "place, which saves a copy; keep the original if you want to unmerge exactly.)",
 )
 
 

@@ -257,21 +257,22 @@ def _check_init_scale(fn) -> str:
     check_function(fn, _init_scale, _INIT_CASES, name="your init_scale", output="your standard deviation", bugs={
         "that is the variance (1/D_in or 2/D_in), not the standard deviation: take its square root.":
             lambda D_in, D_out, a: _gain(a) / D_in,
-        "you multiplied by sqrt(D_in); the sum over D_in inputs adds D_in variances, so DIVIDE: std = sqrt(1/D_in).":
+        "you multiplied by sqrt(D_in); the sum over D_in inputs adds D_in mean squares, so DIVIDE: std = sqrt(1/D_in).":
             lambda D_in, D_out, a: np.sqrt(_gain(a) * D_in),
-        "you used D_out: each output coordinate sums D_in products, so its variance is D_in * std**2; use D_in "
+        "you used D_out: each output coordinate sums D_in products, so its mean square is D_in * std**2 * E[x^2]; use D_in "
         "(1/sqrt(D_out) keeps the norm of a row instead, and only when D_in = D_out does that agree).":
             lambda D_in, D_out, a: np.sqrt(_gain(a) / D_out),
         "that is Xavier/Glorot, sqrt(2/(D_in + D_out)), a compromise between forward and backward; keeping the "
         "forward variance needs sqrt(1/D_in), times sqrt(2) for ReLU.":
             lambda D_in, D_out, a: np.sqrt(2.0 / (D_in + D_out)),
-        "the factor 2 is for ReLU only (it zeroes half the variance); a linear layer needs sqrt(1/D_in).":
+        "the factor 2 is for ReLU only (it zeroes half the mean square); a linear layer needs sqrt(1/D_in).":
             lambda D_in, D_out, a: np.sqrt(2.0 / D_in) if a == "linear" else _skip(),
-        "ReLU zeroes half of the variance, so double the weight variance: sqrt(2/D_in) (He), not sqrt(1/D_in).":
+        "ReLU zeroes half of the mean square, so double the weight variance: sqrt(2/D_in) (He), not sqrt(1/D_in).":
             lambda D_in, D_out, a: np.sqrt(1.0 / D_in) if a == "relu" else _skip(),
-        "the 2 goes inside the square root: the VARIANCE doubles for ReLU, so std = sqrt(2/D_in), not 2/sqrt(D_in).":
+        "the 2 goes inside the square root: the weights' VARIANCE doubles for ReLU, so std = sqrt(2/D_in), not "
+        "2/sqrt(D_in).":
             lambda D_in, D_out, a: 2.0 / np.sqrt(D_in) if a == "relu" else _skip(),
-        "ReLU halves the variance, so the weights need twice the variance, not half: sqrt(2/D_in).":
+        "ReLU halves the mean square, so the weights need twice the variance, not half: sqrt(2/D_in).":
             lambda D_in, D_out, a: np.sqrt(0.5 / D_in) if a == "relu" else _skip(),
     })
     return "sqrt(1/D_in) for a linear layer (LeCun, the course's init_linear), sqrt(2/D_in) for ReLU (He, init_mlp)."
@@ -280,14 +281,15 @@ def _check_init_scale(fn) -> str:
 ex4 = Exercise(
     "low-rank-ex4",
     _check_init_scale,
-    ["An output coordinate is a sum of D_in products x_i W_ij. What is the variance of such a sum of independent "
-     "terms?",
-     "Var(sum) = D_in * Var(x) * std**2 for a linear layer; ReLU then keeps only half of the mean square."],
+    ["An output coordinate is a sum of D_in products x_i W_ij with independent, zero-mean W_ij. What is the mean "
+     "square of such a sum?",
+     "E[(sum_i x_i W_ij)^2] = D_in * E[x^2] * std**2; ReLU then keeps only half of that mean square (the "
+     "negative half of a symmetric distribution becomes 0)."],
     "def init_scale(D_in, D_out, activation):\n    gain = 2.0 if activation == \"relu\" else 1.0\n"
     "    return np.sqrt(gain / D_in)",
-    why="Each output sums D_in independent terms, each of variance Var(x) std^2, so std = 1/sqrt(D_in) keeps the "
-        "variance (LeCun); ReLU zeroes the negative half, halving the mean square, which a factor 2 in the "
-        "variance restores (He). D_out does not enter the forward pass.",
+    why="Each output sums D_in independent zero-mean terms, each of mean square E[x^2] std^2, so std = "
+        "1/sqrt(D_in) keeps the mean square (LeCun); ReLU zeroes the negative half, halving it, which a factor 2 "
+        "in the weights' variance restores (He). D_out does not enter the forward pass.",
 )
 
 
@@ -300,7 +302,7 @@ def _check_gain_or_condition(answer) -> str:
     if got.shape != (2,):
         raise Wrong(f"answer with two numbers, (gain, condition_number); got shape {got.shape}.")
     gain = SCALE**LAYERS
-    compare(got, [gain, 1.0], name="your (gain, condition_number)", rtol=2e-3, bugs={
+    compare(got, [gain, 1.0], name="your (gain, condition_number)", rtol=2e-2, bugs={
         "the gain is right, but the condition number is sigma_max / sigma_min of the product: every singular "
         "value of it equals 0.9**20, so the ratio is 1.": [gain, gain],
         "a scaled orthogonal matrix has condition number 1, right; but the gains multiply: 0.9 per layer gives "
