@@ -139,6 +139,19 @@ def energy_kept(S: np.ndarray, k: int) -> float:
     return float(np.sum(S[:k] ** 2) / np.sum(S**2))
 
 
+def energy_rank(S: np.ndarray, fraction: float) -> int:
+    """The smallest k whose rank-k approximation keeps `fraction` of ||A||_F^2.  S (r,) sorted descending -> k"""
+    S = as_array(S, "S", "energy_rank")
+    check_shapes("energy_rank", S=(S, "r"))
+    if np.any(S < 0) or np.any(np.diff(S) > 0) or not np.any(S > 0):
+        raise ValueError("energy_rank: S should be non-negative, not all zero, and sorted from largest to smallest.")
+    fraction = _scalar(fraction, "fraction", "energy_rank")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"energy_rank: fraction must be in (0, 1], got {fraction}.")
+    kept = np.cumsum(S**2) / np.sum(S**2)  # (r,): energy kept by rank 1, 2, ...
+    return int(np.searchsorted(kept, fraction * (1 - 1e-12))) + 1
+
+
 def full_params(m: int, n: int) -> int:
     """Numbers stored by a dense (m, n) matrix: m * n."""
     return as_positive_int(m, "m", "full_params") * as_positive_int(n, "n", "full_params")

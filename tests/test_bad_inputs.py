@@ -164,6 +164,7 @@ CALLS: list[Call] = [
     Call(svd.approx_errors, dict(A=_a(4, 3), k=2)),
     Call(svd.tail_errors, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
     Call(svd.energy_kept, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
+    Call(svd.energy_rank, dict(S=np.array([3.0, 2.0, 1.0]), fraction=0.9)),
     Call(svd.full_params, dict(m=4, n=3)),
     Call(svd.factored_params, dict(m=4, n=3, k=2)),
     Call(svd.condition_number, dict(A=_a(3, 3))),

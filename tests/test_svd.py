@@ -226,3 +226,13 @@ def test_init_std_by_hand():
     assert svd.init_std("xavier", 256, 1024) == pytest.approx(np.sqrt(2 / 1280))
     with pytest.raises(ValueError, match="rule"):
         svd.init_std("kaiming", 3, 3)
+
+
+def test_energy_rank_by_hand():
+    S = np.array([3.0, 2.0, 1.0, 1.0])  # squares 9, 4, 1, 1: total 15
+    assert svd.energy_rank(S, 9 / 15) == 1 and svd.energy_rank(S, 0.61) == 2
+    assert svd.energy_rank(S, 13 / 15) == 2 and svd.energy_rank(S, 0.9) == 3 and svd.energy_rank(S, 1.0) == 4
+    with pytest.raises(ValueError, match="fraction"):
+        svd.energy_rank(S, 0.0)
+    with pytest.raises(ValueError, match="sorted"):
+        svd.energy_rank(S[::-1], 0.5)
