@@ -175,6 +175,7 @@ def _variant(**kw):
     (_variant(s_dH=False), "dA (and the adapter's share of dX) lack the scale"),
     (_variant(s2=True), "scale twice"),
     (_variant(adapter_dX=False), "adapter's path"),
+    (_variant(s_dX=False), "dX's adapter path lacks the scale"),
     (lambda *a: (lambda g: (g[0], g[2], g[1]))(_grads(*a)), "(dX, dB, dA)"),
     (lora.lora_backward, "course's own version"),
 ])
@@ -208,6 +209,8 @@ def test_ex4_right(answer):
     (4_194_304, "r = 8"),
     (32 * 2 * 4096 * 4096, "full q and v"),
     (32 * 4 * 16 * 8192, "q, k, v and o"),
+    (32 * 4 * 16 * 8192, "bytes at 16 bits"),
+    (4 * 8_388_608, "bytes at 32 bits"),
     (lora.adapter_params(lora.LLAMA2_7B_LAYERS, 32, 16, tuple(lora.LLAMA2_7B_LAYERS)), "every linear layer"),
     (32 * 2 * 16 * 16 * 8192, "squared the rank"),
     (6_738_415_616 + 8_388_608, "whole model"),

@@ -72,6 +72,7 @@ def _smallest(A, k):
     (lambda A, k: _loop(A, k - 1), "k - 1 terms"),
     (lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k]) @ _thin(A)[2].T[:k], "V where Vt belongs"),
     (lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k] ** 2) @ _thin(A)[2][:k], "squared the kept"),
+    (lambda A, k: _thin(A)[1][k] * np.outer(_thin(A)[0][:, k], _thin(A)[2][k]), "single column"),
     (lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k], _thin(A)[2][:k]), "returned 2 factors"),
     (svd.rank_k_approx, "course's own version"),
 ])
@@ -140,6 +141,7 @@ def _sv(A):
     (lambda A: _sv(A)[0] - _sv(A)[-1], "is a ratio"),
     (lambda A: _sv(A)[0], "sigma_max alone"),
     (lambda A: (_sv(A)[0] / _sv(A)[-1]) ** 2, "kappa squared"),
+    (lambda A: np.linalg.cond(A, "fro"), "Frobenius norm"),
     (lambda A: np.sqrt(np.abs(np.linalg.eigvalsh(A.T @ A)).max() / np.abs(np.linalg.eigvalsh(A.T @ A)).min()),
      "zero eigenvalues"),
     (svd.condition_number, "course's own version"),

@@ -40,6 +40,7 @@ def _loop(U, S, Vt):
     lambda U, S, Vt: np.einsum("ir,r,rj->ij", U, S, Vt),
     lambda U, S, Vt: (U.astype(np.float32) @ np.diag(S.astype(np.float32)) @ Vt.astype(np.float32)),
     _loop,
+    lambda U, S, Vt: np.linalg.multi_dot([U, np.diag(S), Vt]),
 ])
 def test_ex1_right(fn):
     assert ex.ex1.check(fn).ok, ex.ex1.check(fn)
@@ -54,6 +55,9 @@ def test_ex1_right(fn):
     (lambda U, S, Vt: np.diag(S) @ U @ Vt, "wrong place"),
     (lambda U, S, Vt: U @ np.diag(S**2) @ Vt, "squared"),
     (lambda U, S, Vt: U.T @ np.diag(S) @ Vt, "U.T"),
+    (lambda U, S, Vt: Vt @ np.diag(S) @ U, "factors are reversed"),
+    (lambda U, S, Vt: U @ np.diag(S), "left out Vt"),
+    (lambda U, S, Vt: np.diag(S) @ Vt, "left out U"),
     (svd.reconstruct, "course's own version"),
 ])
 def test_ex1_bugs(fn, keyword):

@@ -186,13 +186,14 @@ _GRAD_CASES = cases(_grad_case, dict(N=5, D_in=4, D_out=3, r=2, alpha=3.0), dict
                     dict(N=4, D_in=3, D_out=7, r=3, alpha=6.0), seed=32)
 
 
-def _grads(X, W0, A, B, alpha, dY, *, s_dB=True, s_dH=True, s2=False, adapter_dX=True):
+def _grads(X, W0, A, B, alpha, dY, *, s_dB=True, s_dH=True, s2=False, adapter_dX=True, s_dX=True):
     s = alpha / A.shape[1]
     H = X @ A  # (N, r)
     dB = (s if s_dB else 1.0) * H.T @ dY  # (r, D_out)
     dH = (s if s_dH else 1.0) * dY @ B.T  # (N, r)
     dA = (s if s2 else 1.0) * X.T @ dH  # (D_in, r)
-    dX = dY @ W0.T + (dH @ A.T if adapter_dX else 0.0)  # (N, D_in)
+    dH_x = dH if s_dX else dY @ B.T  # what reaches dX through the adapter
+    dX = dY @ W0.T + (dH_x @ A.T if adapter_dX else 0.0)  # (N, D_in)
     return dX, dA, dB
 
 
@@ -211,6 +212,8 @@ def _check_grads(fn) -> str:
             lambda *a: _grads(*a, s2=True),
         "dX misses the adapter's path: X feeds both W0 and A, so dX = dY @ W0.T + dH @ A.T.":
             lambda *a: _grads(*a, adapter_dX=False),
+        "dX's adapter path lacks the scale: it is dH @ A.T with dH = s dY @ B.T.":
+            lambda *a: _grads(*a, s_dX=False),
         "you returned (dX, dB, dA); return them in the order (dX, dA, dB).":
             lambda *a: (lambda g: (g[0], g[2], g[1]))(_grads(*a)),
     })
@@ -251,6 +254,8 @@ def _check_llama_count(answer) -> str:
         "those are the full q and v matrices (d * d each), what LoRA avoids training; count r * (D_in + D_out) "
         "per adapter.":
             blocks * 2 * d * d,
+        "that is the count in bytes at 16 bits (2 per parameter); give the number of parameters.": 2 * want,
+        "that is the count in bytes at 32 bits (4 per parameter); give the number of parameters.": 4 * want,
         "that is q, k, v and o; the paper's placement is W_q and W_v only.":
             lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v", "o")),
         "that is an adapter on every linear layer; the paper's placement is W_q and W_v only.":

@@ -82,6 +82,9 @@ def _check_rank_k(fn) -> str:
         "you used V where Vt belongs (Vt.T[:k], or the columns of Vt): the right singular vectors are the ROWS "
         "of Vt, so take Vt[:k].":
             lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k]) @ _thin(A)[2].T[:k],
+        "U[:, k] is a single column, the (k+1)-th: you kept one term instead of the first k; slice U[:, :k], "
+        "S[:k], Vt[:k].":
+            lambda A, k: _thin(A)[1][k] * np.outer(_thin(A)[0][:, k], _thin(A)[2][k]),
         "you squared the kept singular values; A_k uses S[:k] itself.":
             lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k] ** 2) @ _thin(A)[2][:k],
     })
@@ -213,6 +216,9 @@ def _check_condition(fn) -> str:
             "that is a ratio of |eigenvalues|; for a non-symmetric matrix use the singular values.": _eig_ratio,
             "that is sigma_max - sigma_min; the condition number is a ratio.": lambda A: _sv(A)[0] - _sv(A)[-1],
             "that is sigma_max alone; divide by sigma_min.": lambda A: _sv(A)[0],
+            "that is the condition number in the Frobenius norm, ||A||_F ||A^+||_F; the condition number here is "
+            "the 2-norm one, sigma_max / sigma_min (np.linalg.cond's default).":
+                lambda A: np.linalg.norm(A) * np.linalg.norm(np.linalg.pinv(A)),
             "that is kappa squared: the eigenvalues of A.T @ A are the sigma_i**2, so take the square root of "
             "their ratio (or use the singular values directly).": lambda A: (_sv(A)[0] / _sv(A)[-1]) ** 2,
         })

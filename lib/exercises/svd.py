@@ -67,6 +67,12 @@ def _check_reconstruct(fn) -> str:
             lambda U, S, Vt: U @ np.diag(S**2) @ Vt,
         "you used U.T; U's columns are the left singular vectors, use U as it is.":
             lambda U, S, Vt: U.T @ np.diag(S) @ Vt,
+        "the factors are reversed: U, then diag(S), then Vt (U @ np.diag(S) @ Vt), not Vt first.":
+            lambda U, S, Vt: Vt @ np.diag(S) @ U,
+        "you left out Vt: U @ np.diag(S) is only the first two factors; multiply by Vt as well.":
+            lambda U, S, Vt: U @ np.diag(S),
+        "you left out U: np.diag(S) @ Vt is only the last two factors; multiply U in front.":
+            lambda U, S, Vt: np.diag(S) @ Vt,
     })
     return "U @ np.diag(S) @ Vt gives A back, square or not (`(U * S) @ Vt` is the same product without building diag(S))."
 
