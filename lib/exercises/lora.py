@@ -110,7 +110,8 @@ ex1 = Exercise(
     _check_init,
     ["Two conditions: A @ B must be exactly zero at step 0, and some factor must still get a non-zero gradient. "
      "Which factor does the paper start at zero: the one that touches X, or the one that produces the output?",
-     "A has shape (D_in, r) and is drawn from rng with a scale of order 1/sqrt(D_in); B has shape (r, D_out)."],
+     "In the row convention A is (D_in, r) and B is (r, D_out). Draw the random one from rng (a scale of order "
+     "1/sqrt(D_in) is usual)."],
     "def init_lora(D_in, D_out, r, rng):\n"
     "    A = rng.standard_normal((D_in, r)) / np.sqrt(D_in)   # (D_in, r): touches X, random\n"
     "    B = np.zeros((r, D_out))                             # (r, D_out): produces the output, zero\n"

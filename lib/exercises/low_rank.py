@@ -95,8 +95,8 @@ ex1 = Exercise(
     "low-rank-ex1",
     _check_rank_k,
     ["Take the thin SVD of A and keep only the part of the sum sigma_i u_i v_i^T that matters most.",
-     "The first k singular triplets are U[:, :k] (m, k), S[:k] (k,) and Vt[:k] (k, n): three shapes that "
-     "multiply back to (m, n)."],
+     "Slice the first k singular triplets out of U, S and Vt (mind which axis of each one holds them), then "
+     "multiply them back as you would rebuild A."],
     "def rank_k(A, k):\n    U, S, Vt = np.linalg.svd(A, full_matrices=False)\n"
     "    return U[:, :k] @ np.diag(S[:k]) @ Vt[:k]      # (m, k) @ (k, k) @ (k, n) -> (m, n)",
     why="A = sum_i sigma_i u_i v_i^T with sigma_1 >= sigma_2 >= ...; dropping the smallest terms changes A by "

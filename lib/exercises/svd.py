@@ -132,7 +132,8 @@ ex2 = Exercise(
     "svd-ex2",
     _check_most_stretched,
     ["A v_i = sigma_i u_i: the input that A stretches most is the right singular vector with the largest sigma.",
-     "np.linalg.svd(A_STRETCH) returns U, S, Vt; the right singular vectors v_i are the ROWS of Vt, largest sigma first."],
+     "np.linalg.svd returns U, S, Vt: which of the three holds the right singular vectors, and are they its rows "
+     "or its columns?"],
     "U, S, Vt = np.linalg.svd(A_STRETCH)\nanswer = Vt[0]                 # v1: row 0 of Vt",
     why="For y = A x the inputs are the right singular vectors (rows of Vt), and A v1 = sigma1 u1 with sigma1 the "
         "largest gain; every other unit input mixes in directions with smaller gains.",
@@ -237,7 +238,8 @@ ex4 = Exercise(
     _check_most_amplified,
     ["x @ W = x @ U diag(S) Vt: which factor does the row x meet first, and what is the length of its "
      "singular vectors?",
-     "x has length D_in, like the columns of U (not the rows of Vt, which have length D_out)."],
+     "x has length D_in. Of the full U (D_in, D_in) and Vt (D_out, D_out), which holds singular vectors of that "
+     "length, in its rows or in its columns?"],
     "def most_amplified_input(W):\n    U, S, Vt = np.linalg.svd(W)\n    return U[:, 0]                  # (D_in,)",
     why="x W = sum_i sigma_i (x . u_i) v_i^T, so a unit x along u1 comes out with length sigma1, the largest gain. "
         "It is the transpose of the textbook case: W.T has U and V swapped.",
