@@ -61,5 +61,5 @@ def test_plot_losses_is_a_png():
 
     from lib.demos.lora import plot_losses
 
-    data, _ = DisplayFormatter().format(plot_losses({"full": [1.0, 0.1], "LoRA r = 1": [1.0, 0.5]}))
+    data, _ = DisplayFormatter().format(plot_losses({"full": [1.0, 0.1], "LoRA r = 1": [1.0, 0.5]}, ylim=(0.05, 2)))
     assert data["image/png"][:4] == b"\x89PNG"

@@ -97,13 +97,18 @@ def lora_rank_demo(seed: int = 0) -> Demo:
     )
 
 
-def plot_losses(curves: dict[str, list[float]], title: str = "") -> PngFigure:
-    """Training-loss curves on a log scale, one per label (a PNG image in Jupyter and on the site)."""
+def plot_losses(curves: dict[str, list[float]], title: str = "", ylim: tuple[float, float] | None = None) -> PngFigure:
+    """Training-loss curves on a log scale, one per label (a PNG image in Jupyter and on the site).
+
+    `ylim` clips the loss axis, so a curve that falls to round-off does not squash the others.
+    """
     fig = PngFigure(figsize=(5.0, 3.0), dpi=80, layout="constrained")
     ax = fig.add_subplot()
     for label, losses in curves.items():
         ax.semilogy(losses, label=label, color="black" if label.startswith("full") else None)
     ax.set(xlabel="gradient-descent step", ylabel="training loss (MSE)", title=title)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return fig
