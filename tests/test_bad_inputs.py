@@ -164,10 +164,13 @@ CALLS: list[Call] = [
     Call(svd.approx_errors, dict(A=_a(4, 3), k=2)),
     Call(svd.tail_errors, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
     Call(svd.energy_kept, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
+    Call(svd.energy_rank, dict(S=np.array([3.0, 2.0, 1.0]), fraction=0.9)),
     Call(svd.full_params, dict(m=4, n=3)),
     Call(svd.factored_params, dict(m=4, n=3, k=2)),
     Call(svd.condition_number, dict(A=_a(3, 3))),
     Call(svd.deep_stack_norms, dict(scale=1.0, rng=np.random.default_rng(0), depth=3, width=4, batch=2)),
+    Call(svd.product_singular_values, dict(scale=0.5, rng=np.random.default_rng(0), depth=3, width=4)),
+    Call(svd.init_std, dict(rule="he", D_in=4, D_out=3)),
     Call(svd.teacher_regression, dict(rng=np.random.default_rng(0), B=10, D_in=4, D_out=3, rank=2)),
     Call(svd.to_grayscale, dict(rgb=np.abs(_a(4, 5, 3)))),
     # attention
@@ -219,10 +222,14 @@ CALLS: list[Call] = [
     Call(lora.lora_params, dict(D_in=8, D_out=6, r=2)),
     Call(lora.full_params, dict(D_in=8, D_out=6)),
     Call(lora.init_lora, dict(D_in=8, D_out=6, r=2, rng=np.random.default_rng(0))),
-    Call(lora.lora_forward, dict(X=_a(5, 8), W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0)),
-    Call(lora.lora_backward, dict(X=_a(5, 8), W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0, dY=_a(5, 6))),
-    Call(lora.merge_lora, dict(W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0)),
+    Call(lora.lora_forward, dict(X=_a(5, 8), W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0)),
+    Call(lora.lora_backward, dict(X=_a(5, 8), W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0, dY=_a(5, 6))),
+    Call(lora.merge_lora, dict(W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0)),
     Call(lora.low_rank_approx, dict(M=_a(8, 6), r=2)),
+    Call(lora.best_update, dict(X=_a(10, 6), delta=_a(6, 5), r=2)),
+    Call(lora.model_params, dict(layers={"q": (8, 8), "up": (8, 12)}, n_blocks=2, other=5)),
+    Call(lora.adapter_params, dict(layers={"q": (8, 8), "up": (8, 12)}, n_blocks=2, r=2, targets=("q",))),
+    Call(lora.training_state_bytes, dict(n_total=100, n_trained=10)),
     Call(lora.mse_loss, dict(Y_hat=_a(5, 6), Y=_a(5, 6))),
     Call(lora.make_task, dict(rng=np.random.default_rng(0), d=6, N=10, true_rank=2)),
     Call(lora.train_full, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), steps=2)),
@@ -448,7 +455,7 @@ def test_attention_shapes_property(B, T, S, d_k, d_v):
 @settings(max_examples=40, deadline=None)
 @given(N=dims, D_in=dims, D_out=dims, r=dims)
 def test_lora_shapes_property(N, D_in, D_out, r):
-    X, W0, B, A = np.ones((N, D_in)), np.ones((D_in, D_out)), np.ones((D_in, r)), np.ones((r, D_out))
-    assert lora.lora_forward(X, W0, B, A, alpha=2.0).shape == (N, D_out)
-    with pytest.raises(ValueError, match=r"A should have shape \(r, D_out\)"):
-        lora.lora_forward(X, W0, B, A.T if r != D_out else np.ones((r + 1, D_out)), alpha=2.0)
+    X, W0, A, B = np.ones((N, D_in)), np.ones((D_in, D_out)), np.ones((D_in, r)), np.ones((r, D_out))
+    assert lora.lora_forward(X, W0, A, B, alpha=2.0).shape == (N, D_out)
+    with pytest.raises(ValueError, match=r"B should have shape \(r, D_out\)"):
+        lora.lora_forward(X, W0, A, B.T if r != D_out else np.ones((r + 1, D_out)), alpha=2.0)
