@@ -7,11 +7,96 @@ still run) and names a bug only when it explains every size.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
-from lib.exercises import Exercise, NotAttempted, Wrong, call, need_function, to_number
-from lib.exercises._cases import as_values, close, judge, run, safe
+from lib.exercises import (
+    Exercise,
+    NotAttempted,
+    Wrong,
+    call,
+    compare,
+    need_function,
+    to_array,
+    to_number,
+)
 from lib.gradcheck import LinearBench, numerical_gradient
+
+# ---------------------------------------------------------------- judging several cases at once
+# A bug is named only when it reproduces the answer on every case (an answer that merely resembles
+# a bug on one case gets the plain comparison); when several bugs do, the message says "either ... or".
+# Fair to float32: a relative 1e-5 of the answer's scale. lib.exercises.memory_flops uses these too.
+RTOL = 1e-5
+
+
+def as_values(got: object, name: str) -> np.ndarray:
+    """A learner's number or array as a float array; a size-1 array counts as its single number."""
+    arr = to_array(got, name)
+    return arr.reshape(()) if arr.size == 1 and arr.ndim > 0 else arr
+
+
+def close(got: np.ndarray, want: object, rtol: float = RTOL) -> bool:
+    """Same shape, and every entry within rtol of the larger of |want|'s largest entry and 1e-12."""
+    if want is None:  # a bug that cannot even be computed for this case
+        return False
+    want = np.asarray(want, dtype=float)
+    if got.shape != want.shape or not np.all(np.isfinite(got)):
+        return False
+    scale = max(float(np.abs(want).max()) if want.size else 0.0, 1e-12)
+    return bool(np.all(np.abs(got - want) <= rtol * scale))
+
+
+def safe(bug: Callable[[], object]) -> object:
+    """What a bug would return, or None when the buggy formula cannot run for this case (wrong shapes)."""
+    try:
+        return np.asarray(bug(), dtype=float)
+    except Exception:
+        return None
+
+
+def either(sentences: Sequence[str]) -> str:
+    """One sentence, or 'either A, or B' for several."""
+    if len(sentences) == 1:
+        return sentences[0]
+    parts = [s.rstrip(".") for s in sentences]
+    parts = [p[0].lower() + p[1:] if p[:2] not in ("X ", "W ", "B ") and not p[:2].isupper() else p for p in parts]
+    return "This answer fits more than one mistake: either " + ", or ".join(parts) + "."
+
+
+def judge(results: Sequence[np.ndarray], wants: Sequence[object], bugs: dict[str, Sequence[object]],
+          names: Sequence[str], rtol: float = RTOL) -> None:
+    """Raise Wrong unless every result matches its want; name the bugs that explain every case."""
+    if all(close(g, w, rtol) for g, w in zip(results, wants, strict=True)):
+        return
+    named = [sentence for sentence, values in bugs.items()
+             if all(close(g, v, rtol) for g, v in zip(results, values, strict=True))]
+    if named:
+        raise Wrong(either(named))
+    for g, w, name in zip(results, wants, names, strict=True):
+        if not close(g, w, rtol):
+            w = np.asarray(w, dtype=float)
+            compare(g, w, name=name, rtol=rtol, atol=rtol * max(float(np.abs(w).max()) if w.size else 0.0, 1e-12))
+            show = lambda a: np.array2string(np.asarray(a), precision=8)  # noqa: E731
+            raise Wrong(f"{name} is close but not within {rtol:g} of the expected value: got {show(g)}, expected {show(w)}.")
+
+
+def run(fn: Callable, cases: Sequence[tuple], read: Callable[[object], object], name: str,
+        copy_args: bool = True) -> tuple[list, Wrong | None]:
+    """Call fn(*case) for every case and read each answer; stop at the first that raises Wrong.
+
+    Returns the answers read so far and that Wrong (or None), so that a bug can still be named from
+    the cases that ran (a wrong product runs on a square case and fails on the next one).
+    """
+    results = []
+    for case in cases:
+        try:
+            results.append(read(call(fn, *case, name=name, copy_args=copy_args)))
+        except Wrong as err:
+            if not results:
+                raise
+            return results, err
+    return results, None
 
 _rng = np.random.default_rng(21)
 # (X, W, dY) with sizes (B, D_in, D_out) = (3, 3, 3), (5, 4, 3), (2, 6, 4): two values of every size
@@ -108,7 +193,7 @@ ex1 = Exercise(
     "def linear_backward_mine(X, W, dY):\n    dX = dY @ W.T          # (B, D_out) @ (D_out, D_in)\n"
     "    dW = X.T @ dY          # (D_in, B) @ (B, D_out)\n    db = dY.sum(axis=0)    # (D_out,)\n"
     "    return dX, dW, db",
-    solution_text="One way to write it. Why: each formula is the chain rule summed over every place the "
+    why="Each formula is the chain rule summed over every place the "
     "quantity is used; the shapes then leave only one way to write each product.",
 )
 
@@ -182,7 +267,7 @@ ex2 = Exercise(
     "def central_difference(loss, param, index, eps):\n    old = param[index]\n    param[index] = old + eps\n"
     "    plus = loss()\n    param[index] = old - eps\n    minus = loss()\n    param[index] = old\n"
     "    return (plus - minus) / (2 * eps)",
-    solution_text="One way to write it. Why: loss() reads param itself, so the nudge must happen in "
+    why="loss() reads param itself, so the nudge must happen in "
     "place; the two points are 2 eps apart; assigning old back restores the entry exactly.",
 )
 
@@ -288,11 +373,13 @@ ex3 = Exercise(
      "np.abs(a - n).max() divided by the larger of np.abs(a).max() and np.abs(n).max()."],
     "def grad_check(loss, params, grads, eps):\n    report = {}\n    for name, param in params.items():\n"
     "        numeric = np.zeros(param.shape)\n        for idx in np.ndindex(param.shape):\n"
-    "            numeric[idx] = central_difference(loss, param, idx, eps)   # exercise 2\n"
+    "            old = param[idx]                       # exercise 2, inline\n"
+    "            param[idx] = old + eps\n            plus = loss()\n            param[idx] = old - eps\n"
+    "            minus = loss()\n            param[idx] = old\n            numeric[idx] = (plus - minus) / (2 * eps)\n"
     "        a = grads[name]\n"
     "        report[name] = np.abs(a - numeric).max() / max(np.abs(a).max(), np.abs(numeric).max())\n"
     "    return report",
-    solution_text="One way to write it. Why: the loss is the independent referee; dividing the largest "
+    why="The loss is the independent referee; dividing the largest "
     "difference by the size of the tensor's gradient makes the verdict independent of its scale.",
 )
 
@@ -335,10 +422,11 @@ ex4 = Exercise(
     _check_mystery,
     ["Run your grad_check (or bench4.check, the chapter's) with the gradients mystery_backward returns.",
      "A correct gradient gives about 1e-10; the wrong one stands out by many orders of magnitude."],
+    "bench4 = LinearBench.random(6, 4, 3, np.random.default_rng(7))\n"
     "dX4, dW4, db4 = mystery_backward(bench4.X, bench4.W, bench4.upstream())\n"
-    "print(grad_check(bench4.loss, bench4.params(), {'X': dX4, 'W': dW4, 'b': db4}, 1e-5))\n"
-    "answer = 'W'",
-    solution_text="One way to find it. Why: a check compares each tensor separately, so it points at the "
+    "print(bench4.check(lambda X, W, dY: (dX4, dW4, db4)))   # or your grad_check of exercise 3\n"
+    "answer = 'W'   # the one far above 1e-6",
+    why="A check compares each tensor separately, so it points at the "
     "wrong one without reading the code (here a batch loop that stops one example early).",
 )
 
@@ -414,7 +502,7 @@ ex5 = Exercise(
     "def relu_linear_backward(X, W, b, dH):\n    Z = X @ W + b               # (B, D_out), recomputed\n"
     "    dZ = dH * (Z > 0)           # ReLU's slope: 1 where Z > 0, else 0\n"
     "    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
-    solution_text="One way to write it. Why: H depends on Z entry by entry with slope 1 (on) or 0 (off), so "
+    why="H depends on Z entry by entry with slope 1 (on) or 0 (off), so "
     "dZ is dH masked; after that the layer is the linear layer of exercise 1.",
 )
 
