@@ -65,6 +65,11 @@ def test_ex1_names_each_bug(fn, fragment):
     assert _said(result, fragment), result
 
 
+def test_ex1_the_library_function_is_not_an_answer():
+    from lib.linear import linear_backward
+    assert _said(ex1.check(linear_backward), "library's")
+
+
 def test_ex1_every_bug_has_its_own_sentence():
     messages = [ex1.check(fn).message for fn, _ in BACKWARD_BUGS[:-1]]
     assert len(set(messages)) == len(messages)

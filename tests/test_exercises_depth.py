@@ -55,8 +55,11 @@ def _softmax_loop(Z):
     return rows
 
 
+def test_ex2_the_library_function_is_not_an_answer():
+    assert _said(ex2.check(nn.softmax), "library's")
+
+
 @pytest.mark.parametrize("fn", [
-    nn.softmax,
     lambda Z: (lambda E: E / E.sum(axis=-1, keepdims=True))(np.exp(Z - Z.max(axis=-1, keepdims=True))),
     _softmax_loop,
     lambda Z: np.exp(Z - Z.max(1, keepdims=True) - np.log(np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True))),

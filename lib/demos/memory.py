@@ -63,7 +63,7 @@ def roofline_demo() -> Demo:
         draw_roofs(ax, peak, bw, (0.1, 1e4), label=f"{DEMO_ACCELERATOR}, bf16")
         ax.set_ylim(100, 1.5e6)
         ax.text(0.13, 8e5, "memory-bound", fontsize=8, color=BLUE)
-        ax.text(1500, 1.5e5, "compute-bound", fontsize=8, color=RED, ha="center")
+        ax.text(1500, 7e4, "compute-bound", fontsize=8, color=RED, ha="center")
         (path,) = ax.plot([], [], "-", color=ORANGE, lw=1, alpha=0.6, marker=".", ms=4, animated=True)
         (point,) = ax.plot([], [], "o", ms=10, color=ORANGE, mec="black", animated=True)
         readout = ax.text(0.98, 0.03, "", fontsize=7.5, family="monospace", ha="right", va="bottom",
