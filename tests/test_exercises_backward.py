@@ -228,6 +228,8 @@ def _check_bug(kind):
                     param[idx] = old + eps
                     n[idx] = (loss() - base) / eps
                     param[idx] = old
+            elif kind == "fixed eps":
+                n = _numeric(loss, param, 1e-5)
             elif kind == "one":
                 first = (0,) * param.ndim
                 n, a = np.array([_central(loss, param, first, eps)]), np.ravel(a)[:1]
@@ -239,6 +241,8 @@ def _check_bug(kind):
                 "analytic only": d.max() / np.abs(a).max(),
                 "absolute": d.max(),
                 "mean": d.mean() / max(np.abs(a).max(), np.abs(n).max()),
+                "norm sum": np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n)),
+                "norm max": np.linalg.norm(a - n) / max(np.linalg.norm(a), np.linalg.norm(n)),
             }.get(kind, d.max() / max(np.abs(a).max(), np.abs(n).max()))
         return out
     return fn
@@ -252,6 +256,9 @@ def _check_bug(kind):
     ("analytic only", "max|a| alone"),
     ("absolute", "not yet divided"),
     ("mean", "max, not mean"),
+    ("norm sum", "(|a| + |n|)"),
+    ("norm max", "max(|a|, |n|) with whole-tensor norms"),
+    ("fixed eps", "ignores the eps"),
 ])
 def test_ex3_names_each_bug(kind, fragment):
     result = ex3.check(_check_bug(kind))
@@ -327,6 +334,7 @@ def _lin(X, W, dZ):
     (lambda X, W, b, dH: _lin(X, W, dH * (X @ W + b)), "multiplied dh by z"),
     (lambda X, W, b, dH: _lin(X, W, dH * np.maximum(X @ W + b, 0)), "by h = relu(z)"),
     (lambda X, W, b, dH: _lin(X, W, dH * (X @ W + b < 0)), "where z < 0"),
+    (lambda X, W, b, dH: _lin(X, W, dH * (X @ W > 0)), "leaves out the bias"),
     (lambda X, W, b, dH: (lambda dZ: (dZ @ W.T, X.T @ dH, dZ.sum(0)))(dH * (X @ W + b > 0)), "dw uses dh"),
     (lambda X, W, b, dH: (lambda dZ: (dH @ W.T, X.T @ dZ, dZ.sum(0)))(dH * (X @ W + b > 0)), "dx uses dh"),
     (lambda X, W, b, dH: (lambda dZ: (dZ @ W.T, X.T @ dZ, dH.sum(0)))(dH * (X @ W + b > 0)), "db uses dh"),

@@ -36,6 +36,7 @@ BUGS_1 = [
     (lambda B, T, d, p: B * T * 4 * d * p, "counted only H"),
     (lambda B, T, d, p: B * T * 2 * d * p, "4d wide, not d"),
     (lambda B, T, d, p: B * T * 10 * d * p, "also counted the outputs"),
+    (lambda B, T, d, p: B * T * 9 * d * p, "activation function's input"),
     (lambda B, T, d, p: B * T * 5 * d, "elements, not bytes"),
     (lambda B, T, d, p: B * T * 5 * d * 4, "hard-coded 4 bytes"),
     (lambda B, T, d, p: B * T * 5 * d * 2, "hard-coded 2 bytes"),
@@ -113,7 +114,8 @@ def test_ex2_distinct():
 # ---------------------------------------------------------------- ex3: memory- or compute-bound
 RIGHT_3 = [["memory", "memory", "compute", "compute", "memory"],
            ("Memory-bound", " memory bound", "compute-bound", "COMPUTE", "mem"),
-           ["'memory'", "memory", "compute", "compute bound", "memory"]]
+           ["'memory'", "memory", "compute", "compute bound", "memory"],
+           ["m", "M", "c", "C", "m"]]
 
 
 @pytest.mark.parametrize("answer", RIGHT_3)
@@ -153,7 +155,7 @@ BUGS_4 = [
     (lambda n, t, a: 4 * n + 8 * t + a, "either you left out the gradients"),
     (lambda n, t, a: 4 * n + 12 * t, "left out the activations"),
     (lambda n, t, a: 4 * n + a, "weights only"),
-    (lambda n, t, a: 4 * n + 16 * t + a, "count their 4 bytes once"),
+    (lambda n, t, a: 4 * n + 16 * t + a, "master copy"),
     (lambda n, t, a: 2 * n + 6 * t + a, "not 2"),
     (lambda n, t, a: (4 * n + 12 * t + a) / 1e9, "in GB"),
     (lambda n, t, a: (4 * n + 12 * t + a) / 2**30, "in GiB"),

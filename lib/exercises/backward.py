@@ -313,7 +313,8 @@ def _read_report(out: object, names: list[str]) -> dict[str, float]:
     return {k: to_number(v, f"the relative error of {k}", what="a number") for k, v in out.items()}
 
 
-_GRAD_CHECK_CASES = [((4, 3, 2), 8, "W+", 1e-5), ((3, 5, 4), 9, "", 1e-5), ((3, 2, 3), 10, "W-", 1e-3)]
+_GRAD_CHECK_CASES = [((4, 3, 2), 8, "W+", 1e-5), ((3, 5, 4), 9, "", 1e-5), ((3, 2, 3), 10, "W-", 1e-3),
+                     ((4, 2, 3), 11, "", 0.3)]  # a large eps: truncation shows, so eps must really be used
 
 
 def _check_grad_check(fn) -> str:
@@ -330,6 +331,7 @@ def _check_grad_check(fn) -> str:
                 raise Wrong(f"params[{k!r}] was left changed; put every entry back (param[idx] = old) after nudging it.")
         report = _read_report(out, list(params))
         numeric = {k: numerical_gradient(bench.loss, params[k], eps=eps) for k in params}
+        fixed = {k: numerical_gradient(bench.loss, params[k], eps=1e-5) for k in params}
         forward = {k: _forward_numeric(bench.loss, params[k], eps) for k in params}
         flat = {k: np.ravel(numeric[k])[0] for k in params}
         order = list(params)
@@ -353,6 +355,16 @@ def _check_grad_check(fn) -> str:
             "you averaged |a - n| over the entries; the relative error takes the largest one (max, not mean).":
                 [float(np.abs(grads[k] - numeric[k]).mean() / max(np.abs(grads[k]).max(), np.abs(numeric[k]).max()))
                  for k in order],
+            "that is a norm-based relative error, |a - n| / (|a| + |n|) with whole-tensor norms; this exercise "
+            "asks for the chapter's: the largest |a - n| over the largest |a| or |n|.":
+                [float(np.linalg.norm(grads[k] - numeric[k]) / (np.linalg.norm(grads[k]) + np.linalg.norm(numeric[k])))
+                 for k in order],
+            "that is a norm-based relative error, |a - n| / max(|a|, |n|) with whole-tensor norms; this exercise "
+            "asks for the chapter's: the largest |a - n| over the largest |a| or |n|.":
+                [float(np.linalg.norm(grads[k] - numeric[k]) / max(np.linalg.norm(grads[k]), np.linalg.norm(numeric[k])))
+                 for k in order],
+            "your check ignores the eps it is given (a step fixed inside the function?); nudge by eps.":
+                [_rel(grads[k], fixed[k]) for k in order],
             "you checked only one entry per tensor; estimate every entry (loop over np.ndindex(param.shape)).":
                 [_rel(np.ravel(grads[k])[:1], np.array([flat[k]])) for k in order],
         }
@@ -478,6 +490,8 @@ def _check_relu_linear(fn) -> str:
         "so dZ = dH * (Z > 0).": lambda c: dH[c] * np.maximum(Z[c], 0),
         "you masked where Z < 0; ReLU passes the gradient where Z > 0: dZ = dH * (Z > 0).":
             lambda c: dH[c] * (Z[c] < 0),
+        "your mask leaves out the bias: the ReLU acts on Z = X @ W + b, so mask with Z > 0.":
+            lambda c: dH[c] * (_RELU_CASES[c][0] @ _RELU_CASES[c][1] > 0),
     }
     for sentence, dz in whole.items():
         if all(all(close(got[c][k], safe(lambda c=c, k=k, dz=dz: grads(c, dz(c))[k])) for k in range(3)) for c in range(n)):

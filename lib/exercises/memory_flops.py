@@ -56,6 +56,8 @@ def _check_mlp_cached(fn) -> str:
         "H is 4d wide, not d: the up-projection maps d to 4d.": lambda B, T, d, per: B * T * 2 * d * per,
         "you also counted the outputs; the question asks only for the inputs the two layers keep for dW.":
             lambda B, T, d, per: B * T * 10 * d * per,
+        "you also counted the activation function's input (4d wide); the question asks only for the inputs "
+        "of the two linear layers, X and H.": lambda B, T, d, per: B * T * 9 * d * per,
         "you returned elements, not bytes: multiply by bytes_per_element.": lambda B, T, d, per: B * T * 5 * d,
         "you hard-coded 4 bytes per element; use bytes_per_element (the checker tries 2 and 4).":
             lambda B, T, d, per: B * T * 5 * d * 4,
@@ -162,7 +164,7 @@ def _read_word(word: object, i: int) -> str:
                     f"{type(word).__name__}.")
     w = word.strip().strip("'\"`").lower()
     for option in ("memory", "compute"):
-        if w.startswith(option[:3]):
+        if w.startswith(option[:3]) or w == option[0]:
             return option
     raise Wrong(f"item {i + 1} is {word!r}; answer each workload with 'memory' or 'compute'.")
 
@@ -233,7 +235,8 @@ def _check_finetune(fn) -> str:
         "you left out the activations: add activation_bytes.": lambda n, t, a: 4 * n + 12 * t,
         "that counts the weights only; the trainable parameters also need gradients and Adam's m and v.":
             lambda n, t, a: 4 * n + a,
-        "the trainable weights are already among the n_params weights: count their 4 bytes once.":
+        "either you counted the trainable weights twice (they are already among the n_params), or you added "
+        "an fp32 master copy, which only mixed precision needs: here the weights are fp32 already.":
             lambda n, t, a: 4 * n + 16 * t + a,
         "everything here is fp32: 4 bytes per number, not 2.": lambda n, t, a: 2 * n + 6 * t + a,
         **_units_bugs(_finetune),
