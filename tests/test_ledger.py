@@ -263,3 +263,13 @@ def test_training_memory_by_hand():
         ledger.training_memory(10, optimizer="lion")
     with pytest.raises(ValueError, match="training_memory: activation_bytes"):
         ledger.training_memory(10, -1)
+
+
+def test_numbers_in_the_memory_flops_review_answers():
+    # answer 1: 1024 -> 256 with a bias; answer 4: intensity 2 against a ridge of 20 is a tenth of the peak
+    assert ledger.linear_params(1024, 256) == 262_400
+    assert ledger.param_bytes(1024, 256, "bf16") == 524_800
+    assert ledger.roofline(2.0, 100.0, 5.0) == pytest.approx(100.0 / 10)
+    # answer 5: B = 1 -> 2 doubles the FLOPs and almost doubles the intensity of a 4096 x 4096 layer
+    one, two = (ledger.linear_costs(B, 4096, 4096, bias=False) for B in (1, 2))
+    assert two.forward_flops == 2 * one.forward_flops and 1.99 < two.intensity / one.intensity < 2
