@@ -24,6 +24,7 @@ def _probe(W1, b1, W2, b2):
     lambda W1, b1, W2, b2: (W1 @ W2, b1 @ W2 + b2),
     lambda W1, b1, W2, b2: [np.dot(W1, W2).tolist(), list(np.dot(b1, W2) + b2)],
     _probe,
+    lambda W1, b1, W2, b2: (W1 @ W2, (b1 @ W2 + b2)[None, :]),  # a (1, D_out) row works in X @ W + b too
     lambda W1, b1, W2, b2: (np.einsum("ih,ho->io", W1, W2).astype(np.float32), (b1 @ W2 + b2).astype(np.float32)),
 ])
 def test_ex1_right(fn):

@@ -30,6 +30,8 @@ def _check_combine_case(fn, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: 
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Wrong(f"combine should return a pair (W, b), got {type(got).__name__}; end with `return W, b`.")
     W, b = got
+    if isinstance(b, np.ndarray) and b.shape == (1, W2.shape[1]):  # a (1, D_out) row works in X @ W + b too
+        b = b[0]
     shapes = f"W1 {W1.shape}, W2 {W2.shape}"
     compare(W, W1 @ W2, name=f"W for {shapes}", bugs={
         "W is W2 @ W1: the product is in the wrong order. X goes through W1 first, so W = W1 @ W2.": lambda: W2 @ W1,
