@@ -156,28 +156,35 @@ def usable_cores() -> int:
 
 
 def last_level_cache_bytes() -> int | None:
-    """Size of the largest cache one core sees (one L3 instance on Linux), or None when unknown.
+    """Bytes of last-level cache the usable cores can reach together (each cache counted once), or None.
 
-    Read from /sys/devices/system/cpu/cpu0/cache; note that `lscpu` adds up every instance of
-    a cache on the chip, which is more than any one core can use.
+    Read from /sys/devices/system/cpu/cpu*/cache on Linux: the highest cache level, one entry per
+    distinct instance shared by the cores this process may run on. (`lscpu` adds up every
+    instance on the chip, including those of cores this process never runs on.)
     """
-    best = None
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        try:
-            text = (index / "size").read_text().strip()
-        except OSError:
-            continue
-        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
-        try:
-            size = int(text.rstrip("KMG")) * scale
-        except ValueError:
-            continue
-        best = size if best is None else max(best, size)
-    return best
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = list(range(os.cpu_count() or 1))
+    seen: dict[tuple[int, str], int] = {}
+    for cpu in cpus:
+        for index in Path(f"/sys/devices/system/cpu/cpu{cpu}/cache").glob("index*"):
+            try:
+                level = int((index / "level").read_text())
+                text = (index / "size").read_text().strip()
+                shared = (index / "shared_cpu_list").read_text().strip()
+                size = int(text.rstrip("KMG")) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+            except (OSError, ValueError):
+                continue
+            seen[(level, shared)] = size
+    if not seen:
+        return None
+    top = max(level for level, _ in seen)
+    return sum(size for (level, _), size in seen.items() if level == top)
 
 
 def machine_info() -> dict:
-    """What produced a measurement: processor name, usable cores, largest per-core cache, NumPy version."""
+    """What produced a measurement: processor name, usable cores, their last-level cache, NumPy version."""
     model = "unknown processor"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
