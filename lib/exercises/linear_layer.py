@@ -13,7 +13,7 @@ import numpy as np
 
 from lib.exercises import Exercise, Wrong, call, compare, need_function, to_array
 
-# the seeds' 3-to-2 layer in the math orientation y = W x
+# the 3-to-2 example layer in the math orientation y = W x
 X_HAND = np.array([2.0, 3.0, 1.0])  # (D_in,) = (3,)
 W_HAND = np.array([[0.5, -0.3, 0.1],
                    [0.2, 0.4, -0.2]])  # (D_out, D_in) = (2, 3)

@@ -6,15 +6,7 @@ import numpy as np
 
 from lib import vectors
 from lib.exercises import Exercise, Wrong, call, compare
-
-WORDS = ("king", "queen", "emperor", "apple", "banana")
-EMBEDDINGS = np.array([  # (5, 4): one made-up 4-dimensional embedding per word
-    [0.90, 0.80, 0.10, 0.00],
-    [0.85, 0.75, 0.15, 0.05],
-    [2.00, 1.20, 1.50, 0.60],
-    [0.10, -0.20, 0.90, 0.70],
-    [0.00, -0.10, 0.80, 0.90],
-])
+from lib.vectors import EMBEDDINGS, WORDS
 
 _rng = np.random.default_rng(7)
 _PAIRS = [(_rng.normal(size=4), _rng.normal(size=4)) for _ in range(3)] + [
