@@ -131,8 +131,8 @@ def test_ex4_wrong(answer, fragment):
 
 # ---------------------------------------------------------------- ex5: perpendicular part
 def perp_loop(u, v):
-    coef = sum(a * b for a, b in zip(u, v)) / sum(b * b for b in v)
-    return [a - coef * b for a, b in zip(u, v)]
+    coef = sum(a * b for a, b in zip(u, v, strict=True)) / sum(b * b for b in v)
+    return [a - coef * b for a, b in zip(u, v, strict=True)]
 
 
 @pytest.mark.parametrize("answer", [
