@@ -70,8 +70,16 @@ def test_ex2_correct(answer):
     (lambda X_cols, weight, bias: weight @ X_cols + bias[:, None], "math-orientation output"),
     (lambda X_cols, weight, bias: X_cols.T @ weight + bias, "used as stored"),
     (lambda X_cols, weight, bias: X_cols.T @ weight.T, "bias is missing"),
-    (lambda X_cols, weight, bias: X_cols.T @ weight.T + bias[:, None], "added as a column"),
-    (lambda X_cols, weight, bias: X_cols.reshape(X_cols.shape[1], -1) @ weight.T + bias, "reshape"),
+    (lambda X_cols, weight, bias: X_cols.T @ weight.T + bias[:, None], "added per example"),
+    (lambda X_cols, weight, bias: (weight @ X_cols + bias).T, "added per example"),
+    (lambda X_cols, weight, bias: X_cols.reshape(X_cols.shape[1], -1) @ weight.T + bias, "a reshape keeps"),
+    (lambda X_cols, weight, bias: X_cols @ weight.T + bias, "the examples are the columns"),
+    (lambda X_cols, weight, bias: X_cols @ weight + bias, "both operands are used as stored"),
+    (lambda X_cols, weight, bias: weight @ X_cols + bias, "is the math-orientation product"),
+    (lambda X_cols, weight, bias: X_cols.T @ weight.T + bias if X_cols.shape == (3, 3) else X_cols @ weight,
+     "write the shape of each operand"),
+    (lambda X_cols, weight, bias: X_cols.T @ weight.T + bias if X_cols.shape == (3, 3) else weight @ X_cols + bias,
+     "lines up with the last axis"),
 ])
 def test_ex2_bugs(buggy, fragment):
     assert_named(ex2.check(buggy), fragment)
@@ -132,7 +140,7 @@ def test_ex4_gpt2_small_numbers():
 
 def test_ex4_bug_sentences_are_distinct_at_every_width():
     for d in (768, 16, 5):
-        assert len(_block_bugs(d)) == 9 and _block(d) not in _block_bugs(d)
+        assert len(_block_bugs(d)) == 11 and _block(d) not in _block_bugs(d)
 
 
 @pytest.mark.parametrize("buggy, fragment", [
@@ -145,6 +153,8 @@ def test_ex4_bug_sentences_are_distinct_at_every_width():
     (lambda d: 6 * d * d + 10 * d, "widens to 4d"),
     (lambda d: 10 * d * d + 11 * d, "three d-to-d layers"),
     (lambda d: 11 * d * d + 12 * d, "output layer"),
+    (lambda d: 12 * d * d + 12 * d, "d biases are missing: either"),
+    (lambda d: 8 * d * d + 12 * d, "the mlp has two layers"),
     (lambda d: 7_087_872, "for d = 16"),
     (lambda d: 12 * d * d + 13 * d + 1, "count layer by layer"),
 ])

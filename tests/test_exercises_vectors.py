@@ -52,6 +52,12 @@ def test_ex1_correct(answer):
     (lambda A, B: np.arccos(np.clip(unit_rows(A) @ unit_rows(B).T, -1, 1)), "angles"),
     (lambda A, B: np.abs(unit_rows(A) @ unit_rows(B).T), "absolute value"),
     (lambda A, B: unit_rows(B) @ unit_rows(A).T, "rows and columns are swapped"),
+    (lambda A, B: A @ B.T / (np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)), "entry by entry"),
+    (lambda A, B: np.degrees(np.arccos(np.clip(unit_rows(A) @ unit_rows(B).T, -1, 1))), "in degrees"),
+    (lambda A, B: 1 - unit_rows(A) @ unit_rows(B).T, "cosine distance"),
+    (lambda A, B: unit_rows(A) @ unit_rows(B), "transpose B"),
+    (lambda A, B: (A / np.linalg.norm(A, axis=1)) @ (B / np.linalg.norm(B, axis=1)).T, "keepdims=true"),
+    (lambda A, B: unit_rows(A).T @ unit_rows(B), "contracts the vectors"),
 ])
 def test_ex1_bugs(buggy, fragment):
     assert_named(ex1.check(buggy), fragment)
@@ -67,7 +73,7 @@ def test_ex1_generic_wrong_is_not_misnamed():
 
 
 # ---------------------------------------------------------------- ex2: nearest word
-@pytest.mark.parametrize("answer", ["queen", "Queen", " queen ", "'queen'"])
+@pytest.mark.parametrize("answer", ["queen", "Queen", " queen ", "'queen'", "queen."])
 def test_ex2_correct(answer):
     assert_correct(ex2.check(answer))
 
@@ -121,6 +127,8 @@ def test_ex4_correct(answer):
     (np.sqrt(3072), "that is sqrt(d)"),
     (np.degrees(1 / np.sqrt(3072)), "in degrees"),
     (1 / np.sqrt(768), "d = 768"),
+    (0.25, "d = 16"),
+    (1 / np.sqrt(2), "d = 2"),
     (0.02, "one significant digit"),
     (0, "mean of the cosine"),
     (0.5, "not the spread"),
@@ -155,6 +163,7 @@ def test_ex5_correct(answer):
     (lambda u, v: v - (u @ v) / (u @ u) * u, "roles are swapped"),
     (lambda u, v: u - (u @ v) / (np.linalg.norm(u) * np.linalg.norm(v)) * v, "cosine as the coefficient"),
     (lambda u, v: u - u @ v / v @ v * v, "precedence"),
+    (lambda u, v: u - (u @ v) / (u @ u) * v, "divided by u . u"),
 ])
 def test_ex5_bugs(buggy, fragment):
     assert_named(ex5.check(buggy), fragment)

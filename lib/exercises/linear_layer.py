@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from lib.exercises import Exercise, Wrong, call, compare, need_function
+from lib.exercises.vectors import call_explained
 
 RTOL, ATOL = 1e-5, 1e-6  # loose enough for float32 answers
 
@@ -102,18 +103,32 @@ _COLUMN_DATA = [
 
 def _column_bugs(X_cols: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> dict[str, object]:
     Y_math = weight @ X_cols  # (D_out, D_in) @ (D_in, B) -> (D_out, B)
-    n, d_in = X_cols.shape[1], X_cols.shape[0]
-    return {
+    bugs = {
         "that is the math-orientation output, one column per example (D_out, B); transpose it so rows "
         "are examples.": lambda: Y_math + bias[:, None],
+        "weight @ X_cols is the math-orientation product, (D_out, B): transpose it, then add the bias "
+        "along the features, (weight @ X_cols).T + bias.": lambda: Y_math + bias,
         "the weight is used as stored, (out, in); the course multiplies by W = weight.T.":
             lambda: X_cols.T @ weight + bias,
         "the bias is missing: add it after the product.": lambda: Y_math.T,
-        "the bias is added as a column, one value per example; it has one value per output, so add "
-        "it along the rows of (B, D_out).": lambda: Y_math.T + bias[:, None],
-        "reshape keeps the entries in memory order and scrambles them; a transpose (.T) swaps the axes.":
-            lambda: X_cols.reshape(n, d_in) @ weight.T + bias,
+        "the bias was added per example (one value per row of Y); it has one value per output "
+        "feature: add bias to the (B, D_out) result, or bias[:, None] to the (D_out, B) product.":
+            lambda: Y_math.T + bias[:, None],
+        "the examples are the columns of X_cols; the course's X, one row per example, is X_cols.T "
+        "(a transpose: a reshape keeps the memory order and does not turn columns into rows).":
+            lambda: X_cols @ weight.T + bias,
+        "both operands are used as stored: the course's X is X_cols.T and its W is weight.T.":
+            lambda: X_cols @ weight + bias,
     }
+    return bugs
+
+
+_COLUMN_CRASHES = {
+    "matmul": "Write the shape of each operand first: X_cols is (D_in, B) and weight is (D_out, D_in); "
+              "transpose them into the course's X (B, D_in) and W (D_in, D_out).",
+    "could not be broadcast": "The bias (D_out,) lines up with the last axis: add it to a (B, D_out) result, "
+                              "or as bias[:, None] to a (D_out, B) one.",
+}
 
 
 def _check_column_layer(fn) -> str:
@@ -122,7 +137,7 @@ def _check_column_layer(fn) -> str:
         d_in, n = X_cols.shape
         where = f"with B = {n}, D_in = {d_in}, D_out = {weight.shape[0]}"
         try:
-            got = call(fn, X_cols, weight, bias, name="your course_layer")
+            got = call_explained(fn, X_cols, weight, bias, name="your course_layer", crashes=_COLUMN_CRASHES)
             compare(got, X_cols.T @ weight.T + bias, name="your Y", bugs=_column_bugs(X_cols, weight, bias),
                     rtol=RTOL, atol=ATOL)
         except Wrong as wrong:
@@ -211,6 +226,9 @@ def _block_bugs(d: int) -> dict[int, str]:
                              "3 d^2 weights and 3d biases, not d^2 and d.",
         11 * d * d + 12 * d: "the attention's output layer (d -> d) is missing: query, key, value and output "
                              "make four d-to-d layers.",
+        12 * d * d + 12 * d: "d biases are missing: either those of the attention's output layer or those of "
+                             "the MLP's second layer (each has d).",
+        8 * d * d + 12 * d: "the MLP has two layers, d -> 4d and then 4d -> d back to the model width.",
     }
     return bugs
 

@@ -35,6 +35,26 @@ _TABLE_CASES = [(_rng.normal(size=(n, d)) * _rng.uniform(0.5, 3.0, size=(n, 1)),
 _TABLE_CASES.append((np.array([[3.0, 4.0], [1.0, 0.0]]), np.array([[4.0, -3.0], [-2.0, 0.0], [4.0, 3.0]])))
 
 
+_TABLE_CRASHES = {  # a fragment of NumPy's error -> what to change
+    "matmul": "The inner sizes of a product must match: A is (n, d) and B is (m, d), so transpose B: A @ B.T.",
+    "could not be broadcast": "To divide the n rows of A by their n lengths, the lengths must be a column: "
+                              "np.linalg.norm(A, axis=1, keepdims=True) has shape (n, 1); for the table of "
+                              "length products use np.outer(len_A, len_B).",
+}
+
+
+def call_explained(fn, *args: object, name: str, crashes: dict[str, str]) -> object:
+    """`call`, adding what to change when the learner's code crashes with a known NumPy error."""
+    try:
+        return call(fn, *args, name=name)
+    except Wrong as wrong:
+        message = str(wrong)
+        for fragment, sentence in crashes.items():
+            if message.startswith(f"{name} raised") and fragment in message:
+                raise Wrong(f"{message.rstrip('.')}. {sentence}") from None
+        raise
+
+
 def _table_bugs(A: np.ndarray, B: np.ndarray) -> dict[str, object]:
     dots = A @ B.T  # (n, m)
     na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)  # (n,), (m,)
@@ -55,8 +75,13 @@ def _table_bugs(A: np.ndarray, B: np.ndarray) -> dict[str, object]:
         "the lengths in parentheses, x / (a * b).": lambda: dots / na[:, None] * nb[None, :],
         "entry (i, j) is divided by |a_j| |b_i|, the lengths the other way round: the row lengths of "
         "A go along axis 0 (na[:, None]) and those of B along axis 1.": lambda: dots / np.outer(nb, na),
+        "na * nb multiplies the two lists of lengths entry by entry; entry (i, j) needs |a_i| |b_j|, "
+        "every pair: np.outer(na, nb), or na[:, None] * nb.": lambda: dots / (na * nb),
         "those are angles (np.arccos of the cosines); return the cosines themselves.":
             lambda: np.arccos(np.clip(want, -1, 1)),
+        "those are angles in degrees; return the cosines themselves.":
+            lambda: np.degrees(np.arccos(np.clip(want, -1, 1))),
+        "that is 1 - cosine, the cosine distance; return the cosine itself.": lambda: 1 - want,
         "you took the absolute value; a cosine keeps its sign (negative when the vectors point apart).":
             lambda: np.abs(want),
         "rows and columns are swapped: entry (i, j) pairs row i of A with row j of B, so the table "
@@ -66,8 +91,19 @@ def _table_bugs(A: np.ndarray, B: np.ndarray) -> dict[str, object]:
 
 def _check_table(fn) -> str:
     for A, B in _TABLE_CASES:
-        got = call(fn, A, B, name="your cosine_table")
         shapes = f"for A {A.shape} and B {B.shape}"
+        try:
+            got = call_explained(fn, A, B, name="your cosine_table", crashes=_TABLE_CRASHES)
+        except Wrong as wrong:
+            raise Wrong(f"{shapes}: {wrong}") from None
+        d = A.shape[1]
+        try:
+            shape = np.shape(got)
+        except ValueError:  # a ragged list; compare() explains it
+            shape = None
+        if shape == (d, d) and (len(A), len(B)) != (d, d):
+            raise Wrong(f"{shapes}: your table is (d, d) = ({d}, {d}): A.T @ B contracts the vectors instead of "
+                        "their coordinates. The vectors are rows, so the product is A @ B.T, (n, m).")
         try:
             compare(got, _cosine_table(A, B), name="your table", bugs=_table_bugs(A, B), rtol=RTOL, atol=ATOL)
         except Wrong as wrong:
@@ -96,7 +132,7 @@ ex1 = Exercise(
 def _check_nearest(answer) -> str:
     if not isinstance(answer, str):
         raise Wrong(f"answer with a word (a string such as 'apple'), got {type(answer).__name__}.")
-    word = answer.strip().strip("'\"").lower()
+    word = answer.strip().strip("'\".!").strip().lower()
     if word not in WORDS:
         raise Wrong(f"{answer!r} is not one of the words {WORDS}.")
     if word == "king":
@@ -187,11 +223,14 @@ def _check_spread(answer) -> str:
                 f"spread of d = 768 (0.036). Two unrelated 3072-dimensional vectors lie within about "
                 f"{np.degrees(_SPREAD):.0f} degree of perpendicular, typically.")
     near = {
-        1 / D_SPREAD: "that is 1/d; the spread shrinks like 1/sqrt(d), the square root.",
+        1 / D_SPREAD: "that is 1/d, the variance of the cosine; the spread (standard deviation) is its square "
+                      "root, 1/sqrt(d).",
         np.sqrt(D_SPREAD): "that is sqrt(d); the spread is its inverse, 1/sqrt(d).",
         np.degrees(_SPREAD): "that is the spread of the angle in degrees; the question asks for the spread "
                              "of the cosine itself, a number near 0.",
         1 / np.sqrt(768): "that is the spread for d = 768 from the histogram; redo it for d = 3072.",
+        1 / np.sqrt(16): "that is the spread for d = 16 from the histogram; redo it for d = 3072.",
+        1 / np.sqrt(2): "that is the spread for d = 2 from the histogram; redo it for d = 3072.",
         0.02: "close, but that is one significant digit; give two.",
     }
     for bug_value, sentence in near.items():
@@ -238,6 +277,7 @@ def _perp_bugs(u: np.ndarray, v: np.ndarray) -> dict[str, object]:
         "you divided by |v| instead of v . v = |v|^2.": u - uv / np.sqrt(vv) * v,
         "the roles are swapped: that is v minus its projection on u; keep u and remove its part along v.":
             v - uv / (u @ u) * u,
+        "you divided by u . u; the projection on v divides by v . v.": u - uv / (u @ u) * v,
         "you used the cosine as the coefficient; the coefficient of v is u . v / v . v.":
             u - uv / (np.linalg.norm(u) * np.sqrt(vv)) * v,
         "operator precedence: u @ v / v @ v * v is read ((u @ v) / v) @ v * v; write "
