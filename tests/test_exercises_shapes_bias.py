@@ -147,9 +147,10 @@ def test_ex3_column_bug_at_b_equals_d_out_is_named():
 
 
 def test_ex3_tries_b_1_and_b_equals_d_out():
-    from lib.exercises.shapes_bias import COLUMN_SIZES
+    from lib.exercises.shapes_bias import COLUMN_CASES
 
-    assert any(n == 1 for n, _, _ in COLUMN_SIZES) and any(n == o for n, _, o in COLUMN_SIZES)
+    shapes = [tuple(a.shape for a in case.make()) for case in COLUMN_CASES]
+    assert any(x[0] == 1 for x, _, _ in shapes) and any(x[0] == w[1] for x, w, _ in shapes)
 
 
 # ---------------------------------------------------------------- ex4: the guard
@@ -254,7 +255,7 @@ def test_ex5_correct(answer):
     (lambda layer, D_in: (layer(np.eye(D_in)) - layer(np.zeros(D_in)), layer(np.ones(D_in))), "vector of ones"),
     (lambda layer, D_in: (layer(np.eye(D_in)) - layer(np.zeros(D_in)), layer(np.zeros((1, D_in)))), "batch of one"),
     (lambda layer, D_in: (layer(np.zeros(D_in)), layer(np.eye(D_in)) - layer(np.zeros(D_in))), "order (w, b)"),
-    (lambda layer, D_in: layer(np.eye(D_in)), "return a pair"),
+    (lambda layer, D_in: layer(np.eye(D_in)), "return a tuple of 2 arrays"),
 ])
 def test_ex5_bugs(buggy, fragment):
     assert_named(ex5.check(buggy), fragment)

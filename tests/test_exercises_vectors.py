@@ -83,8 +83,8 @@ def test_ex2_correct(answer):
     ("emperor", "because its vector is long"),
     ("apple", "another word scores higher"),
     ("banana", "another word scores higher"),
-    ("queens", "not one of the words"),
-    (1, "answer with a word"),
+    ("queens", "is not one of"),
+    (1, "answer with one of"),
 ])
 def test_ex2_wrong(answer, fragment):
     assert_named(ex2.check(answer), fragment)
@@ -131,7 +131,7 @@ def test_ex4_correct(answer):
     (1 / np.sqrt(2), "d = 2"),
     (0.02, "one significant digit"),
     (0, "mean of the cosine"),
-    (0.5, "not the spread"),
+    (0.5, "too large by a factor"),
 ])
 def test_ex4_wrong(answer, fragment):
     assert_named(ex4.check(answer), fragment)

@@ -8,41 +8,16 @@ course orientation is `Y = X @ W + b` with X (B, D_in), W (D_in, D_out), b (D_ou
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from lib.exercises import Exercise, Wrong, call, compare, need_function
-from lib.exercises.vectors import call_explained
-
-RTOL, ATOL = 1e-5, 1e-6  # loose enough for float32 answers
-
-
-def _as_count(value: object, what: str) -> int:
-    """Read a whole number (int, NumPy integer, 0-d array or an integral float), or raise Wrong."""
-    if isinstance(value, np.ndarray) and value.shape == ():
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise Wrong(f"{what} should be a whole number, got {value!r}.")
-    if not float(value).is_integer():
-        raise Wrong(f"{what} should be a whole number, got {value!r}.")
-    return int(value)
-
-
-def _as_shape(value: object, what: str) -> tuple[int, ...]:
-    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
-        value = tuple(value.tolist())
-    if not isinstance(value, (tuple, list)) or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in value
-    ):
-        raise Wrong(f"{what} should be a tuple of integers such as (3, 4), got {value!r}.")
-    return tuple(int(s) for s in value)
+from lib.exercises import Exercise, Wrong, call, cases, check_function, compare_count, need_function
+from lib.exercises.vectors import as_shape, explain_crashes
 
 
 def _pair(answer: object, form: str) -> tuple[object, object]:
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise Wrong(f"answer with a pair {form}; got {type(answer).__name__}"
-                    + (f" of length {len(answer)}." if isinstance(answer, (tuple, list)) else "."))
+        length = f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""
+        raise Wrong(f"answer with a pair {form}; got {type(answer).__name__}{length}.")
     return answer[0], answer[1]
 
 
@@ -52,7 +27,7 @@ B, D_IN, D_OUT = 32, 128, 64
 
 def _check_count(answer) -> str:
     shape, n_params = _pair(answer, "(output_shape, n_params), e.g. ((3, 4), 12)")
-    shape = _as_shape(shape, "the output shape")
+    shape = as_shape(shape, "the output shape")
     if shape != (B, D_OUT):
         diagnosis = {
             (D_OUT, B): "that is (D_out, B): rows are examples, so Y is (B, D_out).",
@@ -62,20 +37,17 @@ def _check_count(answer) -> str:
         }
         raise Wrong(diagnosis.get(shape, f"the output shape {shape} is not right: "
                                           "(B, D_in) @ (D_in, D_out) cancels D_in."))
-    n = _as_count(n_params, "the parameter count")
     weights = D_IN * D_OUT
-    wrong = {
-        weights: "you counted the weights only; the bias adds D_out more parameters.",
-        weights + D_IN: "either the bias got one entry per input (D_in) instead of one per output (D_out), "
-                        "or it was counted twice: W has D_in * D_out entries and b has D_out.",
-        weights + B * D_OUT: "the bias is shared by every example: D_out entries, not B * D_out.",
-        B * D_IN + weights + D_OUT: "X is data, not a parameter: count only W and b.",
-        weights + D_OUT + B * D_OUT: "Y is an activation, computed from the data; count only W and b.",
-        D_IN + D_OUT: "W has D_in * D_out entries (one per input-output pair), not D_in + D_out.",
-        D_IN * D_OUT * B: "the weights are shared by the whole batch; B does not multiply them.",
-    }
-    if n != weights + D_OUT:
-        raise Wrong(wrong.get(n, f"{n} parameters is not right: count the entries of W and of b."))
+    compare_count(n_params, weights + D_OUT, name="your parameter count", what="a parameter count", bugs={
+        "you counted the weights only; the bias adds D_out more parameters.": weights,
+        "the bias got one entry per input (D_in); it has one per output (D_out).": weights + D_IN,
+        "the bias was counted twice: W has D_in * D_out entries and b has D_out.": weights + 2 * D_OUT,
+        "the bias is shared by every example: D_out entries, not B * D_out.": weights + B * D_OUT,
+        "X is data, not a parameter: count only W and b.": B * D_IN + weights + D_OUT,
+        "Y is an activation, computed from the data; count only W and b.": weights + D_OUT + B * D_OUT,
+        "W has D_in * D_out entries (one per input-output pair), not D_in + D_out.": D_IN + D_OUT,
+        "the weights are shared by the whole batch; B does not multiply them.": weights * B,
+    })
     return (f"Y is ({B}, {D_OUT}) and the layer has {D_IN} * {D_OUT} + {D_OUT} = {weights + D_OUT:,} "
             "parameters, whatever the batch size.")
 
@@ -83,82 +55,71 @@ def _check_count(answer) -> str:
 ex1 = Exercise(
     "linear-layer-ex1",
     _check_count,
-    ["Write the shapes, (B, D_in) @ (D_in, D_out) -> ?, and cancel the shared dimension. Parameters "
-     "are what the layer learns, not what flows through it.",
+    ["Write the shapes, (B, D_in) @ (D_in, D_out) -> ?, and cancel the shared dimension. Parameters are what "
+     "the layer learns, not what flows through it.",
      "Count entries: W is (D_in, D_out) and b is (D_out,); X and Y hold data."],
     "answer = ((32, 64), 128 * 64 + 64)   # 8,256 parameters",
-    solution_text="Y keeps the batch and takes the output width; the layer owns W and b only, so the "
-    "count does not depend on B.",
+    why="Y keeps the batch and takes the output width; the layer owns W and b only, so the count does not "
+    "depend on B.",
 )
 
 
 # ---------------------------------------------------------------- ex2: from the math orientation
-_rng = np.random.default_rng(11)
-COLUMN_SIZES = [(3, 3, 3), (4, 3, 2), (1, 5, 2), (2, 2, 4)]  # (B, D_in, D_out); square first
-_COLUMN_DATA = [
-    (_rng.normal(size=(i, n)), _rng.normal(size=(o, i)), _rng.normal(size=o) + 1.0)  # X_cols, weight, bias
-    for n, i, o in COLUMN_SIZES
-]
+def _course_layer(X_cols: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """X_cols (D_in, B), weight (D_out, D_in), bias (D_out,) -> Y (B, D_out)."""
+    return X_cols.T @ weight.T + bias  # (B, D_in) @ (D_in, D_out) + (D_out,)
 
 
-def _column_bugs(X_cols: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> dict[str, object]:
-    Y_math = weight @ X_cols  # (D_out, D_in) @ (D_in, B) -> (D_out, B)
-    bugs = {
-        "that is the math-orientation output, one column per example (D_out, B); transpose it so rows "
-        "are examples.": lambda: Y_math + bias[:, None],
-        "weight @ X_cols is the math-orientation product, (D_out, B): transpose it, then add the bias "
-        "along the features, (weight @ X_cols).T + bias.": lambda: Y_math + bias,
-        "the weight is used as stored, (out, in); the course multiplies by W = weight.T.":
-            lambda: X_cols.T @ weight + bias,
-        "the bias is missing: add it after the product.": lambda: Y_math.T,
-        "the bias was added per example (one value per row of Y); it has one value per output "
-        "feature: add bias to the (B, D_out) result, or bias[:, None] to the (D_out, B) product.":
-            lambda: Y_math.T + bias[:, None],
-        "the examples are the columns of X_cols; the course's X, one row per example, is X_cols.T "
-        "(a transpose: a reshape keeps the memory order and does not turn columns into rows).":
-            lambda: X_cols @ weight.T + bias,
-        "both operands are used as stored: the course's X is X_cols.T and its W is weight.T.":
-            lambda: X_cols @ weight + bias,
-    }
-    return bugs
+COLUMN_CASES = cases(  # square first, so that the orientation bugs run and can be named
+    lambda B, D_in, D_out, rng: (rng.normal(size=(D_in, B)), rng.normal(size=(D_out, D_in)),
+                                 rng.normal(size=D_out) + 1.0),
+    dict(B=3, D_in=3, D_out=3), dict(B=4, D_in=3, D_out=2), dict(B=1, D_in=5, D_out=2), dict(B=2, D_in=2, D_out=4),
+    seed=11)
 
+COLUMN_CRASHES = {
+    "matmul": "Write the shape of each operand first: X_cols is (D_in, B) and weight is (D_out, D_in); transpose "
+              "them into the course's X (B, D_in) and W (D_in, D_out).",
+    "could not be broadcast": "The bias (D_out,) lines up with the last axis: add it to a (B, D_out) result, or "
+                              "as bias[:, None] to a (D_out, B) one.",
+}
 
-_COLUMN_CRASHES = {
-    "matmul": "Write the shape of each operand first: X_cols is (D_in, B) and weight is (D_out, D_in); "
-              "transpose them into the course's X (B, D_in) and W (D_in, D_out).",
-    "could not be broadcast": "The bias (D_out,) lines up with the last axis: add it to a (B, D_out) result, "
-                              "or as bias[:, None] to a (D_out, B) one.",
+COLUMN_BUGS = {
+    "that is the math-orientation output, one column per example (D_out, B); transpose it so rows are examples.":
+        lambda X_cols, weight, bias: weight @ X_cols + bias[:, None],
+    "weight @ X_cols is the math-orientation product, (D_out, B): transpose it, then add the bias along the "
+    "features, (weight @ X_cols).T + bias.": lambda X_cols, weight, bias: weight @ X_cols + bias,
+    "the weight is used as stored, (out, in); the course multiplies by W = weight.T.":
+        lambda X_cols, weight, bias: X_cols.T @ weight + bias,
+    "the bias is missing: add it after the product.": lambda X_cols, weight, bias: X_cols.T @ weight.T,
+    "the bias was added per example (one value per row of Y); it has one value per output feature: add bias "
+    "to the (B, D_out) result, or bias[:, None] to the (D_out, B) product.":
+        lambda X_cols, weight, bias: X_cols.T @ weight.T + bias[:, None],
+    "the examples are the columns of X_cols; the course's X, one row per example, is X_cols.T (a transpose: a "
+    "reshape keeps the memory order and does not turn columns into rows).":
+        lambda X_cols, weight, bias: X_cols @ weight.T + bias,
+    "both operands are used as stored: the course's X is X_cols.T and its W is weight.T.":
+        lambda X_cols, weight, bias: X_cols @ weight + bias,
 }
 
 
 def _check_column_layer(fn) -> str:
-    need_function(fn)
-    for X_cols, weight, bias in _COLUMN_DATA:
-        d_in, n = X_cols.shape
-        where = f"with B = {n}, D_in = {d_in}, D_out = {weight.shape[0]}"
-        try:
-            got = call_explained(fn, X_cols, weight, bias, name="your course_layer", crashes=_COLUMN_CRASHES)
-            compare(got, X_cols.T @ weight.T + bias, name="your Y", bugs=_column_bugs(X_cols, weight, bias),
-                    rtol=RTOL, atol=ATOL)
-        except Wrong as wrong:
-            raise Wrong(f"{where}: {wrong}") from None
-    return ("Y = X_cols.T @ weight.T + bias, or (weight @ X_cols).T + bias: the same numbers, since "
-            "(A B).T = B.T A.T.")
+    check_function(explain_crashes(fn, COLUMN_CRASHES), _course_layer, COLUMN_CASES, name="your course_layer",
+                   output="your Y", bugs=COLUMN_BUGS)
+    return "Y = X_cols.T @ weight.T + bias, or (weight @ X_cols).T + bias: the same numbers, since (A B).T = B.T A.T."
 
 
 ex2 = Exercise(
     "linear-layer-ex2",
     _check_column_layer,
-    ["Write down every shape: X_cols (D_in, B), weight (D_out, D_in), bias (D_out,), and the answer "
-     "(B, D_out). Which transposes bring X and W into the course's orientation?",
-     "The course's X is X_cols.T, (B, D_in), and its W is weight.T, (D_in, D_out). Then apply the "
-     "course's formula."],
+    ["Write down every shape: X_cols (D_in, B), weight (D_out, D_in), bias (D_out,), and the answer (B, D_out). "
+     "Which transposes bring X and W into the course's orientation?",
+     "The course's X is X_cols.T, (B, D_in), and its W is weight.T, (D_in, D_out). Then apply the course's "
+     "formula."],
     "def course_layer(X_cols, weight, bias):\n"
     "    X = X_cols.T       # (B, D_in): one row per example\n"
     "    W = weight.T       # (D_in, D_out)\n"
     "    return X @ W + bias   # (B, D_out) + (D_out,)",
-    solution_text="Two transposes bring both operands into the course orientation; the bias then "
-    "broadcasts over the rows.",
+    why="Two transposes bring both operands into the course orientation; the bias then broadcasts over the rows.",
 )
 
 
@@ -168,26 +129,25 @@ D_MODEL, D_HIDDEN = 768, 3072
 
 def _check_collapse(answer) -> str:
     stack, single = _pair(answer, "(params_of_the_two_layers, params_of_the_one_layer)")
-    stack, single = _as_count(stack, "the count for the two layers"), _as_count(single, "the count for the one layer")
     want_stack, want_single = 2 * D_MODEL * D_HIDDEN, D_MODEL * D_MODEL
-    if (stack, single) == (want_single, want_stack):
+    try:
+        swapped = round(float(stack)) == want_single and round(float(single)) == want_stack
+    except (TypeError, ValueError):
+        swapped = False
+    if swapped:
         raise Wrong("the two numbers are in the wrong order: the two layers first, the single layer second.")
-    if stack != want_stack:
-        known = {
-            D_MODEL * D_HIDDEN: "that counts one matrix; the stack has two, W1 (768, 3072) and W2 (3072, 768).",
-            2 * D_MODEL * D_HIDDEN + D_HIDDEN + D_MODEL: "there are no biases in this stack: count the two weight matrices only.",
-        }
-        raise Wrong(known.get(stack, f"{stack:,} is not the size of the stack: count the entries of W1 and of W2."))
-    if single != want_single:
-        known = {
-            D_HIDDEN * D_HIDDEN: "(768, 3072) @ (3072, 768) cancels the inner 3072 and keeps the outer sizes: "
-                                 "the single matrix is (768, 768).",
-            D_MODEL * D_HIDDEN: "W1 @ W2 is not (768, 3072): the inner 3072 cancels and (768, 768) is left.",
-            want_stack: "the single layer W1 @ W2 is one matrix: multiply its two outer sizes.",
-        }
-        raise Wrong(known.get(single, f"{single:,} is not the size of W1 @ W2: write the shapes of the product."))
-    return ("the stack holds 4,718,592 weights, the single 768 x 768 layer 589,824, eight times fewer, and "
-            "both compute the same function: without a nonlinearity the hidden width buys nothing.")
+    compare_count(stack, want_stack, name="your count for the two layers", what="a parameter count", bugs={
+        "that counts one matrix; the stack has two, W1 (768, 3072) and W2 (3072, 768).": D_MODEL * D_HIDDEN,
+        "there are no biases in this stack: count the two weight matrices only.": want_stack + D_HIDDEN + D_MODEL,
+    })
+    compare_count(single, want_single, name="your count for the one layer", what="a parameter count", bugs={
+        "(768, 3072) @ (3072, 768) cancels the inner 3072 and keeps the outer sizes: the single matrix is "
+        "(768, 768).": D_HIDDEN * D_HIDDEN,
+        "W1 @ W2 is not (768, 3072): the inner 3072 cancels and (768, 768) is left.": D_MODEL * D_HIDDEN,
+        "the single layer W1 @ W2 is one matrix: multiply its two outer sizes.": want_stack,
+    })
+    return ("the stack holds 4,718,592 weights, the single 768 x 768 layer 589,824, eight times fewer, and both "
+            "compute the same function: without a nonlinearity the hidden width buys nothing.")
 
 
 ex3 = Exercise(
@@ -197,71 +157,66 @@ ex3 = Exercise(
      "W1 is (768, 3072) and W2 is (3072, 768). Write the shape of W1 @ W2 by cancelling the inner size."],
     "answer = (768 * 3072 + 3072 * 768,   # the stack: two matrices\n"
     "          768 * 768)                 # W1 @ W2 is (768, 768)",
-    solution_text="(X W1) W2 = X (W1 W2), and W1 @ W2 is (768, 3072) @ (3072, 768) -> (768, 768): a "
-    "wide linear stack is no more expressive than one square layer.",
+    why="(X W1) W2 = X (W1 W2), and W1 @ W2 is (768, 3072) @ (3072, 768) -> (768, 768): a wide linear stack is "
+    "no more expressive than one square layer.",
 )
 
 
 # ---------------------------------------------------------------- ex4: the parameters of a GPT-2 block
-BLOCK_WIDTHS = [768, 16, 5]
+BLOCK_WIDTHS = (768, 16, 5)
 
 
-def _block(d: int) -> int:
+def block(d: int) -> int:
     """Q, K, V, O (d -> d each) + MLP d -> 4d -> d, every linear with a bias, + 2 LayerNorms (gain, shift)."""
     return 12 * d * d + 13 * d
 
 
-def _block_bugs(d: int) -> dict[int, str]:
-    bugs = {
-        12 * d * d: "you counted only the weight matrices: add the biases of the linear layers (one per "
-                    "output) and the gain and shift of the two LayerNorms.",
-        12 * d * d + 9 * d: "the two LayerNorms are missing: each has a gain and a shift, d numbers each.",
-        12 * d * d + 4 * d: "the biases of the linear layers are missing: each layer has one bias per output.",
-        12 * d * d + 11 * d: "either each LayerNorm got one vector of d instead of two (a gain and a shift), or "
-                             "the query, key and value layers got d biases in all instead of d each.",
-        12 * d * d + 10 * d: "the first MLP layer maps d to 4d, so it has 4d biases, not d.",
-        12 * d * d + 16 * d: "the second MLP layer maps 4d back to d: d biases, not 4d.",
-        6 * d * d + 10 * d: "the MLP widens to 4d: its two matrices are (d, 4d) and (4d, d), not (d, d).",
-        10 * d * d + 11 * d: "query, key and value are three d-to-d layers (or one fused d-to-3d layer): "
-                             "3 d^2 weights and 3d biases, not d^2 and d.",
-        11 * d * d + 12 * d: "the attention's output layer (d -> d) is missing: query, key, value and output "
-                             "make four d-to-d layers.",
-        12 * d * d + 12 * d: "d biases are missing: either those of the attention's output layer or those of "
-                             "the MLP's second layer (each has d).",
-        8 * d * d + 12 * d: "the MLP has two layers, d -> 4d and then 4d -> d back to the model width.",
+def block_bugs(d: int) -> dict[str, int]:
+    return {
+        "you counted only the weight matrices: add the biases of the linear layers (one per output) and the "
+        "gain and shift of the two LayerNorms.": 12 * d * d,
+        "the two LayerNorms are missing: each has a gain and a shift, d numbers each.": 12 * d * d + 9 * d,
+        "the biases of the linear layers are missing: each layer has one bias per output.": 12 * d * d + 4 * d,
+        "each LayerNorm got one vector of d instead of two (a gain and a shift).": 12 * d * d + 11 * d,
+        "the query, key and value layers got d biases in all; each has d (3d in all).": 12 * d * d + 11 * d,
+        "the first MLP layer maps d to 4d, so it has 4d biases, not d.": 12 * d * d + 10 * d,
+        "the second MLP layer maps 4d back to d: d biases, not 4d.": 12 * d * d + 16 * d,
+        "the MLP widens to 4d: its two matrices are (d, 4d) and (4d, d), not (d, d).": 6 * d * d + 10 * d,
+        "query, key and value are three d-to-d layers (or one fused d-to-3d layer): 3 d^2 weights and 3d "
+        "biases, not d^2 and d.": 10 * d * d + 11 * d,
+        "the attention's output layer (d -> d) is missing: query, key, value and output make four d-to-d "
+        "layers.": 11 * d * d + 12 * d,
+        "the biases of the attention's output layer (d of them) are missing.": 12 * d * d + 12 * d,
+        "the biases of the MLP's second layer (d of them) are missing.": 12 * d * d + 12 * d,
+        "the MLP has two layers, d -> 4d and then 4d -> d back to the model width.": 8 * d * d + 12 * d,
     }
-    return bugs
 
 
 def _check_block(fn) -> str:
     need_function(fn)
     for d in BLOCK_WIDTHS:
         got = call(fn, d, name="your block_params")
-        n = _as_count(got, f"block_params({d})")
-        want = _block(d)
-        if n == want:
-            continue
-        sentence = _block_bugs(d).get(n)
-        if sentence is None:
-            sentence = f"block_params({d}) returned {n:,}; count layer by layer: weights, biases, LayerNorms."
-        raise Wrong(f"for d = {d}: {sentence}")
-    return (f"12 d^2 + 13 d: {_block(768):,} for GPT-2 small, of which {12 * 768 * 768:,} are weights. Twelve "
-            "such blocks plus the embeddings make its 124 million parameters.")
+        try:
+            compare_count(got, block(d), name=f"block_params({d})", what="a parameter count", bugs=block_bugs(d))
+        except Wrong as wrong:
+            raise Wrong(f"for d = {d}: {wrong}") from None
+    return (f"12 d^2 + 13 d: {block(768):,} for GPT-2 small, of which {12 * 768 * 768:,} are weights. Twelve such "
+            "blocks plus the embeddings make its 124 million parameters.")
 
 
 ex4 = Exercise(
     "linear-layer-ex4",
     _check_block,
-    ["List the layers with their shapes, (D_in, D_out) each: four in attention, two in the MLP. "
-     "Every linear layer has D_in * D_out weights and D_out biases; each LayerNorm has 2 d numbers.",
-     "Attention: query, key, value and output are all d -> d. MLP: d -> 4d, then 4d -> d. "
-     "Add the two LayerNorms last."],
+    ["List the layers with their shapes, (D_in, D_out) each: four in attention, two in the MLP. Every linear "
+     "layer has D_in * D_out weights and D_out biases; each LayerNorm has 2 d numbers.",
+     "Attention: query, key, value and output are all d -> d. MLP: d -> 4d, then 4d -> d. Add the two "
+     "LayerNorms last."],
     "def block_params(d):\n"
     "    linear = lambda d_in, d_out: d_in * d_out + d_out   # weights + biases\n"
     "    attention = 4 * linear(d, d)                        # query, key, value, output\n"
     "    mlp = linear(d, 4 * d) + linear(4 * d, d)\n"
     "    layer_norms = 2 * (2 * d)                           # two LayerNorms, gain and shift each\n"
     "    return attention + mlp + layer_norms                # = 12 d^2 + 13 d",
-    solution_text="Attention holds 4 d^2 weights, the MLP 8 d^2, two thirds of the block; biases and "
-    "LayerNorms add only 13 d.",
+    why="Attention holds 4 d^2 weights, the MLP 8 d^2, two thirds of the block; biases and LayerNorms add only "
+    "13 d.",
 )

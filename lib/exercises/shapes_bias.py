@@ -12,10 +12,17 @@ import numbers
 
 import numpy as np
 
-from lib.exercises import Exercise, NotAttempted, Wrong, call, compare, need_function, to_array
+from lib.exercises import (
+    Exercise,
+    NotAttempted,
+    Wrong,
+    call,
+    cases,
+    check_function,
+    compare,
+    need_function,
+)
 from lib.ledger import linear_ledger
-
-RTOL, ATOL = 1e-5, 1e-6  # loose enough for float32 answers
 
 # ---------------------------------------------------------------- ex1: the ledger by hand
 LEDGER_SIZES = {"B": 8, "D_in": 5, "D_out": 3}
@@ -77,7 +84,7 @@ ex1 = Exercise(
      "A gradient dT always has exactly the shape of T; b holds one number per output feature."],
     'answer = {"X": (8, 5), "W": (5, 3), "b": (3,), "Y": (8, 3),\n'
     '          "dY": (8, 3), "dW": (5, 3), "db": (3,), "dX": (8, 5)}',
-    solution_text="Write each row in letters, X (B, D_in), W (D_in, D_out), b (D_out,), Y (B, D_out), "
+    why="Write each row in letters, X (B, D_in), W (D_in, D_out), b (D_out,), Y (B, D_out), "
     "and copy each shape to its gradient; then substitute the sizes.",
 )
 
@@ -139,49 +146,60 @@ ex2 = Exercise(
     ["Write both shapes right-aligned, pad the shorter one with 1s on the left, then compare axis by axis.",
      "Two sizes fit when they are equal or one of them is 1; the result takes the larger. (4,) pads to (1, 4)."],
     "answer = [(4, 3), (4, 3), None, (4, 3), None, (3, 3), (3, 3), (4, 3), (2, 5, 3)]",
-    solution_text="Pad on the left, then each axis takes the larger size if the two are equal or one is 1; "
+    why="Pad on the left, then each axis takes the larger size if the two are equal or one is 1; "
     "otherwise NumPy raises. A size-1 axis of Y stretches too, which is how (1, 3) + (3, 1) becomes (3, 3).",
 )
 
 
 # ---------------------------------------------------------------- ex3: fix a column bias
-_rng = np.random.default_rng(11)
-COLUMN_SIZES = [(1, 4, 3), (3, 4, 3), (5, 2, 3), (2, 3, 4)]  # (B, D_in, D_out); the first two run silently
-_COLUMN_CASES = [(_rng.normal(size=(n, i)), _rng.normal(size=(i, o)), _rng.normal(size=(o, 1)))
-                 for n, i, o in COLUMN_SIZES]
+def _forward(X: np.ndarray, W: np.ndarray, b_col: np.ndarray) -> np.ndarray:
+    """X (B, D_in), W (D_in, D_out), b_col (D_out, 1) -> Y (B, D_out)."""
+    return X @ W + b_col[:, 0]  # (B, D_out) + (D_out,)
+
+
+COLUMN_CASES = cases(  # the first two run silently with the column as it is: B = 1 and B = D_out
+    lambda B, D_in, D_out, rng: (rng.normal(size=(B, D_in)), rng.normal(size=(D_in, D_out)),
+                                 rng.normal(size=(D_out, 1))),
+    dict(B=1, D_in=4, D_out=3), dict(B=3, D_in=4, D_out=3), dict(B=5, D_in=2, D_out=3), dict(B=2, D_in=3, D_out=4),
+    seed=11)
+
+
+def _only_if(condition: bool, value: np.ndarray) -> np.ndarray:
+    if not condition:
+        raise ValueError("this bug does not apply here")
+    return value
+
+
+COLUMN_BUGS = {
+    "you added the column b_col as it is: with one example, (1, D_out) + (D_out, 1) broadcasts to (D_out, D_out). "
+    "Turn b_col into a (D_out,) vector first.": lambda X, W, b_col: _only_if(len(X) == 1, X @ W + b_col),
+    "you added the column b_col as it is: (B, D_out) + (D_out, 1) adds b[i] to every entry of row i; it only ran "
+    "because B == D_out. Turn b_col into a (D_out,) vector first.":
+        lambda X, W, b_col: _only_if(len(X) > 1, X @ W + b_col),
+    "the bias is missing: add it after the matrix product.": lambda X, W, b_col: X @ W,
+    "b_col[0] is the first entry only (a length-1 row); b_col[:, 0] is the whole column as a vector.":
+        lambda X, W, b_col: X @ W + b_col[0],
+    "you added the sum of the bias entries to every feature; each output feature gets its own entry.":
+        lambda X, W, b_col: X @ W + b_col.sum(),
+    "that is one row per output feature; return (B, D_out), rows are examples.":
+        lambda X, W, b_col: (X @ W + b_col.T).T,
+}
 
 
 def _check_column_bias(fn) -> str:
-    need_function(fn)
-    for X, W, b_col in _COLUMN_CASES:
-        got = call(fn, X, W, b_col, name="your forward")
-        XW = X @ W  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
-        n, d_out = XW.shape
-        why = "with one example, (1, D_out) + (D_out, 1) broadcasts to (D_out, D_out)" if n == 1 else \
-            "(B, D_out) + (D_out, 1) adds b[i] to every entry of row i; it only ran because B == D_out"
-        compare(got, XW + b_col.T, name=f"forward for B = {n}, D_out = {d_out}", rtol=RTOL, atol=ATOL, bugs={
-            f"you added the column b_col as it is: {why}. Turn b_col into a (D_out,) vector first.":
-                lambda XW=XW, b_col=b_col: XW + b_col,
-            "the bias is missing: add it after the matrix product.": XW,
-            "b_col[0] is the first entry only (a length-1 row); b_col[:, 0] is the whole column as a vector.":
-                lambda XW=XW, b_col=b_col: XW + b_col[0],
-            "you added the sum of the bias entries to every feature; each output feature gets its own entry.":
-                lambda XW=XW, b_col=b_col: XW + b_col.sum(),
-            "that is one row per output feature; return (B, D_out), rows are examples.":
-                lambda XW=XW, b_col=b_col: (XW + b_col.T).T,
-        })
+    check_function(fn, _forward, COLUMN_CASES, name="your forward", output="your Y", bugs=COLUMN_BUGS)
     return "b_col.ravel() (or b_col[:, 0], or b_col.T) turns the column into a bias that broadcasts over the batch."
 
 
 ex3 = Exercise(
     "shapes-bias-ex3",
     _check_column_bias,
-    ["Print the shapes: X @ W is (B, D_out), b_col is (D_out, 1). Which axis of b_col lines up with "
-     "which axis of the product when NumPy aligns them from the right?",
+    ["Print the shapes: X @ W is (B, D_out), b_col is (D_out, 1). Which axis of b_col lines up with which axis "
+     "of the product when NumPy aligns them from the right?",
      "Make the bias 1-D, shape (D_out,), before adding; NumPy has several ways to drop an axis of size 1."],
     "def forward(X, W, b_col):\n    return X @ W + b_col.ravel()  # (B, D_out) + (D_out,)",
-    solution_text="A (D_out,) bias pads to (1, D_out) and lines up with the features; the column lined up "
-    "with the examples instead.",
+    why="A (D_out,) bias pads to (1, D_out) and lines up with the features; the column lined up with the "
+    "examples instead.",
 )
 
 
@@ -222,6 +240,14 @@ def _call_guard(fn, Y: np.ndarray, b: np.ndarray) -> tuple[object, Exception | N
     return got, err
 
 
+def _is(got: object, want: np.ndarray) -> bool:
+    try:
+        compare(got, want)
+    except Wrong:
+        return False
+    return True
+
+
 def _check_guard(fn) -> str:
     for k, (n, d_out) in enumerate(_GUARD_GOOD):
         Y, b = _guard_data(n, d_out, (d_out,), k)
@@ -229,14 +255,14 @@ def _check_guard(fn) -> str:
         if err is not None:
             raise Wrong(f"your add_bias rejected a correct bias of shape ({d_out},) for Y ({n}, {d_out}) "
                         f"({type(err).__name__}: {err}); a bias of shape (Y.shape[1],) must pass.")
-        compare(got, Y + b, name=f"add_bias for Y ({n}, {d_out}) and b ({d_out},)", rtol=RTOL, atol=ATOL)
+        compare(got, Y + b, name=f"add_bias for Y ({n}, {d_out}) and b ({d_out},)")
     for k, (n, d_out, b_shape, why) in enumerate(_GUARD_BAD):
         Y, b = _guard_data(n, d_out, b_shape, 10 + k)
         got, err = _call_guard(fn, Y, b)
         if err is not None:
             continue
         fixed = np.ravel(b)
-        if fixed.shape == (d_out,) and np.shape(got) == Y.shape and np.allclose(to_array(got), Y + fixed):
+        if fixed.shape == (d_out,) and _is(got, Y + fixed):
             raise Wrong(f"your add_bias repaired b of shape {b_shape} instead of rejecting it; the guard should "
                         "raise ValueError, so that the code that made the wrong bias gets fixed.")
         raise Wrong(f"your add_bias accepted b of shape {b_shape} for Y ({n}, {d_out}); that addition {why}. "
@@ -246,7 +272,7 @@ def _check_guard(fn) -> str:
         Y, b = _guard_data(n, d_out, b_shape, 20 + k)
         got, err = _call_guard(fn, Y, b)
         if err is None:
-            compare(got, Y + b, name=f"add_bias for Y ({n}, {d_out}) and b {b_shape}", rtol=RTOL, atol=ATOL)
+            compare(got, Y + b, name=f"add_bias for Y ({n}, {d_out}) and b {b_shape}")
     return ("a bias must have exactly the shape (D_out,); checking the shape, not just that the addition runs, "
             "catches the B = 1 and B = D_out cases that broadcasting lets through.")
 
@@ -262,16 +288,12 @@ ex4 = Exercise(
     "    if b.shape != (Y.shape[1],):   # exactly (D_out,), nothing that merely broadcasts\n"
     '        raise ValueError(f"b should have shape ({Y.shape[1]},), got {b.shape}")\n'
     "    return Y + b",
-    solution_text="Only the full shape tells a (D_out,) bias from a column, a scalar or a one-entry vector "
+    why="Only the full shape tells a (D_out,) bias from a column, a scalar or a one-entry vector "
     "at B = 1; lib.linear.linear_forward checks it the same way.",
 )
 
 
 # ---------------------------------------------------------------- ex5: recover an affine map
-AFFINE_SIZES = [(3, 2), (2, 4), (4, 4), (1, 3)]  # (D_in, D_out)
-_AFFINE = [(_rng.normal(size=(i, o)), _rng.normal(size=o) + 0.5) for i, o in AFFINE_SIZES]
-
-
 def _make_layer(W: np.ndarray, b: np.ndarray):
     def layer(x):
         x = np.asarray(x, dtype=float)
@@ -282,45 +304,53 @@ def _make_layer(W: np.ndarray, b: np.ndarray):
     return layer
 
 
+AFFINE_CASES = cases(lambda D_in, D_out, rng: (_make_layer(rng.normal(size=(D_in, D_out)), rng.normal(size=D_out) + 0.5),
+                                               D_in),
+                     dict(D_in=3, D_out=2), dict(D_in=2, D_out=4), dict(D_in=4, D_out=4), dict(D_in=1, D_out=3),
+                     seed=23)
+
+
+def _recover(layer, D_in: int) -> tuple[np.ndarray, np.ndarray]:
+    b = layer(np.zeros(D_in))  # f(0) = b
+    return layer(np.eye(D_in)) - b, b  # row i: f(e_i) - b = W[i]
+
+
+def _with(layer, D_in: int, W=None, b=None) -> tuple[np.ndarray, np.ndarray]:
+    right_W, right_b = _recover(layer, D_in)
+    return (right_W if W is None else W(right_W, right_b)), (right_b if b is None else b(right_W, right_b))
+
+
+AFFINE_BUGS = {
+    "each row you found is f(e_i) = W[i] + b: subtract b = f(0) to keep W[i].":
+        lambda layer, D_in: _with(layer, D_in, W=lambda W, b: W + b),
+    "you stacked the outputs f(e_i) - b as columns; in y = x W + b, x = e_i picks row i of W.":
+        lambda layer, D_in: _with(layer, D_in, W=lambda W, b: W.T),
+    "the sign is flipped: row i is f(e_i) - f(0), not f(0) - f(e_i).": lambda layer, D_in: _with(layer, D_in, W=lambda W, b: -W),
+    "that b is f of a vector of ones, the sum of all rows of W plus b; b is f(0).":
+        lambda layer, D_in: _with(layer, D_in, b=lambda W, b: W.sum(axis=0) + b),
+    "b should be 1-D, (D_out,): you called the layer on a batch of one, (1, D_in); pass a 1-D zero vector or "
+    "take row 0.": lambda layer, D_in: _with(layer, D_in, b=lambda W, b: b[None, :]),
+    "return them in the order (W, b): the matrix first, then the bias.": lambda layer, D_in: _recover(layer, D_in)[::-1],
+}
+
+
 def _check_recover(fn) -> str:
-    need_function(fn)
-    for W, b in _AFFINE:
-        d_in, d_out = W.shape
-        got = call(fn, _make_layer(W, b), d_in, name="your recover")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Wrong(f"return a pair (W, b); got {_describe(got)}.")
-        got_W, got_b = to_array(got[0], "your W"), to_array(got[1], "your b")
-        if got_W.shape == (d_out,) and got_b.shape == (d_in, d_out):
-            raise Wrong("return them in the order (W, b): the matrix first, then the bias.")
-        where = f"for D_in = {d_in}, D_out = {d_out}"
-        try:
-            compare(got_b, b, name="your b", rtol=RTOL, atol=ATOL, bugs={
-                "that is f of a vector of ones, the sum of all rows of W plus b; b is f(0).": W.sum(axis=0) + b,
-                "b should be 1-D, (D_out,): you called the layer on a batch of one, (1, D_in); pass a 1-D "
-                "zero vector or take row 0.": b[None, :],
-            })
-            compare(got_W, W, name="your W", rtol=RTOL, atol=ATOL, bugs={
-                "each row you found is f(e_i) = W[i] + b: subtract b = f(0) to keep W[i].": W + b,
-                "you stacked the outputs f(e_i) - b as columns; in y = x W + b, x = e_i picks row i of W.": W.T,
-                "the sign is flipped: row i is f(e_i) - f(0), not f(0) - f(e_i).": -W,
-            })
-        except Wrong as wrong:
-            raise Wrong(f"{where}: {wrong}") from None
-    return ("f(0) = b, and f(e_i) - f(0) = row i of W: D_in + 1 calls identify the whole affine map, which "
-            "is the augmented-matrix trick read backwards.")
+    check_function(fn, _recover, AFFINE_CASES, name="your recover", parts=("W", "b"), bugs=AFFINE_BUGS)
+    return ("f(0) = b, and f(e_i) - f(0) = row i of W: D_in + 1 calls identify the whole affine map, which is the "
+            "augmented-matrix trick read backwards.")
 
 
 ex5 = Exercise(
     "shapes-bias-ex5",
     _check_recover,
-    ["An affine map hides its bias at one special input. Which one? Then feed inputs that each pick out "
-     "one row of W.",
-     "Call layer(np.zeros(D_in)) first. Then the basis vector e_i (np.eye(D_in)[i]) gives x W = row i of W, "
-     "plus the bias."],
+    ["An affine map hides its bias at one special input. Which one? Then feed inputs that each pick out one row "
+     "of W.",
+     "Call layer(np.zeros(D_in)) first. Then the basis vector e_i (np.eye(D_in)[i]) gives x W = row i of W, plus "
+     "the bias."],
     "def recover(layer, D_in):\n"
     "    b = layer(np.zeros(D_in))                # f(0) = 0 @ W + b = b\n"
     "    W = layer(np.eye(D_in)) - b              # row i: f(e_i) - b = e_i @ W = W[i]\n"
     "    return W, b",
-    solution_text="The bias is the image of the origin, and each basis vector selects one row of W once "
-    "the bias is taken away.",
+    why="The bias is the image of the origin, and each basis vector selects one row of W once the bias is "
+    "taken away.",
 )

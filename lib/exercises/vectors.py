@@ -7,144 +7,147 @@ to v. Letters: n, m numbers of vectors (rows), d their length, T queries, S keys
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 
 from lib import vectors
-from lib.exercises import Exercise, Wrong, call, compare, to_number
+from lib.exercises import (
+    Case,
+    Exercise,
+    Wrong,
+    cases,
+    check_function,
+    compare,
+    compare_choice,
+    need_function,
+)
 from lib.vectors import EMBEDDINGS, WORDS
 
-RTOL, ATOL = 1e-5, 1e-6  # loose enough for float32 answers
+
+def explain_crashes(fn: object, crashes: dict[str, str]) -> object:
+    """Wrap a learner's function so that a known NumPy error also says what to change.
+
+    `crashes` maps a fragment of NumPy's message (such as "matmul") to the sentence to add.
+    """
+    need_function(fn)
+
+    @functools.wraps(fn)
+    def explained(*args):
+        try:
+            return fn(*args)
+        except Exception as err:
+            for fragment, sentence in crashes.items():
+                if fragment in str(err):
+                    try:
+                        explained_err = type(err)(f"{str(err).strip().rstrip('.')}. {sentence}")
+                    except Exception:  # an exception type that takes other arguments: leave it as it is
+                        raise err from None
+                    raise explained_err from None
+            raise
+
+    return explained
 
 
-def _norms(M: np.ndarray, axis: int = 1) -> np.ndarray:
-    return np.linalg.norm(M, axis=axis, keepdims=True)
+def _unit(M: np.ndarray, axis: int = 1) -> np.ndarray:
+    return M / np.linalg.norm(M, axis=axis, keepdims=True)
+
+
+def _lengths(M: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(M, axis=1)  # (rows,)
 
 
 # ---------------------------------------------------------------- ex1: a table of cosines
 def _cosine_table(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """A (n, d), B (m, d) -> (n, m): entry (i, j) is cos(A[i], B[j])."""
-    return (A / _norms(A)) @ (B / _norms(B)).T  # (n, d) @ (d, m) -> (n, m)
+    return _unit(A) @ _unit(B).T  # (n, d) @ (d, m) -> (n, m)
 
 
-_rng = np.random.default_rng(7)
-TABLE_SIZES = [(3, 3, 4), (2, 4, 3), (5, 1, 2), (1, 3, 6)]  # (n, m, d): square first, so more bugs run
-_TABLE_CASES = [(_rng.normal(size=(n, d)) * _rng.uniform(0.5, 3.0, size=(n, 1)),
-                 _rng.normal(size=(m, d)) * _rng.uniform(0.5, 3.0, size=(m, 1))) for n, m, d in TABLE_SIZES]
-_TABLE_CASES.append((np.array([[3.0, 4.0], [1.0, 0.0]]), np.array([[4.0, -3.0], [-2.0, 0.0], [4.0, 3.0]])))
+def _rows(rng: np.random.Generator, count: int, d: int) -> np.ndarray:
+    return rng.normal(size=(count, d)) * rng.uniform(0.5, 3.0, size=(count, 1))  # rows of unequal lengths
 
 
-_TABLE_CRASHES = {  # a fragment of NumPy's error -> what to change
+TABLE_CASES = cases(lambda n, m, d, rng: (_rows(rng, n, d), _rows(rng, m, d)),
+                    dict(n=3, m=3, d=4), dict(n=2, m=4, d=3), dict(n=5, m=1, d=2), dict(n=1, m=3, d=6), seed=7)
+TABLE_CASES.append(Case("A = [[3, 4], [1, 0]], B = [[4, -3], [-2, 0], [4, 3]]",  # cosines 0, -1, 0.96 by hand
+                        lambda: (np.array([[3.0, 4.0], [1.0, 0.0]]), np.array([[4.0, -3.0], [-2.0, 0.0], [4.0, 3.0]]))))
+
+TABLE_CRASHES = {  # a fragment of NumPy's error -> what to change
     "matmul": "The inner sizes of a product must match: A is (n, d) and B is (m, d), so transpose B: A @ B.T.",
     "could not be broadcast": "To divide the n rows of A by their n lengths, the lengths must be a column: "
                               "np.linalg.norm(A, axis=1, keepdims=True) has shape (n, 1); for the table of "
                               "length products use np.outer(len_A, len_B).",
 }
 
-
-def call_explained(fn, *args: object, name: str, crashes: dict[str, str]) -> object:
-    """`call`, adding what to change when the learner's code crashes with a known NumPy error."""
-    try:
-        return call(fn, *args, name=name)
-    except Wrong as wrong:
-        message = str(wrong)
-        for fragment, sentence in crashes.items():
-            if message.startswith(f"{name} raised") and fragment in message:
-                raise Wrong(f"{message.rstrip('.')}. {sentence}") from None
-        raise
-
-
-def _table_bugs(A: np.ndarray, B: np.ndarray) -> dict[str, object]:
-    dots = A @ B.T  # (n, m)
-    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)  # (n,), (m,)
-    want = _cosine_table(A, B)
-    return {
-        "that is the table of plain dot products A @ B.T: divide entry (i, j) by |a_i| |b_j| "
-        "(or scale every row to length 1 first).": dots,
-        "you scaled only the rows of A to length 1; scale the rows of B too.": lambda: (A / _norms(A)) @ B.T,
-        "you scaled only the rows of B to length 1; scale the rows of A too.": lambda: A @ (B / _norms(B)).T,
-        "you divided by the lengths of the columns (axis=0); each vector is a row, so take one length "
-        "per row: np.linalg.norm(A, axis=1, keepdims=True).":
-            lambda: (A / _norms(A, 0)) @ (B / _norms(B, 0)).T,
-        "np.linalg.norm(A) without an axis is one number, the length of the whole matrix; take one "
-        "length per row with axis=1.": lambda: dots / (np.linalg.norm(A) * np.linalg.norm(B)),
-        "you divided by squared lengths (a @ a); a length is the square root of that.":
-            lambda: dots / np.outer(na**2, nb**2),
-        "operator precedence: `x / a * b` divides by a and then multiplies by b; put the product of "
-        "the lengths in parentheses, x / (a * b).": lambda: dots / na[:, None] * nb[None, :],
-        "entry (i, j) is divided by |a_j| |b_i|, the lengths the other way round: the row lengths of "
-        "A go along axis 0 (na[:, None]) and those of B along axis 1.": lambda: dots / np.outer(nb, na),
-        "na * nb multiplies the two lists of lengths entry by entry; entry (i, j) needs |a_i| |b_j|, "
-        "every pair: np.outer(na, nb), or na[:, None] * nb.": lambda: dots / (na * nb),
-        "those are angles (np.arccos of the cosines); return the cosines themselves.":
-            lambda: np.arccos(np.clip(want, -1, 1)),
-        "those are angles in degrees; return the cosines themselves.":
-            lambda: np.degrees(np.arccos(np.clip(want, -1, 1))),
-        "that is 1 - cosine, the cosine distance; return the cosine itself.": lambda: 1 - want,
-        "you took the absolute value; a cosine keeps its sign (negative when the vectors point apart).":
-            lambda: np.abs(want),
-        "rows and columns are swapped: entry (i, j) pairs row i of A with row j of B, so the table "
-        "is (n, m), A_unit @ B_unit.T.": want.T,
-    }
+TABLE_BUGS = {
+    "that is the table of plain dot products A @ B.T: divide entry (i, j) by |a_i| |b_j| (or scale every row "
+    "to length 1 first).": lambda A, B: A @ B.T,
+    "you scaled only the rows of A to length 1; scale the rows of B too.": lambda A, B: _unit(A) @ B.T,
+    "you scaled only the rows of B to length 1; scale the rows of A too.": lambda A, B: A @ _unit(B).T,
+    "you divided by the lengths of the columns (axis=0); each vector is a row, so take one length per row: "
+    "np.linalg.norm(A, axis=1, keepdims=True).": lambda A, B: _unit(A, 0) @ _unit(B, 0).T,
+    "np.linalg.norm(A) without an axis is one number, the length of the whole matrix; take one length per row "
+    "with axis=1.": lambda A, B: A @ B.T / (np.linalg.norm(A) * np.linalg.norm(B)),
+    "you divided by squared lengths (a @ a); a length is the square root of that.":
+        lambda A, B: A @ B.T / np.outer(_lengths(A) ** 2, _lengths(B) ** 2),
+    "operator precedence: `x / a * b` divides by a and then multiplies by b; put the product of the lengths in "
+    "parentheses, x / (a * b).": lambda A, B: A @ B.T / _lengths(A)[:, None] * _lengths(B)[None, :],
+    "entry (i, j) is divided by |a_j| |b_i|, the lengths the other way round: the row lengths of A go along "
+    "axis 0 (len_A[:, None]) and those of B along axis 1.": lambda A, B: A @ B.T / np.outer(_lengths(B), _lengths(A)),
+    "len_A * len_B multiplies the two lists of lengths entry by entry; entry (i, j) needs |a_i| |b_j|, every "
+    "pair: np.outer(len_A, len_B), or len_A[:, None] * len_B.": lambda A, B: A @ B.T / (_lengths(A) * _lengths(B)),
+    "A.T @ B contracts the vectors instead of their coordinates and gives (d, d); the vectors are rows, so the "
+    "product is A @ B.T, (n, m).": lambda A, B: _unit(A).T @ _unit(B),
+    "those are angles (np.arccos of the cosines); return the cosines themselves.":
+        lambda A, B: np.arccos(np.clip(_cosine_table(A, B), -1, 1)),
+    "those are angles in degrees; return the cosines themselves.":
+        lambda A, B: np.degrees(np.arccos(np.clip(_cosine_table(A, B), -1, 1))),
+    "that is 1 - cosine, the cosine distance; return the cosine itself.": lambda A, B: 1 - _cosine_table(A, B),
+    "you took the absolute value; a cosine keeps its sign (negative when the vectors point apart).":
+        lambda A, B: np.abs(_cosine_table(A, B)),
+    "rows and columns are swapped: entry (i, j) pairs row i of A with row j of B, so the table is (n, m), "
+    "A_unit @ B_unit.T.": lambda A, B: _cosine_table(A, B).T,
+}
 
 
 def _check_table(fn) -> str:
-    for A, B in _TABLE_CASES:
-        shapes = f"for A {A.shape} and B {B.shape}"
-        try:
-            got = call_explained(fn, A, B, name="your cosine_table", crashes=_TABLE_CRASHES)
-        except Wrong as wrong:
-            raise Wrong(f"{shapes}: {wrong}") from None
-        d = A.shape[1]
-        try:
-            shape = np.shape(got)
-        except ValueError:  # a ragged list; compare() explains it
-            shape = None
-        if shape == (d, d) and (len(A), len(B)) != (d, d):
-            raise Wrong(f"{shapes}: your table is (d, d) = ({d}, {d}): A.T @ B contracts the vectors instead of "
-                        "their coordinates. The vectors are rows, so the product is A @ B.T, (n, m).")
-        try:
-            compare(got, _cosine_table(A, B), name="your table", bugs=_table_bugs(A, B), rtol=RTOL, atol=ATOL)
-        except Wrong as wrong:
-            raise Wrong(f"{shapes}: {wrong}") from None
-    return ("one product of unit rows gives all n * m cosines at once; the (n, n) table of a vocabulary "
-            "with itself is the special case B = A.")
+    check_function(explain_crashes(fn, TABLE_CRASHES), _cosine_table, TABLE_CASES, name="your cosine_table",
+                   output="your table", bugs=TABLE_BUGS)
+    return ("one product of unit rows gives all n * m cosines at once; the (n, n) table of a vocabulary with "
+            "itself is the special case B = A.")
 
 
 ex1 = Exercise(
     "vectors-ex1",
     _check_table,
-    ["Scale every row of A and every row of B to length 1 first; then one matrix product gives "
-     "every dot product at once, and a dot product of unit vectors is their cosine.",
-     "np.linalg.norm(A, axis=1, keepdims=True) has shape (n, 1): one length per row, ready to "
-     "divide A by. Then work out which product of (n, d) and (m, d) matrices gives (n, m)."],
+    ["Scale every row of A and every row of B to length 1 first; then one matrix product gives every dot "
+     "product at once, and a dot product of unit vectors is their cosine.",
+     "np.linalg.norm(A, axis=1, keepdims=True) has shape (n, 1): one length per row, ready to divide A by. "
+     "Then work out which product of an (n, d) and an (m, d) matrix gives (n, m)."],
     "def cosine_table(A, B):\n"
     "    A_unit = A / np.linalg.norm(A, axis=1, keepdims=True)  # (n, d), rows of length 1\n"
     "    B_unit = B / np.linalg.norm(B, axis=1, keepdims=True)  # (m, d)\n"
     "    return A_unit @ B_unit.T                               # (n, d) @ (d, m) -> (n, m)",
-    solution_text="The cosine of two vectors is the dot product of their unit vectors, so normalise "
-    "the rows once and let the transpose line up the shared d.",
+    why="The cosine of two vectors is the dot product of their unit vectors, so normalise the rows once and "
+    "let the transpose line up the shared d.",
 )
 
 
 # ---------------------------------------------------------------- ex2: the nearest word
 def _check_nearest(answer) -> str:
-    if not isinstance(answer, str):
-        raise Wrong(f"answer with a word (a string such as 'apple'), got {type(answer).__name__}.")
-    word = answer.strip().strip("'\".!").strip().lower()
-    if word not in WORDS:
-        raise Wrong(f"{answer!r} is not one of the words {WORDS}.")
-    if word == "king":
-        raise Wrong("every vector is most similar to itself; leave 'king' out and take the best of the rest.")
-    if word == "emperor":
-        raise Wrong("'emperor' has the largest dot product with 'king', but only because its vector is long; "
-                    "the cosine divides the length out.")
-    sims = vectors.cosine_matrix(EMBEDDINGS)[0]
+    sims = vectors.cosine_matrix(EMBEDDINGS)[0]  # king's cosine with every word
     best = WORDS[1 + int(np.argmax(sims[1:]))]
-    if word != best:
-        raise Wrong(f"cosine(king, {word}) = {sims[WORDS.index(word)]:.3f}; another word scores higher.")
-    return f"'{best}' points almost exactly the way 'king' does (cosine {sims[1]:.3f})."
+    if isinstance(answer, str):
+        answer = answer.strip().rstrip(".!").strip()
+    compare_choice(answer, WORDS, best, bugs={
+        "king": "every vector is most similar to itself; leave 'king' out and take the best of the rest.",
+        "emperor": "'emperor' has the largest dot product with 'king', but only because its vector is long; "
+                   "the cosine divides the length out.",
+        **{w: f"cosine(king, {w}) = {sims[i]:.3f}; another word scores higher."
+           for i, w in enumerate(WORDS) if w not in ("king", "emperor", best)},
+    })
+    return f"'{best}' points almost exactly the way 'king' does (cosine {sims[WORDS.index(best)]:.3f})."
 
 
 ex2 = Exercise(
@@ -154,8 +157,8 @@ ex2 = Exercise(
      "Row 0 of vectors.cosine_matrix(E) holds king's cosine with every word (entry 0 is king itself)."],
     "S = vectors.cosine_matrix(vectors.EMBEDDINGS)   # (n, n) cosines, E in the chapter\n"
     "answer = WORDS[1 + int(np.argmax(S[0, 1:]))]    # best of row 0, king itself skipped",
-    solution_text="Row 0 of the cosine table compares king with every word; skip king itself and take "
-    "the largest. 'emperor' wins by dot product only because its vector is long.",
+    why="Row 0 of the cosine table compares king with every word; skip king itself and take the largest. "
+    "'emperor' wins by dot product only because its vector is long.",
 )
 
 
@@ -163,39 +166,41 @@ ex2 = Exercise(
 T_Q, S_K, D_K = 5, 7, 16  # queries from a sequence of T tokens, keys from another of S tokens
 
 
-def _as_shape(value: object, what: str) -> tuple[int, ...]:
-    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
-        value = tuple(value.tolist())
+def as_shape(value: object, what: str) -> tuple[int, ...]:
+    """Read a shape (a tuple, list or 1-D integer array; a bare int for 1-D), or raise Wrong."""
+    if isinstance(value, np.ndarray) and value.ndim <= 1 and value.dtype.kind in "iu":
+        value = tuple(value.tolist()) if value.ndim else int(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = (value,)
     if not isinstance(value, (tuple, list)) or not all(
         isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
     ):
-        raise Wrong(f"answer with {what}, a tuple of integers such as (3, 4); got {value!r}.")
+        raise Wrong(f"answer with {what}, a tuple of integers such as (2, 9); got {value!r}.")
     return tuple(int(v) for v in value)
 
 
+CROSS_SHAPES = {  # a wrong shape -> what it is
+    (S_K, T_Q): "that is the shape of K @ Q.T. Each query gets a row of scores, one per key: rows are the T "
+                "queries, columns the S keys.",
+    (T_Q, T_Q): "(T, T) is self-attention's shape, where queries and keys come from the same T tokens; here the "
+                "keys come from the other sequence, which has S tokens.",
+    (S_K, S_K): "(S, S) would pair keys with keys; the scores pair each of the T queries with each of the S keys.",
+    (T_Q, D_K): "(T, d_k) is the shape of Q itself; the product with K.T cancels d_k and leaves one score per "
+                "(query, key) pair.",
+    (S_K, D_K): "(S, d_k) is the shape of K itself; the scores pair each query with each key.",
+    (D_K, D_K): "Q.T @ K cancels the tokens and keeps d_k; the scores are Q @ K.T, which cancels d_k.",
+    (T_Q, S_K, D_K): "the dot product sums over d_k, so d_k disappears: the scores are 2-D.",
+    (T_Q * S_K,): "one score per (query, key) pair, yes, but arranged as a table: one row per query.",
+}
+
+
 def _check_cross(answer) -> str:
-    got = _as_shape(answer, "the shape of the score matrix")
-    want = (T_Q, S_K)
-    if got == want:
-        return ("one score per (query, key) pair: T rows, one per query of the first sequence, and S "
-                "columns, one per key of the other. Self-attention is the case S = T.")
-    known = {
-        (S_K, T_Q): "that is the shape of K @ Q.T. Each query gets a row of scores, one per key: rows "
-                    "are the T queries, columns the S keys.",
-        (T_Q, T_Q): "(T, T) is self-attention's shape, where queries and keys come from the same T "
-                    "tokens; here the keys come from the other sequence, which has S tokens.",
-        (S_K, S_K): "(S, S) would pair keys with keys; the scores pair each of the T queries with each of "
-                    "the S keys.",
-        (T_Q, D_K): "(T, d_k) is the shape of Q itself; the product with K.T cancels d_k and leaves one "
-                    "score per (query, key) pair.",
-        (S_K, D_K): "(S, d_k) is the shape of K itself; the scores pair each query with each key.",
-        (D_K, D_K): "Q.T @ K cancels the tokens and keeps d_k; the scores are Q @ K.T, which cancels d_k.",
-        (T_Q, S_K, D_K): "the dot product sums over d_k, so d_k disappears: the scores are 2-D.",
-    }
-    raise Wrong(known.get(got, f"{got} is not the shape: write (T, d_k) @ (d_k, S) and cancel the "
-                               "shared dimension."))
+    got = as_shape(answer, "the shape of the score matrix")
+    if got == (T_Q, S_K):
+        return ("one score per (query, key) pair: T rows, one per query of the first sequence, and S columns, "
+                "one per key of the other. Self-attention is the case S = T.")
+    raise Wrong(CROSS_SHAPES.get(got, f"{got} is not the shape: write (T, d_k) @ (d_k, S) and cancel the shared "
+                                      "dimension."))
 
 
 ex3 = Exercise(
@@ -204,105 +209,94 @@ ex3 = Exercise(
     ["Each score is one query dotted with one key. How many queries are there, and how many keys?",
      "Write the product with its shapes: Q (T, d_k) @ K.T (d_k, S) -> ?, then put in the numbers."],
     "answer = (5, 7)   # Q (T, d_k) @ K.T (d_k, S) -> (T, S) = (5, 7)",
-    solution_text="The inner d_k = 16 cancels; one row per query (T = 5) and one column per key "
-    "(S = 7) remain.",
+    why="The inner d_k = 16 cancels; one row per query (T = 5) and one column per key (S = 7) remain.",
 )
 
 
 # ---------------------------------------------------------------- ex4: the spread of random cosines
 D_SPREAD = 3072
 _SPREAD = 1 / np.sqrt(D_SPREAD)  # 0.01804...
+SPREAD_RTOL = 0.06  # two significant digits, or a sample of a few thousand pairs
 
 
 def _check_spread(answer) -> str:
-    if isinstance(answer, np.ndarray) and answer.shape == ():
-        answer = answer[()]  # a 0-d array is a number
-    value = to_number(answer, "your spread", what="a number (the standard deviation of the cosine)")
-    if abs(value - _SPREAD) <= 0.06 * _SPREAD:
-        return (f"1 / sqrt({D_SPREAD}) = {_SPREAD:.4f}: four times the width of the space, half the "
-                f"spread of d = 768 (0.036). Two unrelated 3072-dimensional vectors lie within about "
-                f"{np.degrees(_SPREAD):.0f} degree of perpendicular, typically.")
-    near = {
-        1 / D_SPREAD: "that is 1/d, the variance of the cosine; the spread (standard deviation) is its square "
-                      "root, 1/sqrt(d).",
-        np.sqrt(D_SPREAD): "that is sqrt(d); the spread is its inverse, 1/sqrt(d).",
-        np.degrees(_SPREAD): "that is the spread of the angle in degrees; the question asks for the spread "
-                             "of the cosine itself, a number near 0.",
-        1 / np.sqrt(768): "that is the spread for d = 768 from the histogram; redo it for d = 3072.",
-        1 / np.sqrt(16): "that is the spread for d = 16 from the histogram; redo it for d = 3072.",
-        1 / np.sqrt(2): "that is the spread for d = 2 from the histogram; redo it for d = 3072.",
-        0.02: "close, but that is one significant digit; give two.",
-    }
-    for bug_value, sentence in near.items():
-        if abs(value - bug_value) <= 0.02 * abs(bug_value):
-            raise Wrong(sentence)
-    if value == 0:
-        raise Wrong("0 is the mean of the cosine (as often positive as negative); the question asks for its "
-                    "spread, the standard deviation.")
-    raise Wrong(f"{value:g} is not the spread: look at how the printed spread changes from d = 16 to d = 768.")
+    compare(answer, _SPREAD, name="your spread", rtol=SPREAD_RTOL, bugs={
+        "that is 1/d, the variance of the cosine; the spread (standard deviation) is its square root, 1/sqrt(d).":
+            1 / D_SPREAD,
+        "that is sqrt(d); the spread is its inverse, 1/sqrt(d).": np.sqrt(D_SPREAD),
+        "that is the spread of the angle in degrees; the question asks for the spread of the cosine itself, a "
+        "number near 0.": np.degrees(_SPREAD),
+        "that is the spread for d = 768 from the histogram; redo it for d = 3072.": 1 / np.sqrt(768),
+        "that is the spread for d = 16 from the histogram; redo it for d = 3072.": 1 / np.sqrt(16),
+        "that is the spread for d = 2 from the histogram; redo it for d = 3072.": 1 / np.sqrt(2),
+        "close, but that is one significant digit; give two.": 0.02,
+        "0 is the mean of the cosine (as often positive as negative); the question asks for its spread, the "
+        "standard deviation.": 0.0,
+    })
+    return (f"1 / sqrt({D_SPREAD}) = {_SPREAD:.4f}: four times the width of the space, half the spread of "
+            f"d = 768 (0.036). Two unrelated 3072-dimensional vectors lie within about "
+            f"{np.degrees(_SPREAD):.0f} degree of perpendicular, typically.")
 
 
 ex4 = Exercise(
     "vectors-ex4",
     _check_spread,
-    ["The histogram cell printed the spread of the cosine next to a simple formula in d for three "
-     "values of d. Which formula matched?",
-     "Going from d = 16 to d = 768 multiplies d by 48; the spread went from 0.25 to 0.036, down by "
-     "about 7 = sqrt(48). Apply the same rule to d = 3072."],
+    ["The histogram cell printed the spread of the cosine next to a simple formula in d for three values of "
+     "d. Which formula matched?",
+     "Going from d = 16 to d = 768 multiplies d by 48; the spread went from 0.25 to 0.036, down by about "
+     "7 = sqrt(48). Apply the same rule to d = 3072."],
     "answer = 1 / np.sqrt(3072)   # about 0.018",
-    solution_text="The cosine of two random directions has a spread of about 1/sqrt(d). Four times the "
-    "width of d = 768 gives half its spread: 0.036 / 2 = 0.018.",
+    why="The cosine of two random directions has a spread of about 1/sqrt(d). Four times the width of "
+    "d = 768 gives half its spread: 0.036 / 2 = 0.018.",
 )
 
 
 # ---------------------------------------------------------------- ex5: the perpendicular part
-_PERP_PAIRS = [(_rng.normal(size=d), _rng.normal(size=d) * 2.5) for d in (3, 5, 2)] + [
-    (np.array([3.0, 4.0]), np.array([4.0, -3.0])),  # already perpendicular: u itself
-    (np.array([1.0, 2.0, 2.0]), np.array([-2.0, -4.0, -4.0])),  # parallel: the zero vector
-]
-
-
 def _perp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """u (d,), v (d,) -> (d,): u minus its projection on the line through v."""
     return u - (u @ v) / (v @ v) * v
 
 
-def _perp_bugs(u: np.ndarray, v: np.ndarray) -> dict[str, object]:
-    uv, vv = u @ v, v @ v
-    proj = uv / vv * v
-    return {
-        "that is the projection itself, the part of u along v; subtract it from u to keep the part "
-        "perpendicular to v.": proj,
-        "the sign is flipped: the perpendicular part is u minus its projection, not the projection minus u.": -_perp(u, v),
-        "you forgot to divide by v . v: the projection is (u . v / v . v) v.": u - uv * v,
-        "you divided by |v| instead of v . v = |v|^2.": u - uv / np.sqrt(vv) * v,
-        "the roles are swapped: that is v minus its projection on u; keep u and remove its part along v.":
-            v - uv / (u @ u) * u,
-        "you divided by u . u; the projection on v divides by v . v.": u - uv / (u @ u) * v,
-        "you used the cosine as the coefficient; the coefficient of v is u . v / v . v.":
-            u - uv / (np.linalg.norm(u) * np.sqrt(vv)) * v,
-        "operator precedence: u @ v / v @ v * v is read ((u @ v) / v) @ v * v; write "
-        "(u @ v) / (v @ v) * v with parentheses.": u - len(u) * uv * v,
-    }
+PERP_CASES = cases(lambda d, rng: (rng.normal(size=d), 2.5 * rng.normal(size=d)), dict(d=3), dict(d=5), dict(d=2),
+                   seed=11)
+PERP_CASES += [
+    Case("u = [3, 4], v = [4, -3] (already perpendicular)", lambda: (np.array([3.0, 4.0]), np.array([4.0, -3.0]))),
+    Case("u = [1, 2, 2], v = [-2, -4, -4] (parallel)",
+         lambda: (np.array([1.0, 2.0, 2.0]), np.array([-2.0, -4.0, -4.0]))),
+]
+
+PERP_BUGS = {
+    "that is the projection itself, the part of u along v; subtract it from u to keep the part perpendicular "
+    "to v.": lambda u, v: (u @ v) / (v @ v) * v,
+    "the sign is flipped: the perpendicular part is u minus the projection, not the projection minus u.":
+        lambda u, v: -_perp(u, v),
+    "you forgot to divide by v . v: the projection is (u . v / v . v) v.": lambda u, v: u - (u @ v) * v,
+    "you divided by |v| instead of v . v = |v|^2.": lambda u, v: u - (u @ v) / np.linalg.norm(v) * v,
+    "the roles are swapped: that is v minus its projection on u; keep u and remove its part along v.":
+        lambda u, v: v - (u @ v) / (u @ u) * u,
+    "you divided by u . u; the projection on v divides by v . v.": lambda u, v: u - (u @ v) / (u @ u) * v,
+    "you used the cosine as the coefficient; the coefficient of v is u . v / v . v.":
+        lambda u, v: u - (u @ v) / (np.linalg.norm(u) * np.linalg.norm(v)) * v,
+    "operator precedence: u @ v / v @ v * v is read ((u @ v) / v) @ v * v; write (u @ v) / (v @ v) * v with "
+    "parentheses.": lambda u, v: u - len(u) * (u @ v) * v,
+}
 
 
 def _check_perp(fn) -> str:
-    for u, v in _PERP_PAIRS:
-        got = call(fn, u, v, name="your perpendicular")
-        compare(got, _perp(u, v), name=f"perpendicular({u.round(2)}, {v.round(2)})", bugs=_perp_bugs(u, v),
-                rtol=RTOL, atol=ATOL)
-    return ("u = (its projection on v) + (a part perpendicular to v); the second part has a zero dot "
-            "product with v, it is u itself when u is already perpendicular, and 0 when u is parallel.")
+    check_function(fn, _perp, PERP_CASES, name="your perpendicular", output="your vector", bugs=PERP_BUGS)
+    return ("u = (its projection on v) + (a part perpendicular to v); the second part has a zero dot product "
+            "with v, it is u itself when u is already perpendicular, and 0 when u is parallel.")
 
 
 ex5 = Exercise(
     "vectors-ex5",
     _check_perp,
     ["Split u into two pieces: one along v (the shadow of the demo) and what is left over.",
-     "The piece along v is the projection (u . v / v . v) v; the left-over piece is u minus that. "
-     "Check your result r with r @ v: it should be 0."],
+     "The piece along v is the projection (u . v / v . v) v; the left-over piece is u minus that. Check your "
+     "result r with r @ v: it should be 0."],
     "def perpendicular(u, v):\n"
     "    along_v = (u @ v) / (v @ v) * v   # the projection of u on the line through v\n"
     "    return u - along_v                # what is left has no part along v",
-    solution_text="Removing the shadow leaves the part of u that v cannot see: its dot product with v is "
+    why="Removing the shadow leaves the part of u that v cannot see: its dot product with v is "
     "u . v - (u . v / v . v) v . v = 0.",
 )
