@@ -228,6 +228,40 @@ def test_ex4_bugs(buggy, fragment):
     assert_named(ex4.check(buggy), fragment)
 
 
+def guard_letting_through(bad_shape):
+    """A correct guard, except that it lets one wrong bias shape through."""
+    def guard(Y, b):
+        if b.shape != (Y.shape[1],) and b.shape != bad_shape:
+            raise ValueError("bias")
+        return Y + b
+
+    return guard
+
+
+@pytest.mark.parametrize("bad_shape, fragment", [
+    ((3, 1), "the b = 1 trap"),
+    ((1,), "a one-entry bias is added to every feature"),
+    ((4, 1), "runs silently when b == d_out"),
+    ((5, 1), "a (b, 1) bias adds one number per example"),
+    ((2, 6), "a different bias for every example"),
+    ((), "a single number is added to every feature"),
+])
+def test_ex4_each_silent_shape_is_named(bad_shape, fragment):
+    assert_named(ex4.check(guard_letting_through(bad_shape)), fragment)
+
+
+def test_ex4_numpy_error_is_not_enough_when_swallowed():
+    def swallow(Y, b):
+        if b.shape != (Y.shape[1],) and b.shape != (5,):
+            raise ValueError("bias")
+        try:
+            return Y + b
+        except ValueError:
+            return Y
+
+    assert_named(ex4.check(swallow), "raises inside numpy")
+
+
 # ---------------------------------------------------------------- ex5: recover W and b
 def recover_loop(layer, D_in):
     b = np.asarray(layer(np.zeros(D_in)))

@@ -106,6 +106,7 @@ def test_ex3_correct(answer):
     ((16, 16), "Q.T @ K"),
     ((5, 7, 16), "2-D"),
     ((3, 4), "cancel the shared dimension"),
+    ((35,), "arranged as a table"),
     ("(5, 7)", "tuple of integers"),
 ])
 def test_ex3_wrong(answer, fragment):

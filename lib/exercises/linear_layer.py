@@ -113,8 +113,8 @@ ex2 = Exercise(
     _check_column_layer,
     ["Write down every shape: X_cols (D_in, B), weight (D_out, D_in), bias (D_out,), and the answer (B, D_out). "
      "Which transposes bring X and W into the course's orientation?",
-     "The course's X is X_cols.T, (B, D_in), and its W is weight.T, (D_in, D_out). Then apply the course's "
-     "formula."],
+     "A transpose swaps the two axes: X_cols.T has shape (B, D_in), one row per example. Which of weight and "
+     "weight.T has the shape (D_in, D_out) of the course's W?"],
     "def course_layer(X_cols, weight, bias):\n"
     "    X = X_cols.T       # (B, D_in): one row per example\n"
     "    W = weight.T       # (D_in, D_out)\n"

@@ -292,8 +292,8 @@ ex5 = Exercise(
     "vectors-ex5",
     _check_perp,
     ["Split u into two pieces: one along v (the shadow of the demo) and what is left over.",
-     "The piece along v is the projection (u . v / v . v) v; the left-over piece is u minus that. Check your "
-     "result r with r @ v: it should be 0."],
+     "The piece along v is the projection of the chapter, proj_v u. Whatever you compute, test it: your result "
+     "r should satisfy r @ v == 0 (up to rounding), and r + proj_v u should give u back."],
     "def perpendicular(u, v):\n"
     "    along_v = (u @ v) / (v @ v) * v   # the projection of u on the line through v\n"
     "    return u - along_v                # what is left has no part along v",
