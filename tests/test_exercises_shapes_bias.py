@@ -31,6 +31,7 @@ def with_(**changes):
     {k: tuple(np.int64(s) for s in v) for k, v in RIGHT.items()},
     {name: linear_ledger(8, 5, 3).shape(name) for name in RIGHT},
     with_(L=()),
+    {k.lower(): v for k, v in RIGHT.items()},
     {k: np.array(v) for k, v in RIGHT.items()},
 ])
 def test_ex1_correct(answer):

@@ -51,6 +51,9 @@ def _check_ledger(answer) -> str:
         raise Wrong(f"answer with a dict mapping each tensor name to its shape, got {type(answer).__name__}.")
     if answer and all(v is Ellipsis for v in answer.values()):
         raise NotAttempted
+    by_lower = {str(k).lower(): v for k, v in answer.items()}
+    answer = {n: answer[n] if n in answer else by_lower.get(n.lower(), answer.get(n)) for n in LEDGER_NAMES
+              if n in answer or n.lower() in by_lower}  # "x" for "X" is fine: the eight names differ in lower case
     missing = [n for n in LEDGER_NAMES if n not in answer]
     if missing:
         raise Wrong(f"the dict has no entry for {missing}; the ledger has the rows {list(LEDGER_NAMES)}.")

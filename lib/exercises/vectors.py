@@ -283,7 +283,8 @@ PERP_BUGS = {
 
 
 def _check_perp(fn) -> str:
-    check_function(fn, _perp, PERP_CASES, name="your perpendicular", output="your vector", bugs=PERP_BUGS)
+    check_function(fn, _perp, PERP_CASES, name="your perpendicular", output="your vector", bugs=PERP_BUGS,
+                   scale=1.0)  # the parallel case's answer is 0: judge rounding against |u| ~ 1, not against 0
     return ("u = (its projection on v) + (a part perpendicular to v); the second part has a zero dot product "
             "with v, it is u itself when u is already perpendicular, and 0 when u is parallel.")
 
