@@ -141,7 +141,7 @@ def test_ex4_gpt2_small_numbers():
 def test_ex4_bug_sentences_are_distinct_at_every_width():
     for d in (768, 16, 5):
         values = block_bugs(d).values()
-        assert len(set(values)) == 11 and block(d) not in values
+        assert len(set(values)) == 12 and block(d) not in values
 
 
 @pytest.mark.parametrize("buggy, fragment", [
@@ -156,6 +156,7 @@ def test_ex4_bug_sentences_are_distinct_at_every_width():
     (lambda d: 11 * d * d + 12 * d, "output layer"),
     (lambda d: 12 * d * d + 12 * d, "or: the biases of the mlp's second layer"),
     (lambda d: 8 * d * d + 12 * d, "the mlp has two layers"),
+    (lambda d: 12 * d * d + 15 * d, "third layernorm"),
     (lambda d: 7_087_872, "for d = 16"),
     (lambda d: 12 * d * d + 13 * d + 1, "which is not right"),
 ])

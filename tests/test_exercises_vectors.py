@@ -58,6 +58,9 @@ def test_ex1_correct(answer):
     (lambda A, B: unit_rows(A) @ unit_rows(B), "transpose B"),
     (lambda A, B: (A / np.linalg.norm(A, axis=1)) @ (B / np.linalg.norm(B, axis=1)).T, "keepdims=true"),
     (lambda A, B: unit_rows(A).T @ unit_rows(B), "contracts the vectors"),
+    (lambda A, B: A @ B.T / (np.linalg.norm(A, axis=1, keepdims=True) * np.linalg.norm(B, axis=1, keepdims=True)),
+     "both lists of lengths are columns"),
+    (lambda A, B: unit_rows(A) @ unit_rows(A).T, "compares a with itself"),
 ])
 def test_ex1_bugs(buggy, fragment):
     assert_named(ex1.check(buggy), fragment)
@@ -129,6 +132,7 @@ def test_ex4_correct(answer):
     (np.degrees(1 / np.sqrt(3072)), "in degrees"),
     (1 / np.sqrt(768), "d = 768"),
     (0.25, "d = 16"),
+    (1 / 768, "without the square root"),
     (1 / np.sqrt(2), "d = 2"),
     (0.02, "one significant digit"),
     (0, "mean of the cosine"),

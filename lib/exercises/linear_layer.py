@@ -189,6 +189,8 @@ def block_bugs(d: int) -> dict[str, int]:
         "the biases of the attention's output layer (d of them) are missing.": 12 * d * d + 12 * d,
         "the biases of the MLP's second layer (d of them) are missing.": 12 * d * d + 12 * d,
         "the MLP has two layers, d -> 4d and then 4d -> d back to the model width.": 8 * d * d + 12 * d,
+        "that includes a third LayerNorm: the final one belongs to the whole model, after the last block; a "
+        "block has two.": 12 * d * d + 15 * d,
     }
 
 

@@ -97,6 +97,10 @@ TABLE_BUGS = {
     "axis 0 (len_A[:, None]) and those of B along axis 1.": lambda A, B: A @ B.T / np.outer(_lengths(B), _lengths(A)),
     "len_A * len_B multiplies the two lists of lengths entry by entry; entry (i, j) needs |a_i| |b_j|, every "
     "pair: np.outer(len_A, len_B), or len_A[:, None] * len_B.": lambda A, B: A @ B.T / (_lengths(A) * _lengths(B)),
+    "both lists of lengths are columns, (n, 1) and (m, 1), so their product pairs |a_i| with |b_i|; the lengths "
+    "of B must run along axis 1, as a row: len_A[:, None] * len_B.":
+        lambda A, B: A @ B.T / (_lengths(A) * _lengths(B))[:, None],
+    "that table compares A with itself; its columns should be the rows of B.": lambda A, B: _cosine_table(A, A),
     "A.T @ B contracts the vectors instead of their coordinates and gives (d, d); the vectors are rows, so the "
     "product is A @ B.T, (n, m).": lambda A, B: _unit(A).T @ _unit(B),
     "those are angles (np.arccos of the cosines); return the cosines themselves.":
@@ -227,6 +231,7 @@ def _check_spread(answer) -> str:
         "that is the spread of the angle in degrees; the question asks for the spread of the cosine itself, a "
         "number near 0.": np.degrees(_SPREAD),
         "that is the spread for d = 768 from the histogram; redo it for d = 3072.": 1 / np.sqrt(768),
+        "that is 1/768, without the square root; the spread is 1/sqrt(d), here with d = 3072.": 1 / 768,
         "that is the spread for d = 16 from the histogram; redo it for d = 3072.": 1 / np.sqrt(16),
         "that is the spread for d = 2 from the histogram; redo it for d = 3072.": 1 / np.sqrt(2),
         "close, but that is one significant digit; give two.": 0.02,
