@@ -111,6 +111,7 @@ def linear_map_demo() -> Demo:
          Choice("bias", ("off", "on"), "off", label="bias b = [1, 0.5]")],
         draw,
         figsize=(5.0, 5.0),
-        caption="The columns of W are where the basis vectors land; straight grid lines stay straight "
-        "and parallel. The bias slides everything without bending it: an affine map.",
+        caption="Math orientation y = W x: the columns of W are where the basis vectors land (in the course's "
+        "y = x W it would be the rows). Straight grid lines stay straight and parallel. The bias slides "
+        "everything without bending it: an affine map.",
     )
