@@ -98,6 +98,7 @@ CALLS: list[Call] = [
     Call(vectors.project, dict(u=_a(3), v=_a(3))),
     Call(vectors.unit, dict(angle=0.3)),
     Call(vectors.cosine_matrix, dict(E=_a(4, 3))),
+    Call(vectors.random_pair_cosines, dict(d=3, n_pairs=4, rng=np.random.default_rng(0))),
     # ledger
     Call(ledger.bytes_per_element, dict(dtype="fp16")),
     Call(ledger.matmul_flops, dict(m=4, k=3, n=2)),
