@@ -30,6 +30,9 @@ def _check_gqa(answer: object) -> str:
         "you forgot the 80 layers: every layer keeps its own keys and values.": _GQA_GIB / 80,
         "you used 4 bytes per number (fp32); the model runs in fp16, 2 bytes.": _GQA_GIB * 2,
         "you forgot the batch: each of the 8 sequences has its own cache.": _GQA_GIB / 8,
+        "you counted numbers, not bytes: fp16 takes 2 bytes per number.": _GQA_GIB / 2,
+        "you forgot both the factor 2 for keys AND values and the 2 bytes per fp16 number.": _GQA_GIB / 4,
+        "you forgot the head width: each KV head stores a vector of 128 numbers per token.": _GQA_GIB / 128,
     })
     return (f"2 x 80 layers x 8 KV heads x 128 x 4096 tokens x 8 sequences x 2 B = {_GQA_GIB:g} GiB; with all 64 "
             "heads cached it would be 80 GiB.")
@@ -62,6 +65,11 @@ def _check_crossover(answer: object) -> str:
         "you counted only the scores q K^T (2 t d); the weighted sum A V costs as much again, 4 t d in all.":
             2 * (2 * d + f),
         "you counted three projections; there are four: W_Q, W_K, W_V and W_O (8 d^2 in all).": 3 * d // 2 + f,
+        "you counted each projection as d^2 FLOPs: a (1, d) @ (d, d) product costs 2 d^2, 8 d^2 for the four.":
+            d + f,
+        "you counted three MLP matrices (SwiGLU); GPT-2 XL's MLP has two, 4 d d_ff FLOPs per token.": 2 * d + 3 * f // 2,
+        "either you counted 2 m n FLOPs for attention but m n for the projections and the MLP, or you counted "
+        "attention twice: use 2 m n for every product, and attention is 4 t d.": d + f // 2,
     })
     return (f"4 t d = 8 d^2 + 4 d d_ff gives t* = 2d + d_ff = {_CROSSOVER:,} tokens = 6d for d_ff = 4d: GPT-2 XL's "
             "context of 1,024 tokens is far below it, so its MLP and projections dominate the FLOPs.")
@@ -126,6 +134,10 @@ def _step_bugs(q, k, v, K_cache, V_cache) -> dict[str, Callable[[], np.ndarray]]
         "the new key sits first but the new value last (or the other way round): append both at the end, so row "
         "j of K and row j of V belong to the same token.":
             lambda: _weights(np.vstack([k, K_cache]) @ q / np.sqrt(d_k)) @ V,
+        "you swapped keys and values: the scores come from the keys, K @ q, and the output mixes the values, "
+        "weights @ V.": lambda: _weights(V @ q / np.sqrt(d_k)) @ K,
+        "you divided the weights by sqrt(d_k) after the softmax; divide the scores before it, so the weights "
+        "still sum to 1.": lambda: _weights(K @ q) / np.sqrt(d_k) @ V,
     }
 
 
@@ -180,14 +192,17 @@ _GEN_CASES = [
 
 
 def _greedy(params, prompt, n_new, config, *, position=lambda t: t, fresh_each_step=False, fill_prefill=True,
-            same_token=False, late=False) -> np.ndarray:
+            same_token=False, late=False, probs=False, pick=np.argmax, again=False) -> np.ndarray:
     """Greedy decoding with a cache, with optional learner mistakes; -> (n_new, V) step logits."""
     caches = [{} for _ in range(config.n_layers)]
     logits = decoder.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
     t, out = len(prompt), []
+    if again:  # the last prompt token fed a second time after the prefill
+        logits = decoder.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
+        t += 1
     for _ in range(n_new + late):
-        out.append(logits)
-        nxt = int(prompt[-1]) if same_token else int(logits.argmax())
+        out.append(_probs(logits) if probs else logits)
+        nxt = int(prompt[-1]) if same_token else int(pick(logits))
         if fresh_each_step:
             caches = [{} for _ in range(config.n_layers)]
         logits = decoder.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
@@ -210,6 +225,12 @@ def _gen_bugs(params, prompt, n_new, config) -> dict[str, Callable[[], np.ndarra
             lambda: _greedy(*args, same_token=True),
         "your logits are one step late: the first row is the prefill's last position, the logits that choose "
         "the first new token.": lambda: _greedy(*args, late=True),
+        "you returned probabilities (a softmax of the logits); return the logits themselves.":
+            lambda: _greedy(*args, probs=True),
+        "you chose the smallest logit: greedy decoding feeds the argmax, the most likely token.":
+            lambda: _greedy(*args, pick=np.argmin),
+        "you fed the last prompt token again after the prefill: the prefill's last logits already choose the "
+        "first new token, so feed that new token next.": lambda: _greedy(*args, again=True),
     }
 
 
@@ -319,6 +340,10 @@ def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]
             lambda: (onehot - _probs(z)) / N,
         "you used the log-probabilities; the gradient uses the probabilities P = softmax(logits).":
             lambda: (np.log(_probs(z)) - onehot) / N,
+        "you divided by V, the vocabulary size; the loss is a mean over the N rows, so divide by N.":
+            lambda: (_probs(z) - onehot) / z.shape[1],
+        "you divided by N twice: (P - onehot(y)) / N already carries the mean's 1/N.":
+            lambda: (_probs(z) - onehot) / N**2,
     }
 
 
