@@ -1102,6 +1102,62 @@ HELDOUT = {
     ],
 }
 
+# ---------------------------------------------------------------- second round: edge cases
+def c_ok_mask1e4(S):  # a finite mask value far below any real score is fine
+    return _soft(np.where(_m(S), S, -1e4))
+
+
+def c_ok_max_before_mask(S):  # the unmasked row max: a valid shift (the chapter: renormalising is exact)
+    S = S - S.max(-1, keepdims=True)
+    S = np.where(_m(S), S, -np.inf)
+    e = np.exp(S)
+    return e / e.sum(-1, keepdims=True)
+
+
+def h_ok_nested_lists(X, h):
+    return [[list(t) for t in head] for head in h_ok1(X, h)]
+
+
+def c_b_mask100(S):  # a finite mask value above the real scores of -1000
+    return _soft(np.where(_m(S), S, -100.0))
+
+
+def b_b_forward_unscaled(Q, K, V, dY):
+    T = Q.shape[1]
+    A = _sm(np.where(np.tril(np.ones((T, T), dtype=bool)), Q @ sw(K), -np.inf))  # forgot / sqrt(d_k) here
+    dA = dY @ sw(V)
+    dS = A * (dA - (dA * A).sum(-1, keepdims=True))
+    s = np.sqrt(Q.shape[-1])
+    return dS @ K / s, sw(dS) @ Q / s, sw(A) @ dY
+
+
+def e_b_rows(z, y):
+    P = _P(z)
+    P[y] -= 1
+    return P / len(y)
+
+
+def e_b_assign(z, y):
+    P = _P(z)
+    P[np.arange(len(y)), y] = -1
+    return P / len(y)
+
+
+def s_b_int_sqrt(Q, K):
+    return Q @ sw(K) / int(np.sqrt(Q.shape[-1]))
+
+
+HELDOUT[XA.ex2] += [(OK, c_ok_mask1e4), (OK, c_ok_max_before_mask), (BUG, c_b_mask100, "-100")]
+HELDOUT[XA.ex3] += [(OK, h_ok_nested_lists)]
+HELDOUT[XA.ex4] += [(BUG, b_b_forward_unscaled, "lack the 1/sqrt(d_k)")]
+HELDOUT[XD.ex5] += [(BUG, e_b_rows, "axis 1"), (BUG, e_b_assign, "SET the target")]
+HELDOUT[XA.ex1] += [(BUG, s_b_int_sqrt, "rounded sqrt(d_k)")]
+
+
+def test_a_count_that_is_not_whole_shows_its_digits():
+    assert "9600.0000001" in XD.ex2.check(9600.0000001).message
+
+
 # a message that only reports a failure (the generic verdicts), unless the checker added advice to it
 GENERIC = (
     "has the right shape",

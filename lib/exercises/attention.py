@@ -89,6 +89,8 @@ def _score_bugs(Q: np.ndarray, K: np.ndarray) -> dict[str, Callable[[], np.ndarr
         "you multiplied by sqrt(d_k) instead of dividing by it.": lambda: raw * np.sqrt(d_k),
         "that is K Q^T / sqrt(d_k), the transpose of the scores: row i must hold query i's scores against "
         "every key, so compute Q @ swapaxes(K).": lambda: K @ _swap(Q) / np.sqrt(d_k),
+        "you rounded sqrt(d_k) to a whole number (int(np.sqrt(d_k))); keep it a float: np.sqrt(d_k).":
+            lambda: raw / int(np.sqrt(d_k)),
         "you divided by a fixed 2 = sqrt(4) whatever d_k is: take d_k from the arrays, np.sqrt(Q.shape[-1]).":
             lambda: raw / 2.0,
         "you divided by the square root of the number of keys T_k; the scale is sqrt(d_k), the size of the "
@@ -134,7 +136,7 @@ def _check_scores(fn: object) -> str:
             compare(got, want, name="your scores", bugs=bugs)
         except Wrong as wrong:
             c = _constant_divisor(got, Q @ _swap(K))
-            if c is not None and str(wrong) not in bugs:
+            if c is not None and str(wrong).startswith("your scores"):  # a generic verdict, no bug named
                 raise Wrong(_label(case) + f"your scores are Q K^T divided by {c:.4g} everywhere, but here "
                             f"d_k = {Q.shape[-1]}, so the divisor is sqrt(d_k) = {np.sqrt(Q.shape[-1]):.4g}; take "
                             "d_k from the arrays (Q.shape[-1]).") from None
@@ -177,7 +179,16 @@ _SOFTMAX_EXTREME = [
          lambda: (_extreme([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]], 2, 3, 3, 31),)),
     Case("B=2, T_q=2, T_k=4" + _EXTREME_LABEL,
          lambda: (_extreme([[-1000.0, 1000.0, 0.0, 500.0], [800.0, -5.0, 0.0, 1000.0]], 2, 2, 4, 32),)),
+    Case("B=1, T_q=3, T_k=5" + _EXTREME_LABEL + " (a query whose keys all score about -1000)",
+         lambda: (_all_low(),)),
 ]
+
+
+def _all_low() -> np.ndarray:
+    """Query 0 sees keys 0..2, all scoring about -1000: a finite mask value such as -100 would outweigh them."""
+    S = np.random.default_rng(33).normal(size=(1, 3, 5))
+    S[0, 0] = [-1000.0, -995.0, -999.0, -1000.0, -1001.0]  # (T_k,); the row max is a visible key
+    return S
 
 
 def _softmax(S: np.ndarray, axis: int = -1, shift: str = "max") -> np.ndarray:
@@ -261,7 +272,8 @@ def _facts(got: np.ndarray, S: np.ndarray) -> None:
     if len(future):
         at = tuple(int(i) for i in future[0])
         raise Wrong(f"the weight at index {at} is {got[at]:.3g}, but that key comes after the query's position "
-                    "and must get exactly 0 (mask its score with -inf before the softmax).")
+                    "and must get exactly 0: mask its score with -np.inf before the softmax (a finite mask value such as "
+                    "-100 must still be below every real score, and scores reach -1000).")
     sums = got.sum(axis=-1)
     off = np.argwhere(np.abs(sums - 1) > 1e-5)
     if len(off):
@@ -289,13 +301,14 @@ def _check_causal_softmax(fn: object) -> str:
             compare(got, want, name="your weights", bugs=_softmax_bugs(S))
         except Wrong as wrong:
             arr = np.asarray(got, dtype=float) if np.shape(got) == S.shape else None
-            if case in _SOFTMAX_EXTREME and arr is not None and not np.isfinite(arr).all():
+            generic = str(wrong).startswith("your weights")  # no bug named
+            if generic and case in _SOFTMAX_EXTREME and arr is not None and not np.isfinite(arr).all():
                 raise Wrong(_label(case) + "your softmax gives NaN or inf once the scores are large, although it "
                             "is right on small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by "
                             "one maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
                             "ROW's own maximum before np.exp (it changes nothing mathematically); the min or the "
                             "mean does not prevent the overflow.") from None
-            if arr is not None and str(wrong).startswith("your weights has the right shape"):
+            if generic and arr is not None and str(wrong).startswith("your weights has the right shape"):
                 try:
                     _facts(arr, S)
                 except Wrong as fact:
@@ -404,10 +417,11 @@ _BACKWARD_CASES = cases(_make_backward, dict(B=2, T=4, d_k=3, d_v=2), dict(B=1, 
 
 
 def _backward_parts(Q, K, V, dY, *, vjp: str = "right", dK_T: bool = True, scale: float = 1.0, dV_T: bool = True,
-                    causal: bool = True):
+                    causal: bool = True, forward_scale: bool = True):
     """The causal attention backward pass, with optional learner mistakes -> (dQ, dK, dV)."""
     s = Q.shape[-1] ** (-0.5 * scale)  # scale 1: 1/sqrt(d_k); 0: no scale; 2: 1/d_k
-    _, cache = attention.attention_forward(Q, K, V, causal=causal)
+    Q_fwd = Q if forward_scale else Q * np.sqrt(Q.shape[-1])  # undoes the forward pass's 1/sqrt(d_k)
+    _, cache = attention.attention_forward(Q_fwd, K, V, causal=causal)
     A = cache["A"]  # (B, T, T)
     dV = (_swap(A) if dV_T else A) @ dY  # (B, T, T) @ (B, T, d_v)
     dA = dY @ _swap(V)  # (B, T, d_v) @ (B, d_v, T) -> (B, T, T)
@@ -440,6 +454,8 @@ def _backward_bugs() -> dict[str, Callable[..., tuple]]:
             lambda *a: _backward_parts(*a, vjp="sign"),
         "the softmax step lost its leading factor A: dS = A * (dA - sum(dA * A, axis=-1)), multiplied entry by "
         "entry by A.": lambda *a: _backward_parts(*a, vjp="no A"),
+        "your recomputed weights A lack the 1/sqrt(d_k) of the forward pass: A = softmax(mask(Q K^T / sqrt(d_k))).":
+            lambda *a: _backward_parts(*a, forward_scale=False),
         "dQ and dK are swapped: return the tuple in the order (dQ, dK, dV).":
             lambda *a: (lambda dQ, dK, dV: (dK, dQ, dV))(*_backward_parts(*a)),
         "dV needs A transposed: Y = A V, so dV = A^T dY.": lambda *a: _backward_parts(*a, dV_T=False),

@@ -322,10 +322,22 @@ def _column_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return P
 
 
+def _row_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[y] -= 1  # whole ROWS y (fails when a target >= N)
+    return P
+
+
 def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
     N = z.shape[0]
     onehot = np.eye(z.shape[1])[y]  # (N, V)
+    at_target = _probs(z)
+    at_target[np.arange(N), y] = -1.0
     return {
+        "P[y] -= 1 subtracts 1 in the whole ROWS y; the targets index the vocabulary, so subtract once per row at "
+        "its target: P[np.arange(N), y] -= 1.": lambda: _row_bug(z, y) / N,
+        "you SET the target entries to -1; the gradient there is p_y - 1, so subtract: P[np.arange(N), y] -= 1.":
+            lambda: at_target / N,
         "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row; subtract it once per row, at that row's "
         "target: P[np.arange(N), y] -= 1.": lambda: _column_bug(z, y) / N,
         "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row (use P[np.arange(N), y] -= 1), and the "
@@ -353,7 +365,14 @@ def _check_ce(fn: object) -> str:
         z, y = case.make()
         want = nn.cross_entropy_backward(z, y)  # (softmax(z) - onehot) / N
         try:
-            got = call(fn, z, y, name="your lm_loss_grad")
+            try:
+                got = call(fn, z, y, name="your lm_loss_grad")
+            except Wrong as wrong:
+                text = str(wrong)
+                if "IndexError" in text and "axis 0" in text:
+                    raise Wrong(text.rstrip(". ") + ". The targets index the vocabulary, axis 1, not the rows: pick "
+                                "one entry per row with P[np.arange(N), targets].") from None
+                raise
             try:
                 compare(got, want, name="your dlogits", bugs=_ce_bugs(z, y))
             except Wrong:
