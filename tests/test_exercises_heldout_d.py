@@ -1154,6 +1154,72 @@ HELDOUT[XD.ex5] += [(BUG, e_b_rows, "axis 1"), (BUG, e_b_assign, "SET the target
 HELDOUT[XA.ex1] += [(BUG, s_b_int_sqrt, "rounded sqrt(d_k)")]
 
 
+# ---------------------------------------------------------------- third round
+def k_ok_q_inplace(q, k, v, Kc, Vc):  # the text forbids editing the caches, not q
+    q /= np.sqrt(q.shape[0])
+    return _sm(np.vstack([Kc, k]) @ q) @ np.vstack([Vc, v])
+
+
+def k_ok_scores_inplace(q, k, v, Kc, Vc):
+    s = np.vstack([Kc, k]) @ q / np.sqrt(len(q))
+    s -= s.max()
+    np.exp(s, out=s)
+    s /= s.sum()
+    return s @ np.vstack([Vc, v])
+
+
+def g_ok_one_step_more(params, prompt, n_new, config):  # also runs the step after the last token
+    caches = [{} for _ in range(config.n_layers)]
+    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]
+    out = []
+    for t in range(len(prompt), len(prompt) + n_new):
+        out.append(logits)
+        logits = decoder.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
+    return np.array(out)
+
+
+def b_ok_scribbles_after(Q, K, V, dY):
+    out = b_ok1(Q, K, V, dY)
+    Q *= 0  # edits its own copy after use
+    return out
+
+
+def e_ok_logsumexp(z, y):
+    m = z.max(1, keepdims=True)
+    g = np.exp(z - (np.log(np.sum(np.exp(z - m), 1, keepdims=True)) + m))
+    g[range(len(y)), y] -= 1
+    return g / len(y)
+
+
+def h_ok_einsum(X, h):
+    B, T, d = X.shape
+    return np.einsum("bthk->bhtk", X.reshape(B, T, h, d // h))
+
+
+def s_ok_double_transpose(Q, K):
+    return sw(K @ sw(Q)) / np.sqrt(Q.shape[-1])
+
+
+def c_b_nan_to_num(S):  # no max subtracted, NaN hidden
+    e = np.exp(np.where(_m(S), S, -np.inf))
+    return np.nan_to_num(e / e.sum(-1, keepdims=True))
+
+
+def c_b_no_keepdims(S):
+    S = np.where(_m(S), S, -np.inf)
+    e = np.exp(S - S.max(-1)[..., None])
+    return e / e.sum(-1)
+
+
+HELDOUT[XD.ex3] += [(OK, k_ok_q_inplace), (OK, k_ok_scores_inplace)]
+HELDOUT[XD.ex4] += [(OK, g_ok_one_step_more)]
+HELDOUT[XA.ex4] += [(OK, b_ok_scribbles_after)]
+HELDOUT[XD.ex5] += [(OK, e_ok_logsumexp)]
+HELDOUT[XA.ex3] += [(OK, h_ok_einsum)]
+HELDOUT[XA.ex1] += [(OK, s_ok_double_transpose)]
+HELDOUT[XA.ex2] += [(BUG, c_b_nan_to_num, "EACH ROW"), (BUG, c_b_no_keepdims, "keepdims")]
+
+
 def test_a_count_that_is_not_whole_shows_its_digits():
     assert "9600.0000001" in XD.ex2.check(9600.0000001).message
 

@@ -302,9 +302,10 @@ def _check_causal_softmax(fn: object) -> str:
         except Wrong as wrong:
             arr = np.asarray(got, dtype=float) if np.shape(got) == S.shape else None
             generic = str(wrong).startswith("your weights")  # no bug named
-            if generic and case in _SOFTMAX_EXTREME and arr is not None and not np.isfinite(arr).all():
-                raise Wrong(_label(case) + "your softmax gives NaN or inf once the scores are large, although it "
-                            "is right on small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by "
+            dead = arr is not None and np.isfinite(arr).all() and bool((np.abs(arr.sum(axis=-1)) < 1e-6).any())
+            if generic and case in _SOFTMAX_EXTREME and arr is not None and (not np.isfinite(arr).all() or dead):
+                raise Wrong(_label(case) + "your softmax gives NaN or inf (or rows of zeros) once the scores are "
+                            "large, although it is right on small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by "
                             "one maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
                             "ROW's own maximum before np.exp (it changes nothing mathematically); the min or the "
                             "mean does not prevent the overflow.") from None
