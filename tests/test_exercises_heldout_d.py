@@ -1220,6 +1220,43 @@ HELDOUT[XA.ex1] += [(OK, s_ok_double_transpose)]
 HELDOUT[XA.ex2] += [(BUG, c_b_nan_to_num, "EACH ROW"), (BUG, c_b_no_keepdims, "keepdims")]
 
 
+# ---------------------------------------------------------------- fourth round
+def g_b_constant_position(params, prompt, n_new, config):
+    return _gen(params, prompt, n_new, config, pos=lambda t: len(prompt))
+
+
+def g_b_whole_sequence_again(params, prompt, n_new, config):
+    caches = [{} for _ in range(config.n_layers)]
+    seq, out = list(prompt), []
+    logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+    for i in range(n_new):
+        out.append(logits)
+        seq.append(int(logits.argmax()))
+        if i < n_new - 1:
+            logits = decoder.forward(params, seq, config, start=0, caches=caches)[0, -1]
+    return np.array(out)
+
+
+def b_b_unweighted_sum(Q, K, V, dY):
+    A = _A(Q, K, V)
+    dA = dY @ sw(V)
+    dS = A * (dA - dA.sum(-1, keepdims=True))
+    s = np.sqrt(Q.shape[-1])
+    return dS @ K / s, sw(dS) @ Q / s, sw(A) @ dY
+
+
+def e_b_target_minus_one(z, y):
+    P = _P(z)
+    P[np.arange(len(y)), y - 1] -= 1
+    return P / len(y)
+
+
+HELDOUT[XD.ex4] += [(BUG, g_b_constant_position, "same position"), (BUG, g_b_whole_sequence_again, "whole sequence")]
+HELDOUT[XA.ex4] += [(BUG, b_b_unweighted_sum, "weighted by A")]
+HELDOUT[XD.ex5] += [(BUG, e_b_target_minus_one, "0-based")]
+HELDOUT[XD.ex1] += [(BUG, 10 / 4096, "4,096 tokens")]
+
+
 def test_a_count_that_is_not_whole_shows_its_digits():
     assert "9600.0000001" in XD.ex2.check(9600.0000001).message
 

@@ -431,7 +431,8 @@ def _backward_parts(Q, K, V, dY, *, vjp: str = "right", dK_T: bool = True, scale
           "axis": A * (dA - (dA * A).sum(axis=-2, keepdims=True)),
           "none": dA,
           "sign": -A * (dA - (dA * A).sum(axis=-1, keepdims=True)),
-          "no A": dA - (dA * A).sum(axis=-1, keepdims=True)}[vjp]
+          "no A": dA - (dA * A).sum(axis=-1, keepdims=True),
+          "unweighted": A * (dA - dA.sum(axis=-1, keepdims=True))}[vjp]
     dQ = dS @ K * s  # (B, T, T) @ (B, T, d_k)
     dK = (_swap(dS) if dK_T else dS) @ Q * s
     return dQ, dK, dV
@@ -457,6 +458,8 @@ def _backward_bugs() -> dict[str, Callable[..., tuple]]:
         "entry by A.": lambda *a: _backward_parts(*a, vjp="no A"),
         "your recomputed weights A lack the 1/sqrt(d_k) of the forward pass: A = softmax(mask(Q K^T / sqrt(d_k))).":
             lambda *a: _backward_parts(*a, forward_scale=False),
+        "the softmax step's row sums are weighted by A: dS = A * (dA - sum(dA * A, axis=-1)), not sum(dA).":
+            lambda *a: _backward_parts(*a, vjp="unweighted"),
         "dQ and dK are swapped: return the tuple in the order (dQ, dK, dV).":
             lambda *a: (lambda dQ, dK, dV: (dK, dQ, dV))(*_backward_parts(*a)),
         "dV needs A transposed: Y = A V, so dV = A^T dY.": lambda *a: _backward_parts(*a, dV_T=False),

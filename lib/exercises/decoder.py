@@ -32,6 +32,8 @@ def _check_gqa(answer: object) -> str:
         "you forgot the batch: each of the 8 sequences has its own cache.": _GQA_GIB / 8,
         "you counted numbers, not bytes: fp16 takes 2 bytes per number.": _GQA_GIB / 2,
         "you forgot both the factor 2 for keys AND values and the 2 bytes per fp16 number.": _GQA_GIB / 4,
+        "you forgot the 4,096 tokens: the cache holds a key and a value for every token of every sequence.":
+            _GQA_GIB / 4096,
         "you forgot the head width: each KV head stores a vector of 128 numbers per token.": _GQA_GIB / 128,
     })
     return (f"2 x 80 layers x 8 KV heads x 128 x 4096 tokens x 8 sequences x 2 B = {_GQA_GIB:g} GiB; with all 64 "
@@ -198,17 +200,21 @@ _GEN_CASES = [
 
 
 def _greedy(params, prompt, n_new, config, *, position=lambda t: t, fresh_each_step=False, fill_prefill=True,
-            same_token=False, late=False, probs=False, pick=np.argmax, again=False) -> np.ndarray:
+            same_token=False, late=False, probs=False, pick=np.argmax, again=False, whole=False) -> np.ndarray:
     """Greedy decoding with a cache, with optional learner mistakes; -> (n_new, V) step logits."""
     caches = [{} for _ in range(config.n_layers)]
     logits = decoder.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
-    t, out = len(prompt), []
+    t, out, seq = len(prompt), [], [int(i) for i in prompt]
     if again:  # the last prompt token fed a second time after the prefill
         logits = decoder.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
         t += 1
     for _ in range(n_new + late):
         out.append(_probs(logits) if probs else logits)
         nxt = int(prompt[-1]) if same_token else int(pick(logits))
+        seq.append(nxt)
+        if whole:  # the whole sequence fed again, on top of the caches
+            logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+            continue
         if fresh_each_step:
             caches = [{} for _ in range(config.n_layers)]
         logits = decoder.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
@@ -233,6 +239,10 @@ def _gen_bugs(params, prompt, n_new, config) -> dict[str, Callable[[], np.ndarra
         "the first new token.": lambda: _greedy(*args, late=True),
         "you returned probabilities (a softmax of the logits); return the logits themselves.":
             lambda: _greedy(*args, probs=True),
+        "every new token gets the same position len(prompt): start must grow by one at every step, to the "
+        "number of tokens already cached.": lambda: _greedy(*args, position=lambda t: len(prompt)),
+        "you fed the whole sequence again although the caches already hold it: with caches, pass only the new "
+        "token, at start = the number of tokens cached.": lambda: _greedy(*args, whole=True),
         "you chose the smallest logit: greedy decoding feeds the argmax, the most likely token.":
             lambda: _greedy(*args, pick=np.argmin),
         "you fed the last prompt token again after the prefill: the prefill's last logits already choose the "
@@ -334,6 +344,12 @@ def _row_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return P
 
 
+def _shifted_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[np.arange(len(y)), y - 1] -= 1  # y - 1 wraps to the last column for y = 0
+    return P
+
+
 def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
     N = z.shape[0]
     onehot = np.eye(z.shape[1])[y]  # (N, V)
@@ -358,6 +374,8 @@ def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]
             lambda: (onehot - _probs(z)) / N,
         "you used the log-probabilities; the gradient uses the probabilities P = softmax(logits).":
             lambda: (np.log(_probs(z)) - onehot) / N,
+        "your -1 sits one column to the left of the target: targets are 0-based column indices, so use "
+        "P[np.arange(N), y] -= 1 with y itself.": lambda: _shifted_target(z, y) / N,
         "you divided by V, the vocabulary size; the loss is a mean over the N rows, so divide by N.":
             lambda: (_probs(z) - onehot) / z.shape[1],
         "you divided by N twice: (P - onehot(y)) / N already carries the mean's 1/N.":
