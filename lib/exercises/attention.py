@@ -272,8 +272,8 @@ def _facts(got: np.ndarray, S: np.ndarray) -> None:
     if len(future):
         at = tuple(int(i) for i in future[0])
         raise Wrong(f"the weight at index {at} is {got[at]:.3g}, but that key comes after the query's position "
-                    "and must get exactly 0: mask its score with -np.inf before the softmax (a finite mask value such as "
-                    "-100 must still be below every real score, and scores reach -1000).")
+                    "and must get exactly 0: mask its score with -np.inf before the softmax (a finite mask value "
+                    "such as -100 must still be below every real score, and scores reach -1000).")
     sums = got.sum(axis=-1)
     off = np.argwhere(np.abs(sums - 1) > 1e-5)
     if len(off):
@@ -305,8 +305,9 @@ def _check_causal_softmax(fn: object) -> str:
             dead = arr is not None and np.isfinite(arr).all() and bool((np.abs(arr.sum(axis=-1)) < 1e-6).any())
             if generic and case in _SOFTMAX_EXTREME and arr is not None and (not np.isfinite(arr).all() or dead):
                 raise Wrong(_label(case) + "your softmax gives NaN or inf (or rows of zeros) once the scores are "
-                            "large, although it is right on small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by "
-                            "one maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
+                            "large, although it is right on small ones: exp(1000) overflows to inf (inf / inf is "
+                            "NaN), and shifting by one maximum for the whole array makes other rows underflow to "
+                            "0 / 0. Subtract EACH "
                             "ROW's own maximum before np.exp (it changes nothing mathematically); the min or the "
                             "mean does not prevent the overflow.") from None
             if generic and arr is not None and str(wrong).startswith("your weights has the right shape"):
