@@ -486,7 +486,7 @@ def _whole(got: object, name: str, what: str) -> int:
     if value != round(value):
         eps = float(np.finfo(raw.dtype).eps) if raw.dtype.kind == "f" else 0.0
         if abs(value - round(value)) > eps * abs(value):
-            raise Wrong(f"{name} is {value:g}, but {what} is a whole number.")
+            raise Wrong(f"{name} is {value!r}, but {what} is a whole number.")
     return round(value) if isinstance(got, (float, np.floating, np.ndarray)) else int(got)
 
 
