@@ -139,6 +139,8 @@ def _check_errors(fn) -> str:
             raise Wrong(f"return two numbers, (spectral, frobenius); got an answer of shape {arr.shape}.")
         spectral, frob = arr
         tail = np.sqrt(np.sum(S[k:] ** 2))
+        if not np.isclose(S[k], tail) and np.allclose([spectral, frob], [tail, S[k]], rtol=1e-5):
+            raise Wrong(f"{where}: the two are swapped; return (spectral, frobenius), the single value S[k] first.")
         compare(spectral, S[k], name=f"the spectral error {where}", reveal=False, bugs={
             "the spectral error is sigma_{k+1}, the largest singular value you DROPPED: with 0-based indexing that "
             "is S[k], not S[k-1].": S[k - 1],
