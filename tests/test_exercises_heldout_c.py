@@ -242,6 +242,9 @@ def _svd_answers() -> dict[str, list]:
     def t_eigvals(A):
         return np.abs(np.linalg.eigvals(A))
 
+    def t_svd(A):  # right values, but the exercise asks for eigvalsh only
+        return np.linalg.svd(A, compute_uv=False)
+
     def t_ATA(A):
         return np.sort(np.abs(np.linalg.eigvalsh(A.T @ A)))[::-1]
 

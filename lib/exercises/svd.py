@@ -171,6 +171,26 @@ _SYM_CASES = cases(_symmetric, dict(n=4), dict(n=2), dict(n=5), seed=12)
 
 
 def _check_sv_from_eigs(fn) -> str:
+    need_function(fn)
+    used: list[str] = []
+    real_svd = np.linalg.svd
+
+    def watched_svd(*args, **kwargs):
+        used.append("svd")
+        return real_svd(*args, **kwargs)
+
+    np.linalg.svd = watched_svd  # the exercise is to do without it: notice if the answer calls it
+    try:
+        _check_sv_cases(fn)
+    finally:
+        np.linalg.svd = real_svd
+    if used:
+        raise Wrong("your singular_values gives the right values, but it calls np.linalg.svd; this exercise asks you "
+                    "to get them from np.linalg.eigvalsh alone.")
+    return "for a symmetric matrix the singular values are the absolute eigenvalues, largest first."
+
+
+def _check_sv_cases(fn) -> None:
     check_function(fn, lambda A: np.sort(np.abs(np.linalg.eigvalsh(A)))[::-1], _SYM_CASES,
                    name="your singular_values", output="your singular values", bugs={
         "those are the eigenvalues themselves; a negative eigenvalue lambda gives the singular value |lambda|.":
@@ -192,7 +212,6 @@ def _check_sv_from_eigs(fn) -> str:
         "itself the singular values are |lambda|, no root.":
             lambda A: np.sort(np.sqrt(np.abs(np.linalg.eigvalsh(A))))[::-1],
     })
-    return "for a symmetric matrix the singular values are the absolute eigenvalues, largest first."
 
 
 ex3 = Exercise(
