@@ -1114,3 +1114,53 @@ def test_named_share_is_at_least_90_percent():
     assert all(
         len(a[f"EX{i}_OK"]) >= 5 and len(a[f"EX{i}_BUG"]) >= 5 for _, a in _ALL for i in range(1, 6)
     )
+
+
+def _power(M, iterations):
+    x = np.ones(M.shape[0])
+    for _ in range(iterations):
+        x = M @ x
+        x /= np.linalg.norm(x)
+    return x
+
+
+def _qr_init(D_in, D_out, r, rng):
+    Q, _ = np.linalg.qr(rng.standard_normal((D_in, r)))  # orthonormal columns: random and full rank
+    return Q, np.zeros((r, D_out))
+
+
+def _merge_out(W0, A, B, alpha):
+    W = np.empty_like(W0)
+    np.add(W0, alpha / A.shape[1] * (A @ B), out=W)
+    return W
+
+
+_V1 = np.linalg.svd(A_STRETCH)[2][0]
+_MORE_CORRECT = [
+    (SV.ex1, lambda U, S, Vt: np.asmatrix(U) * np.asmatrix(np.diag(S)) * np.asmatrix(Vt)),
+    (SV.ex1, lambda U, S, Vt: np.dot(U * S, Vt)),
+    (SV.ex2, _power(A_STRETCH.T @ A_STRETCH, 20)),
+    (SV.ex2, np.round(_V1, 3)),  # copied from a print-out
+    (SV.ex2, -np.round(_V1, 4)),
+    (LR.ex2, lambda S, k: (np.linalg.norm(np.diag(S[k:]), 2), np.linalg.norm(S[k:], 2))),
+    (LO.ex1, _qr_init),
+    (LO.ex1, lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)) * np.sqrt(2 / D_in), np.zeros((r, D_out)))),
+    (LO.ex1, lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)).astype(np.float32),
+                                          np.zeros((r, D_out), dtype=int))),
+    (LO.ex1, lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)).tolist(), [[0.0] * D_out] * r)),
+    (LO.ex2, _merge_out),
+    (LO.ex5, "only B"),
+    (LO.ex5, "B only"),
+    (LO.ex5, "B."),
+]
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix, as a learner may still use it
+@pytest.mark.parametrize(("ex", "answer"), _MORE_CORRECT)
+def test_more_correct_answers_accepted(ex, answer):
+    result = ex.check(answer)
+    assert result.ok, result
+
+
+def test_svd_ex2_rounded_too_far_is_rejected():
+    assert SV.ex2.check(np.round(_V1, 2)).status == "incorrect"

@@ -331,6 +331,9 @@ ex4 = Exercise(
 
 # ---------------------------------------------------------------- ex5: which factor moves first
 def _check_first_mover(answer) -> str:
+    if isinstance(answer, str):  # "B only", "only B", "B." all mean "B"
+        words = answer.strip().strip("'\"`.!").strip().split()
+        answer = " ".join(w for w in words if w.casefold() != "only") or answer
     if isinstance(answer, str) and answer.strip().strip("'\"`").strip().casefold() in ("a and b", "a & b", "a, b",
                                                                                           "a+b", "ab"):
         answer = "both"
