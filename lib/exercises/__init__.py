@@ -619,7 +619,8 @@ def check_function(
     Each case's args are fresh; `fn` gets deep copies. `bugs` maps a sentence to a function of the
     same args returning what that mistake gives. If the reference returns a tuple, name its
     `parts` (e.g. ("dX", "dW", "db")): the answer must be a tuple of as many arrays, and a bug
-    (returning a tuple too) is named only when every part matches. Returns the outputs.
+    (returning a tuple too) is named only when every part matches. A crash or a wrong shape after an
+    earlier case passed asks whether a size is hard-coded. Returns the outputs.
     """
     need_function(fn)
     outputs, passed = [], []
