@@ -781,6 +781,21 @@ bugv(
 bugv(E, "1 byte", lambda B, i, o: max(2 * B * i * o / 312e12, (B * i + i * o + B * o) * 1 / 2039e9))
 bugv(E, "X not counted", lambda B, i, o: max(2 * B * i * o / 312e12, (i * o + B * o) * 2 / 2039e9))
 
+
+def _roofline(B, i, o, peak, bandwidth):
+    from lib import ledger
+
+    costs = ledger.linear_costs(B, i, o, "bf16", bias=False)
+    return ledger.roofline_time(costs.forward_flops, costs.traffic_bytes, peak, bandwidth)
+
+
+okv(E, "ledger.roofline_time in GFLOP/s and GB/s", lambda B, i, o: _roofline(B, i, o, 312e3, 2039))
+bugv(
+    E,
+    "ledger.roofline_time fed FLOP/s and bytes/s",
+    lambda B, i, o: _roofline(B, i, o, 312e12, 2039e9),
+)
+
 # ================= memory-flops ex3
 E = "memory_flops.ex3"
 R = ["memory", "memory", "compute", "compute", "memory"]
@@ -1336,6 +1351,10 @@ EXPECT = {
         "memory_flops.ex2",
         "X not counted",
     ): "the traffic leaves out X: the matmul reads X (B*D_in numbers",
+    (
+        "memory_flops.ex2",
+        "ledger.roofline_time fed FLOP/s and bytes/s",
+    ): "that is 10**9 times too small: ledger.roofline_time takes th",
     ("memory_flops.ex3", "flip 1"): "workload 1: 1 row gives about 1 FLOP/byte in bf16 (about 2B/",
     ("memory_flops.ex3", "flip 2"): "workload 2: 64 rows give about 63 FLOP/byte in bf16 (about 2",
     ("memory_flops.ex3", "flip 3"): "workload 3: 2,048 rows give about 1,215 FLOP/byte in bf16 (a",

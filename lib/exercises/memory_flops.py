@@ -150,6 +150,8 @@ def _check_a100(fn) -> str:
             lambda *c: max(parts(*c)[0], parts(*c)[1] * 1e9 / 2**30),
         "that looks like the right time in milliseconds; give it in seconds.": lambda *c: _a100(*c) * 1e3,
         "that looks like the right time in microseconds; give it in seconds.": lambda *c: _a100(*c) * 1e6,
+        "that is 10**9 times too small: ledger.roofline_time takes the peak in GFLOP/s and the bandwidth in "
+        "GB/s, so pass 312e3 and 2039, not 312e12 and 2039e9.": lambda *c: _a100(*c) / 1e9,
     }, lambda B, D_in, D_out: f"(B={B}, D_in={D_in}, D_out={D_out})")
     return ("max(2*B*D_in*D_out / 312e12, (B*D_in + D_in*D_out + B*D_out) * 2 / 2039e9): the bandwidth term wins "
             "at small B, the peak at large B.")
