@@ -158,6 +158,11 @@ def _answer20(X, W, dY):
     return dY @ W.T, X.T @ dY, dY[0]
 
 
+@bug(E, "db in float16")
+def _answer_f16(X, W, dY):
+    return dY @ W.T, X.T @ dY, dY.sum(axis=0).astype(np.float16)
+
+
 # ================= backward ex2
 E = "backward.ex2"
 
@@ -1148,6 +1153,7 @@ EXPECT = {
         "all divided by B",
     ): "dX: you divided by B; the loss's own 1/B (if any) is already",
     ("backward.ex1", "db scalar"): "db: you summed everything to one number; sum over axis 0 onl",
+    ("backward.ex1", "db in float16"): "db is float16, which keeps only about 3 significant digits",
     ("backward.ex1", "db = dY[0]"): "db: that is only the first example's gradient; sum dY over a",
     (
         "backward.ex2",

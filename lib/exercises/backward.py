@@ -32,6 +32,8 @@ RTOL = 1e-5
 
 def as_values(got: object, name: str) -> np.ndarray:
     """A learner's number or array as a float array; a size-1 array counts as its single number."""
+    if getattr(got, "dtype", None) == np.float16:  # judged at 1e-5, which float16's 3 digits cannot reach
+        raise Wrong(f"{name} is float16, which keeps only about 3 significant digits; compute in float32 or float64.")
     arr = to_array(got, name)
     return arr.reshape(()) if arr.size == 1 and arr.ndim > 0 else arr
 
