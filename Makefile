@@ -1,5 +1,6 @@
 # The two commands of the README:  `make book`  and  `make test`.
-# Both create (or reuse) the virtual environment .venv from requirements.txt.
+# Both create (or reuse) the virtual environment .venv from requirements.txt (what a learner's
+# kernel needs, what Binder installs) and requirements-dev.txt (the site's build and test tools).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -8,12 +9,12 @@ READY  := $(VENV)/.installed
 # The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
 BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test lint bench clean
+.PHONY: book test lint bench clean lab
 
-$(READY): requirements.txt pyproject.toml
+$(READY): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 # Sphinx and the execution cache key on each notebook's own text; a change in lib/ can change
@@ -36,6 +37,11 @@ lint: $(READY)
 # the built pages, and headless Chromium against the site.
 test: lint book
 	$(BIN)/python -m pytest
+
+# The course live in JupyterLab (with the MyST renderer), from the environment above.
+LAB_ARGS ?=
+lab: $(READY)
+	$(BIN)/jupyter lab --notebook-dir=chapters $(LAB_ARGS)
 
 bench: $(READY)
 	$(BIN)/python scripts/bench.py
