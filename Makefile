@@ -9,7 +9,7 @@ READY  := $(VENV)/.installed
 # The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
 BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test lint bench clean lab
+.PHONY: book test lint bench clean lab repository
 
 $(READY): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: lint book
 LAB_ARGS ?=
 lab: $(READY)
 	$(BIN)/jupyter lab --notebook-dir=chapters $(LAB_ARGS)
+
+# A fork: after changing repository.url (and .branch) in _config.yml, write it into the Colab cells.
+repository: $(READY)
+	$(BIN)/python scripts/set_repository.py
 
 bench: $(READY)
 	$(BIN)/python scripts/bench.py

@@ -35,6 +35,33 @@
        "Search" while they read "Search Ctrl+K". */
     document.querySelectorAll('summary[aria-label="Toggle hidden content"], .search-button__button[aria-label]')
       .forEach(function (el) { el.removeAttribute("aria-label"); });
+
+    /* The theme switch shows only icons, yet its aria-label hides their text: name it by content. */
+    document.querySelectorAll(".theme-switch-button[aria-label]").forEach(function (button) {
+      var name = document.createElement("span");
+      name.className = "visually-hidden";
+      name.textContent = button.getAttribute("aria-label");
+      button.appendChild(name);
+      button.removeAttribute("aria-label");
+    });
+
+    /* A wide table or equation scrolls in its own container; a keyboard user must reach it. */
+    function focusableScrollers() {
+      document.querySelectorAll(".bd-article table, mjx-container[display='true'], .bd-article .cell_output pre")
+        .forEach(function (el) {
+          if (el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute("tabindex")) {
+            el.setAttribute("tabindex", "0");
+            if (!el.hasAttribute("role")) el.setAttribute("role", "region");
+            if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", "scrollable " + el.tagName.toLowerCase().replace("mjx-container", "equation"));
+          }
+        });
+    }
+    focusableScrollers();
+    window.addEventListener("resize", focusableScrollers);
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(focusableScrollers);
+    else window.addEventListener("load", function () {
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(focusableScrollers);
+    });
   });
 
   /* Printing keeps the solutions and answers: open every fold, then restore it. */

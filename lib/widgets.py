@@ -256,7 +256,8 @@ class Demo:
 
     def css_size(self) -> tuple[int, int]:
         """The figure's natural size in CSS pixels."""
-        return round(self.figsize[0] * 72 * self.scale()), round(self.figsize[1] * 72 * self.scale())
+        dpi = self.render_dpi()  # whole device pixels per CSS pixel: never shown wider than rendered
+        return int(self.figsize[0] * dpi) // self.density, int(self.figsize[1] * dpi) // self.density
 
     def render_dpi(self) -> float:
         return 72 * self.scale() * self.density
