@@ -25,7 +25,14 @@ $(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
-book: $(READY) $(LIB_STAMP)
+# Sphinx copies _static/ and reruns _ext/ only when some page is out of date: a change there drops
+# Sphinx's environment (not the execution cache), so every page is rewritten with it.
+SITE_STAMP := _build/.site-stamp
+$(SITE_STAMP): $(wildcard _static/* _ext/*.py) _config.yml
+	rm -rf _build/.doctrees
+	mkdir -p _build && touch $@
+
+book: $(READY) $(LIB_STAMP) $(SITE_STAMP)
 	$(BUILD)
 	@echo
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
