@@ -4,6 +4,9 @@
 - lighter pages: Font Awesome's 1.5 MB script is dropped (the theme's stylesheet already draws
   every icon from the woff2 webfonts), and files no page requests are not shipped (source maps,
   TTF fallbacks of woff2 fonts);
+- demo frames leave the page: each player's data block (every frame but the first) moves to
+  `_static/demo-frames/<hash>.js`, which the player fetches only when the demo nears the screen
+  or is touched, so a visit that never reaches a demo does not pay for its frames;
 - the notebooks offered for download (`_sources/chapters/*.ipynb`) say how to get the course's
   helper library `lib` when it is missing, naming the repository of `_config.yml`
   (`repository.url`, `repository.branch`), the one place a fork changes.
@@ -11,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -97,11 +101,36 @@ def lighter(app) -> None:
             path.write_bytes(SOURCE_MAP_COMMENT.sub(b"", data))
 
 
+DEMO_DATA = re.compile(r'<script type="application/json" class="course-demo-data">(.*?)</script>', re.S)
+
+
+def demo_frames_apart(app) -> None:
+    out = Path(app.outdir)
+    folder = out / "_static" / "demo-frames"
+    for page in out.rglob("*.html"):
+        text = page.read_text()
+        if "course-demo-data" not in text:
+            continue
+
+        prefix = "../" * (len(page.relative_to(out).parts) - 1)
+
+        def move(found: re.Match, prefix: str = prefix) -> str:
+            payload = found.group(1)
+            key = hashlib.sha256(payload.encode()).hexdigest()[:16]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{key}.js").write_text(f"(window.courseDemoData = window.courseDemoData || {{}})[{json.dumps(key)}] = {payload};\n")
+            return (f'<script type="application/json" class="course-demo-data" data-key="{key}" '
+                    f'data-src="{prefix}_static/demo-frames/{key}.js"></script>')
+
+        page.write_text(DEMO_DATA.sub(move, text))
+
+
 def finish(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     downloadable_notebooks(app)
     lighter(app)
+    demo_frames_apart(app)
 
 
 def setup(app):

@@ -423,10 +423,28 @@ def _in_kernel() -> bool:
 
 _PLAYER_JS = """(function () {
   var root = document.getElementById("__UID__");
-  var data = JSON.parse(root.querySelector(".course-demo-data").textContent);
+  var holder = root.querySelector(".course-demo-data");
   var img = root.querySelector(".course-demo-frame");
   var controls = root.querySelectorAll("[data-control]");
-  data.frames[data.first] = img.getAttribute("src");
+  var data = null, waiting = null;
+  function ready(json) {
+    data = json;
+    data.frames[data.first] = img.getAttribute("src");
+  }
+  function load(then) {  /* frames inline, or (on the built site) in a script fetched when first needed */
+    if (data) return then();
+    if (!holder.dataset.src) { ready(JSON.parse(holder.textContent)); return then(); }
+    if (waiting) return waiting.push(then);
+    waiting = [then];
+    var script = document.createElement("script");
+    script.src = holder.dataset.src;
+    script.onload = function () {
+      ready(window.courseDemoData[holder.dataset.key]);
+      waiting.forEach(function (f) { f(); });
+    };
+    document.head.appendChild(script);
+  }
+  root.courseDemoLoad = function () { return new Promise(load); };
   function show() {
     var k = 0;
     controls.forEach(function (el, i) {
@@ -439,5 +457,14 @@ _PLAYER_JS = """(function () {
     img.src = data.frames[data.order[k]];
     img.alt = data.alt[k];
   }
-  controls.forEach(function (el) { el.addEventListener("input", show); el.addEventListener("change", show); });
+  controls.forEach(function (el) {
+    ["input", "change"].forEach(function (type) { el.addEventListener(type, function () { load(show); }); });
+    ["pointerdown", "focus"].forEach(function (type) { el.addEventListener(type, function () { load(function () {}); }); });
+  });
+  if (holder.dataset.src && "IntersectionObserver" in window) {  /* fetch the frames as the demo nears the screen */
+    var seen = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { seen.disconnect(); load(function () {}); }
+    }, {rootMargin: "50% 0px"});
+    seen.observe(root);
+  }
 })();"""
