@@ -3,6 +3,9 @@
 # kernel needs, what Binder installs) and requirements-dev.txt (the site's build and test tools).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# matplotlib's font cache of our own: a stale shared one (~/.cache/matplotlib) made every plotting
+# cell print 'findfont' warnings to stderr, which then reached the pages.
+export MPLCONFIGDIR := $(CURDIR)/_build/.matplotlib
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed

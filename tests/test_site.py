@@ -149,3 +149,4 @@ def test_chapter_page_has_math_demo_and_folded_solutions(page):
     assert "vendor/mathjax/tex-chtml.js" in text
     assert "tag_hide-output" in text, "solutions folded behind a toggle"
     assert "application/vnd.jupyter.widget-view+json" not in text, "the site shows no dead widgets"
+    assert 'class="output stderr"' not in text, "nothing a cell writes to stderr reaches a page"
