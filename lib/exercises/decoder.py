@@ -418,8 +418,9 @@ ex5 = Exercise(
     _check_ce,
     ["Do one row first: L = -log p_y with p = softmax(z). Write log p_y in terms of z (log of a quotient), then "
      "differentiate with respect to z_j, for j = y and j != y.",
-     "-log p_y = -z_y + log sum_k exp(z_k), whose derivative in z_j is p_j - [j = y]. For N rows the loss is a "
-     "mean. Index one entry per row with P[np.arange(N), targets]."],
+     "-log p_y = -z_y + log sum_k exp(z_k). Differentiate each term in z_j: the first is -1 only when j = y; the "
+     "second is a function you already compute. For N rows the loss is a mean; P[np.arange(N), targets] picks "
+     "one entry per row."],
     "def lm_loss_grad(logits, targets):\n    N = logits.shape[0]\n"
     "    P = np.exp(logits - logits.max(axis=-1, keepdims=True))\n    P /= P.sum(axis=-1, keepdims=True)  # softmax per row\n"
     "    P[np.arange(N), targets] -= 1.0  # minus one-hot, one entry per row\n    return P / N  # the loss is a mean",
