@@ -455,6 +455,9 @@ def _start(got: object, want: object, name: str, rtol: float, atol: float, scale
         raise Wrong(f"{name} is float16, which keeps only about 3 significant digits; this exercise needs "
                     "float32 or float64 (compute in float32, e.g. `.astype(np.float32)`).")
     want = np.asarray(want, dtype=float)
+    # judged at float32 precision at least: a float32 result upcast by a float64 scalar (x / np.sqrt(d))
+    # is float64 in dtype but float32 in accuracy, and is just as right
+    precision = min(precision, np.dtype(np.float32), key=lambda t: t.itemsize)
     tol = _tolerance_for(precision, rtol, atol, _scale(want) if scale is None else scale)
     if arr.shape == want.shape and np.all(_close(arr, want, tol(want))):
         return None
@@ -477,8 +480,9 @@ def compare(
 
     The tolerance per entry is max(rtol, k eps) * |want| + max(atol, max(k eps, 1e-9) * scale), with
     eps the precision of the answer's dtype (float16/32/64; ints, lists and Python floats count as
-    float64), k = ULPS (32, or 8 for float16) and scale max|want| unless given: float32 is judged as
-    float32, and tiny entries of a big array do not fail on rounding. float16 is refused unless
+    float64), k = ULPS (32, or 8 for float16) and scale max|want| unless given: every answer is judged
+    at float32 precision at least (a float32 result upcast to float64 is as right as before the
+    cast), float16 as float16, and tiny entries of a big array do not fail on rounding. float16 is refused unless
     `allow_float16`. `bugs` maps a sentence to what a known mistake returns (a value or a
     zero-argument function); it is named only if the answer matches it at that same tolerance and
     its value is not also right. A wrong single number is not printed next to the
