@@ -77,6 +77,12 @@ def test_float32_precision_does_not_excuse_a_float64_error():
         compare(WANT + 1e-4, WANT)
 
 
+def test_a_prediction_is_not_given_away():
+    message = wrong(compare, [0.0, 0.5], [0.0, 0.1498], reveal=False)
+    assert "0.1498" not in message and "0.5" in message and "too large" in message, message
+    assert "0.1498" in wrong(compare, [0.0, 0.5], [0.0, 0.1498])
+
+
 def test_a_float32_result_upcast_by_a_float64_scalar_is_accepted():
     rng = np.random.default_rng(5)
     Q, K = rng.normal(size=(4, 9)), rng.normal(size=(3, 9))

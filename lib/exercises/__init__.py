@@ -443,6 +443,9 @@ def _fail(arr: np.ndarray, want: np.ndarray, tolerance: Tolerance, name: str, re
     where = tuple(int(i) for i in np.unravel_index(np.argmax(excess), arr.shape))
     g, w = _pair(float(arr[where]), float(want[where]))
     count = int(bad.sum())
+    if reveal is False:  # predicted numbers: don't give them away
+        raise Wrong(f"{name} is not right ({count} of {arr.size} entries off): at index {where} it holds {g}; "
+                    f"{_how_far(float(arr[where]), float(want[where]))}.")
     raise Wrong(f"{name} has the right shape {arr.shape} but different values ({count} of {arr.size} entries "
                 f"off); for example at index {where} it holds {g} where {w} is expected.")
 
@@ -485,8 +488,9 @@ def compare(
     cast), float16 as float16, and tiny entries of a big array do not fail on rounding. float16 is refused unless
     `allow_float16`. `bugs` maps a sentence to what a known mistake returns (a value or a
     zero-argument function); it is named only if the answer matches it at that same tolerance and
-    its value is not also right. A wrong single number is not printed next to the
-    right one unless `reveal=True`; a wrong array shows its worst entry (relative to the tolerance).
+    its value is not also right. A wrong single number is not printed next to the right
+    one unless `reveal=True`; a wrong array shows its worst entry (relative to the tolerance) beside
+    the expected value unless `reveal=False` (for predictions, which a shown answer would spoil).
     """
     started = _start(got, want, name, rtol, atol, scale, allow_float16)
     if started is not None:

@@ -340,7 +340,7 @@ def _check_gain_or_condition(answer) -> str:
     if got.shape != (2,):
         raise Wrong(f"answer with two numbers, (gain, condition_number); got shape {got.shape}.")
     gain = SCALE**LAYERS
-    compare(got, [gain, 1.0], name="your (gain, condition_number)", rtol=2e-2, bugs={
+    compare(got, [gain, 1.0], name="your (gain, condition_number)", rtol=2e-2, reveal=False, bugs={
         "the gain is right, but the condition number is sigma_max / sigma_min of the product: every singular "
         "value of it equals 0.9**20, so the ratio is 1.": [gain, gain],
         "a scaled orthogonal matrix has condition number 1, right; but the gains multiply: 0.9 per layer gives "

@@ -303,7 +303,7 @@ def _check_smallest_gain(answer) -> str:
     if got.shape != (2,):
         raise Wrong(f"answer with two numbers, (wide, tall); got shape {got.shape}.")
     lo = S[-1]
-    compare(got, [0.0, lo], name="your (wide, tall)", rtol=5e-3, scale=S[-1], bugs={
+    compare(got, [0.0, lo], name="your (wide, tall)", rtol=5e-3, scale=S[-1], reveal=False, bugs={
         "for W_WIDE (5 inputs, at most 3 non-zero gains) some unit input lies in the null space and comes out as 0: "
         "sigma_min bounds the gain only for inputs in the span of u1, u2, u3.": [lo, lo],
         "the wide one is right (0, the null space), but W_TALL has 3 inputs and 3 non-zero singular values: its "
