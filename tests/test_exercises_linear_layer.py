@@ -140,8 +140,8 @@ def test_ex4_gpt2_small_numbers():
 
 def test_ex4_bug_sentences_are_distinct_at_every_width():
     for d in (768, 16, 5):
-        values = block_bugs(d).values()
-        assert len(set(values)) == 12 and block(d) not in values
+        values = list(block_bugs(d).values())  # 11 d is three mistakes at once, 12 d two: named "Either ... Or"
+        assert len(set(values)) == len(values) - 3 and block(d) not in values
 
 
 @pytest.mark.parametrize("buggy, fragment", [

@@ -15,6 +15,8 @@ from lib.exercises.vectors import as_shape, explain_crashes
 
 
 def _pair(answer: object, form: str) -> tuple[object, object]:
+    if isinstance(answer, np.ndarray) and answer.ndim == 1 and answer.dtype.kind in "iuf":  # np.array([a, b])
+        answer = list(answer)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         length = f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""
         raise Wrong(f"answer with a pair {form}; got {type(answer).__name__}{length}.")
@@ -27,6 +29,8 @@ B, D_IN, D_OUT = 32, 128, 64
 
 def _check_count(answer) -> str:
     shape, n_params = _pair(answer, "(output_shape, n_params), e.g. ((3, 4), 12)")
+    if isinstance(n_params, (tuple, list, np.ndarray)) and not isinstance(shape, (tuple, list, np.ndarray)):
+        raise Wrong("the two parts are in the wrong order: the output shape first, then the parameter count.")
     shape = as_shape(shape, "the output shape")
     if shape != (B, D_OUT):
         diagnosis = {
@@ -43,10 +47,19 @@ def _check_count(answer) -> str:
         "the bias got one entry per input (D_in); it has one per output (D_out).": weights + D_IN,
         "the bias was counted twice: W has D_in * D_out entries and b has D_out.": weights + 2 * D_OUT,
         "the bias is shared by every example: D_out entries, not B * D_out.": weights + B * D_OUT,
+        "the bias has one entry per output (D_out), not one per example (B).": weights + B,
         "X is data, not a parameter: count only W and b.": B * D_IN + weights + D_OUT,
         "Y is an activation, computed from the data; count only W and b.": weights + D_OUT + B * D_OUT,
         "W has D_in * D_out entries (one per input-output pair), not D_in + D_out.": D_IN + D_OUT,
         "the weights are shared by the whole batch; B does not multiply them.": weights * B,
+        "the parameters are shared by the whole batch: count W and b once, B does not multiply them.":
+            (weights + D_OUT) * B,
+        "that is the size in bytes in fp32 (4 bytes per parameter); the question asks for the number of "
+        "parameters.": 4 * (weights + D_OUT),
+        "that is the size in bytes in fp64 (8 bytes per parameter); the question asks for the number of "
+        "parameters.": 8 * (weights + D_OUT),
+        "that is the FLOP count of the product, 2 B D_in D_out; the question asks for the number of parameters, "
+        "the entries of W and b.": 2 * B * weights,
     })
     return (f"Y is ({B}, {D_OUT}) and the layer has {D_IN} * {D_OUT} + {D_OUT} = {weights + D_OUT:,} "
             "parameters, whatever the batch size.")
@@ -88,7 +101,8 @@ COLUMN_BUGS = {
         lambda X_cols, weight, bias: weight @ X_cols + bias[:, None],
     "weight @ X_cols is the math-orientation product, (D_out, B): transpose it, then add the bias along the "
     "features, (weight @ X_cols).T + bias.": lambda X_cols, weight, bias: weight @ X_cols + bias,
-    "the weight is used as stored, (out, in); the course multiplies by W = weight.T.":
+    "the weight is used as stored, (out, in); the course multiplies by W = weight.T (a transpose: "
+    "weight.reshape(D_in, D_out) keeps the memory order and is not the same).":
         lambda X_cols, weight, bias: X_cols.T @ weight + bias,
     "the bias is missing: add it after the product.": lambda X_cols, weight, bias: X_cols.T @ weight.T,
     "the bias was added per example (one value per row of Y); it has one value per output feature: add bias "
@@ -99,6 +113,10 @@ COLUMN_BUGS = {
         lambda X_cols, weight, bias: X_cols @ weight.T + bias,
     "both operands are used as stored: the course's X is X_cols.T and its W is weight.T.":
         lambda X_cols, weight, bias: X_cols @ weight + bias,
+    "the bias went into the weight before the product, X @ (W + bias); add it to the product, X @ W + bias.":
+        lambda X_cols, weight, bias: X_cols.T @ (weight.T + bias),
+    "the bias is subtracted; add it.": lambda X_cols, weight, bias: X_cols.T @ weight.T - bias,
+    "the bias is added twice; add it once.": lambda X_cols, weight, bias: X_cols.T @ weight.T + 2 * bias,
 }
 
 
@@ -139,12 +157,16 @@ def _check_collapse(answer) -> str:
     compare_count(stack, want_stack, name="your count for the two layers", what="a parameter count", bugs={
         "that counts one matrix; the stack has two, W1 (768, 3072) and W2 (3072, 768).": D_MODEL * D_HIDDEN,
         "there are no biases in this stack: count the two weight matrices only.": want_stack + D_HIDDEN + D_MODEL,
+        "that is the size in bytes in fp32 (4 bytes per weight); count the weights themselves.": 4 * want_stack,
     })
     compare_count(single, want_single, name="your count for the one layer", what="a parameter count", bugs={
         "(768, 3072) @ (3072, 768) cancels the inner 3072 and keeps the outer sizes: the single matrix is "
         "(768, 768).": D_HIDDEN * D_HIDDEN,
         "W1 @ W2 is not (768, 3072): the inner 3072 cancels and (768, 768) is left.": D_MODEL * D_HIDDEN,
         "the single layer W1 @ W2 is one matrix: multiply its two outer sizes.": want_stack,
+        "a weight matrix holds the product of its two sizes, 768 * 768, not their sum.": 2 * D_MODEL,
+        "768 is the width of the single layer's input (and output); the layer is a (768, 768) matrix: count "
+        "its entries.": D_MODEL,
     })
     return ("the stack holds 4,718,592 weights, the single 768 x 768 layer 589,824, eight times fewer, and both "
             "compute the same function: without a nonlinearity the hidden width buys nothing.")
@@ -178,6 +200,8 @@ def block_bugs(d: int) -> dict[str, int]:
         "the two LayerNorms are missing: each has a gain and a shift, d numbers each.": 12 * d * d + 9 * d,
         "the biases of the linear layers are missing: each layer has one bias per output.": 12 * d * d + 4 * d,
         "each LayerNorm got one vector of d instead of two (a gain and a shift).": 12 * d * d + 11 * d,
+        "only one LayerNorm was counted; a block has two, one before the attention and one before the MLP.":
+            12 * d * d + 11 * d,
         "the query, key and value layers got d biases in all; each has d (3d in all).": 12 * d * d + 11 * d,
         "the first MLP layer maps d to 4d, so it has 4d biases, not d.": 12 * d * d + 10 * d,
         "the second MLP layer maps 4d back to d: d biases, not 4d.": 12 * d * d + 16 * d,
@@ -191,6 +215,14 @@ def block_bugs(d: int) -> dict[str, int]:
         "the MLP has two layers, d -> 4d and then 4d -> d back to the model width.": 8 * d * d + 12 * d,
         "that includes a third LayerNorm: the final one belongs to the whole model, after the last block; a "
         "block has two.": 12 * d * d + 15 * d,
+        "the MLP widens to 4d, not 2d: its layers are d -> 4d and 4d -> d.": 8 * d * d + 11 * d,
+        "a LayerNorm has no matrix: its gain and shift are d numbers each, 2d per LayerNorm.": 14 * d * d + 11 * d,
+        "that counts twelve blocks, GPT-2 small's depth; the question asks for one block.": 12 * block(d),
+        **({} if d == 768 else {  # sizes of GPT-2 small written into the function: right only at d = 768
+            f"that is {block(768):,}, the count for d = 768, whatever d is: compute it from d.": block(768),
+            "the MLP's hidden width is 4d, which is 3072 only for d = 768: write it as 4 * d.":
+                4 * d * d + 2 * 3072 * d + 3072 + 9 * d,
+        }),
     }
 
 

@@ -22,6 +22,7 @@ from lib.exercises import (
     compare,
     need_function,
 )
+from lib.exercises.vectors import explain_crashes
 from lib.ledger import linear_ledger
 
 # ---------------------------------------------------------------- ex1: the ledger by hand
@@ -71,6 +72,8 @@ def _check_ledger(answer) -> str:
             raise Wrong(f"{name} is transposed: rows are examples and W is (D_in, D_out) in this course.")
         if base == "b" and got == (B,):
             raise Wrong(f"{name} has one entry per output feature, not one per example.")
+        if base == "b" and got == (D_in,):
+            raise Wrong(f"{name} has one entry per output feature (D_out), not one per input feature (D_in).")
         if base == "b" and len(got) == 2:
             raise Wrong(f"{name} is one vector shared by every row of the batch: 1-D, (D_out,).")
         if base == "b" and got == ():
@@ -186,11 +189,22 @@ COLUMN_BUGS = {
         lambda X, W, b_col: X @ W + b_col.sum(),
     "that is one row per output feature; return (B, D_out), rows are examples.":
         lambda X, W, b_col: (X @ W + b_col.T).T,
+    "you added the mean of the bias entries to every feature; each output feature gets its own entry.":
+        lambda X, W, b_col: X @ W + b_col.mean(),
+    "the bias is subtracted; add it.": lambda X, W, b_col: X @ W - b_col[:, 0],
+    "the bias is added twice; add it once.": lambda X, W, b_col: X @ W + 2 * b_col[:, 0],
+    "the bias went into W before the product, X @ (W + b); add it after the product, X @ W + b.":
+        lambda X, W, b_col: X @ (W + b_col.T),
+}
+
+COLUMN_CRASHES = {  # a fragment of NumPy's error -> what to change
+    "matmul": "X (B, D_in) @ W (D_in, D_out) lines up as it is: only the bias needs a new shape.",
 }
 
 
 def _check_column_bias(fn) -> str:
-    check_function(fn, _forward, COLUMN_CASES, name="your forward", output="your Y", bugs=COLUMN_BUGS)
+    check_function(explain_crashes(fn, COLUMN_CRASHES), _forward, COLUMN_CASES, name="your forward",
+                   output="your Y", bugs=COLUMN_BUGS)
     return "b_col.ravel() (or b_col[:, 0], or b_col.T) turns the column into a bias that broadcasts over the batch."
 
 
@@ -222,7 +236,7 @@ _GUARD_OK_EITHER = [(3, 4, (1, 4))]  # a (1, D_out) bias broadcasts correctly: r
 
 def _guard_data(n: int, d_out: int, b_shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, d_out)), rng.normal(size=b_shape) + 1.0
+    return rng.normal(size=(n, d_out)), np.asarray(rng.normal(size=b_shape) + 1.0)  # a 0-d array, not a float
 
 
 def _call_guard(fn, Y: np.ndarray, b: np.ndarray) -> tuple[object, Exception | None]:
@@ -234,12 +248,15 @@ def _call_guard(fn, Y: np.ndarray, b: np.ndarray) -> tuple[object, Exception | N
             return fn(Y, b), None
         except TimeoutError:
             raise
-        except Exception as err:  # any refusal counts: ValueError, an assert, ...
+        except Exception as err:  # a refusal; _check_guard asks for a ValueError
             return None, err
 
     got, err = call(guarded, Y, b, name="your add_bias")
     if got is Ellipsis:
         raise NotAttempted
+    if isinstance(got, BaseException):
+        raise Wrong(f"your add_bias returned a {type(got).__name__} instead of raising it: write "
+                    f"`raise {type(got).__name__}(...)`.")
     return got, err
 
 
@@ -256,12 +273,20 @@ def _check_guard(fn) -> str:
         Y, b = _guard_data(n, d_out, (d_out,), k)
         got, err = _call_guard(fn, Y, b)
         if err is not None:
+            earlier = (f" It accepted the bias for Y {_GUARD_GOOD[0]}: is a size hard-coded? Read D_out from "
+                       "Y.shape[1]." if k else "")
             raise Wrong(f"your add_bias rejected a correct bias of shape ({d_out},) for Y ({n}, {d_out}) "
-                        f"({type(err).__name__}: {err}); a bias of shape (Y.shape[1],) must pass.")
+                        f"({type(err).__name__}: {err}); a bias of shape (Y.shape[1],) must pass.{earlier}")
         compare(got, Y + b, name=f"add_bias for Y ({n}, {d_out}) and b ({d_out},)")
     for k, (n, d_out, b_shape, why) in enumerate(_GUARD_BAD):
         Y, b = _guard_data(n, d_out, b_shape, 10 + k)
         got, err = _call_guard(fn, Y, b)
+        if isinstance(err, AssertionError):
+            raise Wrong(f"your add_bias refused b of shape {b_shape} with an assert, which raises AssertionError "
+                        "(and is skipped under python -O); the exercise asks for `raise ValueError(...)`.")
+        if err is not None and not isinstance(err, ValueError):
+            raise Wrong(f"your add_bias raised {type(err).__name__} ({err}) for b of shape {b_shape}; the exercise "
+                        "asks for a ValueError: check the shape first and `raise ValueError(...)`.")
         if err is not None:
             continue
         fixed = np.ravel(b)
@@ -334,11 +359,24 @@ AFFINE_BUGS = {
     "b should be 1-D, (D_out,): you called the layer on a batch of one, (1, D_in); pass a 1-D zero vector or "
     "take row 0.": lambda layer, D_in: _with(layer, D_in, b=lambda W, b: b[None, :]),
     "return them in the order (W, b): the matrix first, then the bias.": lambda layer, D_in: _recover(layer, D_in)[::-1],
+    "b was subtracted twice: row i is f(e_i) - f(0), once.": lambda layer, D_in: _with(layer, D_in, W=lambda W, b: W - b),
+    "b is f(0), the output for the zero input; the mean of the f(e_i) is b plus the mean row of W.":
+        lambda layer, D_in: _with(layer, D_in, W=lambda W, b: W - W.mean(axis=0), b=lambda W, b: b + W.mean(axis=0)),
+    "f(ones) - f(0) is the sum of all the rows of W; call the layer on each unit vector (the rows of "
+    "np.eye(D_in)) to get one row each.": lambda layer, D_in: _with(layer, D_in, W=lambda W, b: np.tile(W.sum(axis=0), (len(W), 1))),
+    **{f"operator precedence: (f(x + h e_i) - f(x)) / h needs the parentheses; f(x + h e_i) - f(x) / h divides "
+       f"only f(x) by h (here h = {h:g}).": (lambda layer, D_in, h=h: _with(layer, D_in, W=lambda W, b: h * W + b - b / h))
+       for h in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)},
+}
+
+AFFINE_CRASHES = {  # a fragment of NumPy's error -> what to change
+    "cannot reshape": "D_out is not given: read it from what the layer returns, e.g. len(layer(np.zeros(D_in))).",
 }
 
 
 def _check_recover(fn) -> str:
-    check_function(fn, _recover, AFFINE_CASES, name="your recover", parts=("W", "b"), bugs=AFFINE_BUGS)
+    check_function(explain_crashes(fn, AFFINE_CRASHES), _recover, AFFINE_CASES, name="your recover", parts=("W", "b"),
+                   bugs=AFFINE_BUGS)
     return ("f(0) = b, and f(e_i) - f(0) = row i of W: D_in + 1 calls identify the whole affine map, which is the "
             "augmented-matrix trick read backwards.")
 

@@ -112,6 +112,18 @@ TABLE_BUGS = {
         lambda A, B: np.abs(_cosine_table(A, B)),
     "rows and columns are swapped: entry (i, j) pairs row i of A with row j of B, so the table is (n, m), "
     "A_unit @ B_unit.T.": lambda A, B: _cosine_table(A, B).T,
+    "you added the lengths; the cosine divides by their product, |a_i| |b_j|: np.outer(len_A, len_B).":
+        lambda A, B: A @ B.T / np.add.outer(_lengths(A), _lengths(B)),
+    "np.abs(A).sum(axis=1) is the L1 length (the sum of |entries|); the cosine divides by the Euclidean "
+    "length, np.linalg.norm(A, axis=1, keepdims=True).":
+        lambda A, B: (A / np.abs(A).sum(axis=1, keepdims=True)) @ (B / np.abs(B).sum(axis=1, keepdims=True)).T,
+    "you subtracted each row's mean first, which gives the correlation; the cosine divides the rows as they "
+    "are by their lengths.": lambda A, B: _cosine_table(A - A.mean(axis=1, keepdims=True),
+                                                         B - B.mean(axis=1, keepdims=True)),
+    "np.cos of a dot product is not the cosine similarity: divide each dot product by the two lengths instead.":
+        lambda A, B: np.cos(A @ B.T),
+    "you divided the table by its own length, one number; entry (i, j) is divided by |a_i| |b_j|, the lengths "
+    "of row i of A and row j of B.": lambda A, B: A @ B.T / np.linalg.norm(A @ B.T),
 }
 
 
@@ -195,6 +207,12 @@ CROSS_SHAPES = {  # a wrong shape -> what it is
     (D_K, D_K): "Q.T @ K cancels the tokens and keeps d_k; the scores are Q @ K.T, which cancels d_k.",
     (T_Q, S_K, D_K): "the dot product sums over d_k, so d_k disappears: the scores are 2-D.",
     (T_Q * S_K,): "one score per (query, key) pair, yes, but arranged as a table: one row per query.",
+    (D_K, S_K): "(d_k, S) is the shape of K.T alone; in Q @ K.T the shared d_k cancels and (T, S) is left.",
+    (D_K, T_Q): "(d_k, T) is the shape of Q.T alone; in Q @ K.T the shared d_k cancels and (T, S) is left.",
+    (6, 6): "(6, 6) is the score shape of the chapter's example, where T = 6 tokens attend to themselves; here "
+            "T = 5 queries meet S = 7 keys.",
+    (T_Q + S_K, T_Q + S_K): "the two sequences are not concatenated: the rows are the T queries and the "
+                            "columns the S keys.",
 }
 
 
@@ -237,6 +255,12 @@ def _check_spread(answer) -> str:
         "close, but that is one significant digit; give two.": 0.02,
         "0 is the mean of the cosine (as often positive as negative); the question asks for its spread, the "
         "standard deviation.": 0.0,
+        "that divides the spread of d = 768 by 4, as if it fell like 1/d; it falls like 1/sqrt(d), so four times "
+        "the width halves it.": 1 / np.sqrt(768) / 4,
+        "90 degrees is the typical angle; the question asks for the spread (standard deviation) of the cosine.":
+            90.0,
+        "that is the spread in percent; give it as a plain number (about 0.018).": 100 * _SPREAD,
+        "that is sqrt(2/d); the spread of the cosine is 1/sqrt(d), without the 2.": np.sqrt(2 / D_SPREAD),
     })
     return (f"1 / sqrt({D_SPREAD}) = {_SPREAD:.4f}: four times the width of the space, half the spread of "
             f"d = 768 (0.036). Two unrelated 3072-dimensional vectors lie within about "
@@ -284,6 +308,16 @@ PERP_BUGS = {
         lambda u, v: u - (u @ v) / (np.linalg.norm(u) * np.linalg.norm(v)) * v,
     "operator precedence: u @ v / v @ v * v is read ((u @ v) / v) @ v * v; write (u @ v) / (v @ v) * v with "
     "parentheses.": lambda u, v: u - len(u) * (u @ v) * v,
+    "operator precedence: u @ v / (v @ v * v) divides by the vector (v . v) v entry by entry; write "
+    "(u @ v) / (v @ v) * v.": lambda u, v: u - (u @ v) / ((v @ v) * v),
+    "(u . v) / (v . v) is only the coefficient, a number; the projection is that number times v.":
+        lambda u, v: u - (u @ v) / (v @ v),
+    "you scaled u instead of v: the projection on v is a multiple of v, (u . v / v . v) v.":
+        lambda u, v: u - (u @ v) / (u @ u) * u,
+    "np.cross gives a vector perpendicular to both u and v (and only in 3-D); the part of u perpendicular to v "
+    "is u minus its projection on v.": lambda u, v: np.cross(u, v) if len(u) == 3 else None,
+    "that is only the coefficient (u . v) / (v . v), a number; return u minus that number times v.":
+        lambda u, v: (u @ v) / (v @ v),
 }
 
 
