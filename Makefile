@@ -25,6 +25,7 @@ $(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py)
 	mkdir -p _build && touch $@
 
 book: $(READY) $(LIB_STAMP)
+	$(BIN)/python scripts/vendor_pyodide.py   # the in-browser Python, verified (COURSE_NO_RUNNER=1 skips)
 	$(BUILD)
 	@echo
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"

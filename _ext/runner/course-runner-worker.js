@@ -1,0 +1,86 @@
+/* The in-page Python, in a Web Worker so that the page stays responsive while a cell runs.
+ *
+ * Messages in:  {type: "init", indexURL, libWheel, runnerPy}   {type: "run", id, code, filename}
+ * Messages out: {type: "progress", text, bytes}  {type: "ready", bytes}  {type: "fatal", message}
+ *               {type: "result", id, outputs, loaded}
+ * Everything is fetched from the URLs the page gives (the site itself); `bytes` counts what
+ * this worker has fetched so far.
+ */
+"use strict";
+
+let pyodide = null;
+let runner = null;
+let fetched = 0;
+let label = "";
+let lastPost = 0;
+
+function progress(text, force) {
+  if (text) label = text;
+  const now = Date.now();
+  if (force || now - lastPost > 100) {
+    lastPost = now;
+    postMessage({type: "progress", text: label, bytes: fetched});
+  }
+}
+
+// Count the bytes of every response as they arrive, for the progress indicator.
+const realFetch = self.fetch.bind(self);
+self.fetch = async function (input, init) {
+  const response = await realFetch(input, init);
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  const counted = new ReadableStream({
+    async pull(controller) {
+      const {done, value} = await reader.read();
+      if (done) { controller.close(); return; }
+      fetched += value.byteLength;
+      progress();
+      controller.enqueue(value);
+    },
+    cancel(reason) { return reader.cancel(reason); },
+  });
+  return new Response(counted, {status: response.status, statusText: response.statusText, headers: response.headers});
+};
+
+async function init(msg) {
+  progress("Python (Pyodide)", true);
+  importScripts(msg.indexURL + "pyodide.js");
+  // indexURL is the site's own copy: loadPyodide's compiled-in default is a CDN.
+  pyodide = await self.loadPyodide({indexURL: msg.indexURL, lockFileURL: msg.indexURL + "pyodide-lock.json"});
+  progress("NumPy and the course library", true);
+  await pyodide.loadPackage(["numpy", msg.libWheel], {messageCallback: () => {}});
+  const source = await (await realFetch(msg.runnerPy)).text();
+  runner = pyodide.runPython(
+    "import sys, types\nm = types.ModuleType('course_runner')\nsys.modules['course_runner'] = m\nm");
+  pyodide.runPython(source, {globals: runner.__dict__});
+  pyodide.runPython("import numpy, lib");
+  postMessage({type: "ready", bytes: fetched});
+}
+
+async function run(msg) {
+  const needed = runner.modules_needed(msg.code).toJs();
+  if (needed.length) {
+    const before = fetched;
+    progress("loading " + needed.join(", "), true);
+    await pyodide.loadPackagesFromImports(needed.map((name) => "import " + name).join("\n"),
+                                          {messageCallback: () => {}});
+    if (fetched > before) progress("loaded " + needed.join(", "), true);
+  }
+  const outputs = JSON.parse(await runner.run_cell(msg.code, msg.filename));
+  postMessage({type: "result", id: msg.id, outputs, bytes: fetched});
+}
+
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  const msg = event.data;
+  queue = queue.then(async () => {
+    try {
+      if (msg.type === "init") await init(msg);
+      else if (msg.type === "run") await run(msg);
+    } catch (err) {
+      const message = String(err && err.message ? err.message : err);
+      if (msg.type === "init") postMessage({type: "fatal", message});
+      else postMessage({type: "result", id: msg.id, outputs: [{type: "error", text: message}], bytes: fetched});
+    }
+  });
+};
