@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC = Path(__file__).resolve().parent / "runner"
 VENDOR = ROOT / "_build" / "vendor" / "pyodide"
 WHEEL_NAME = "linalg_nn_course-0.1.0-py3-none-any.whl"
+FIRST_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 EXERCISE_IMPORT = re.compile(r"^from lib\.exercises\.(\w+) import ([^\n]+)$", re.M)
 
 
@@ -123,7 +124,7 @@ def add_controls(app, pagename: str, templatename: str, context: dict, doctree) 
             '<button type="button" class="course-runner-start">&#9654; Run the code in your browser</button>'
             '<span class="course-runner-status" aria-live="polite"></span>'
             '<p class="course-runner-note">One click loads Python with NumPy into this page '
-            "(about 17 MB, from this site; nothing is sent anywhere). Every code cell then becomes "
+            f"(about {app._first_mb:.0f} MB, from this site; nothing is sent anywhere). Every code cell then becomes "
             "editable: Run (or Shift+Enter) runs it, and the exercises' <code>check()</code>, "
             "<code>hint()</code> and <code>solution()</code> answer here.</p>"
             '<p class="course-progress" aria-live="polite"></p></div>'
@@ -149,6 +150,9 @@ def prepare(app) -> None:
             "with COURSE_NO_RUNNER=1.")
     app._lib_wheel = lib_wheel()
     app._lib_hash = hashlib.sha256(app._lib_wheel).hexdigest()[:12]
+    lock = json.loads((VENDOR / "pyodide-lock.json").read_text())
+    first = [*FIRST_FILES, lock["packages"]["numpy"]["file_name"]]  # what the click loads before any cell runs
+    app._first_mb = (sum((VENDOR / f).stat().st_size for f in first) + len(app._lib_wheel)) / 1e6
     app.config.html_static_path.append(str(STATIC))
     app.add_js_file("course-runner.js", defer="defer")
     app.add_css_file("course-runner.css")

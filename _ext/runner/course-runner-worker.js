@@ -23,6 +23,12 @@ function progress(text, force) {
   }
 }
 
+// Bytes of everything this worker has loaded (importScripts included), by the browser's own count.
+function loadedBytes() {
+  const entries = performance.getEntriesByType("resource");
+  return Math.max(fetched, entries.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0));
+}
+
 // Count the bytes of every response as they arrive, for the progress indicator.
 const realFetch = self.fetch.bind(self);
 self.fetch = async function (input, init) {
@@ -49,12 +55,12 @@ async function init(msg) {
   pyodide = await self.loadPyodide({indexURL: msg.indexURL, lockFileURL: msg.indexURL + "pyodide-lock.json"});
   progress("NumPy and the course library", true);
   await pyodide.loadPackage(["numpy", msg.libWheel], {messageCallback: () => {}});
-  const source = await (await realFetch(msg.runnerPy)).text();
+  const source = await (await fetch(msg.runnerPy)).text();
   runner = pyodide.runPython(
     "import sys, types\nm = types.ModuleType('course_runner')\nsys.modules['course_runner'] = m\nm");
   pyodide.runPython(source, {globals: runner.__dict__});
   pyodide.runPython("import numpy, lib");
-  postMessage({type: "ready", bytes: fetched});
+  postMessage({type: "ready", bytes: loadedBytes()});
 }
 
 async function run(msg) {
@@ -67,7 +73,7 @@ async function run(msg) {
     if (fetched > before) progress("loaded " + needed.join(", "), true);
   }
   const outputs = JSON.parse(await runner.run_cell(msg.code, msg.filename));
-  postMessage({type: "result", id: msg.id, outputs, bytes: fetched});
+  postMessage({type: "result", id: msg.id, outputs, bytes: loadedBytes()});
 }
 
 let queue = Promise.resolve();
@@ -80,7 +86,7 @@ self.onmessage = (event) => {
     } catch (err) {
       const message = String(err && err.message ? err.message : err);
       if (msg.type === "init") postMessage({type: "fatal", message});
-      else postMessage({type: "result", id: msg.id, outputs: [{type: "error", text: message}], bytes: fetched});
+      else postMessage({type: "result", id: msg.id, outputs: [{type: "error", text: message}], bytes: loadedBytes()});
     }
   });
 };
