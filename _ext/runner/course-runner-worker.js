@@ -29,38 +29,44 @@ function loadedBytes() {
   return Math.max(fetched, entries.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0));
 }
 
-// Count the bytes of every response as they arrive, for the progress indicator.
+// Count the bytes of every response as they arrive, for the progress indicator, on a clone:
+// the page's code gets the original response (its URL lets the browser cache compiled wasm).
 const realFetch = self.fetch.bind(self);
 self.fetch = async function (input, init) {
   const response = await realFetch(input, init);
-  if (!response.body) return response;
-  const reader = response.body.getReader();
-  const counted = new ReadableStream({
-    async pull(controller) {
-      const {done, value} = await reader.read();
-      if (done) { controller.close(); return; }
-      fetched += value.byteLength;
-      progress();
-      controller.enqueue(value);
-    },
-    cancel(reason) { return reader.cancel(reason); },
-  });
-  return new Response(counted, {status: response.status, statusText: response.statusText, headers: response.headers});
+  if (response.body) {
+    const reader = response.clone().body.getReader();
+    (async () => {
+      for (;;) {
+        const {done, value} = await reader.read();
+        if (done) break;
+        fetched += value.byteLength;
+        progress();
+      }
+    })().catch(() => {});
+  }
+  return response;
 };
 
+const stages = {};
 async function init(msg) {
+  const t0 = performance.now();
+  const lap = (name) => { stages[name] = Math.round(performance.now() - t0); };
   progress("Python (Pyodide)", true);
   importScripts(msg.indexURL + "pyodide.js");
   // indexURL is the site's own copy: loadPyodide's compiled-in default is a CDN.
   pyodide = await self.loadPyodide({indexURL: msg.indexURL, lockFileURL: msg.indexURL + "pyodide-lock.json"});
+  lap("python");
   progress("NumPy and the course library", true);
   await pyodide.loadPackage(["numpy", msg.libWheel], {messageCallback: () => {}});
+  lap("numpy_and_lib");
   const source = await (await fetch(msg.runnerPy)).text();
   runner = pyodide.runPython(
     "import sys, types\nm = types.ModuleType('course_runner')\nsys.modules['course_runner'] = m\nm");
   pyodide.runPython(source, {globals: runner.__dict__});
   pyodide.runPython("import numpy, lib");
-  postMessage({type: "ready", bytes: loadedBytes()});
+  lap("imported");
+  postMessage({type: "ready", bytes: loadedBytes(), stages});
 }
 
 async function run(msg) {

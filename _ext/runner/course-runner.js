@@ -158,7 +158,8 @@
       box.append(el);
     }
     let shown = box;
-    if (cell.hideOutput && outputs.length) {
+    const foldsItself = box.querySelector(":scope > .course-out-html > details");  // e.g. a solution
+    if (cell.hideOutput && outputs.length && !foldsItself) {
       shown = document.createElement("details");
       shown.className = "course-cell-folded";
       const summary = document.createElement("summary");
@@ -208,7 +209,7 @@
     const input = cellEl.querySelector(".cell_input");
     const pre = input && input.querySelector("pre");
     if (!pre) return null;
-    const cell = {index, root: cellEl, runs: 0, original: cellEl.querySelector(":scope > .cell_output"),
+    const cell = {index, root: cellEl, runs: 0, original: cellEl.querySelector(":scope > details.below-input, :scope > .cell_output"),
                   hideOutput: cellEl.classList.contains("tag_hide-output")};
     const bar = document.createElement("div");
     bar.className = "course-cell-bar";
