@@ -175,7 +175,17 @@ def copy_runtime(app, exception) -> None:
     (wheels / f"lib-{app._lib_hash}" / WHEEL_NAME).write_bytes(app._lib_wheel)
 
 
+def assets_digest() -> str:
+    """Changes with the runner's own files and the vendored Python: then every page is rewritten."""
+    digest = hashlib.sha256()
+    for path in [*sorted(STATIC.iterdir()), VENDOR / "vendor-manifest.json"]:
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def setup(app):
+    app.add_config_value("course_runner_assets", assets_digest() if enabled() else "", "html")
     app.connect("builder-inited", prepare)
     app.connect("html-page-context", add_controls)
     app.connect("build-finished", copy_runtime)

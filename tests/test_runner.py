@@ -196,6 +196,14 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     assert tab.js(f"courseRunner.cells[{i}].output.querySelector('img.course-out-png').naturalWidth") > 100
     assert tab.js(f"courseRunner.cells[{i}].editor.getBoundingClientRect().right") <= 390, "editors fit a phone"
 
+    # A cell that never ends: "Restart Python" stops it; after "Run all above" the page works again.
+    tab.js(f"(() => {{ const e = courseRunner.cells[{i}].editor; e.value = 'while True:\\n    pass';"
+           f" window.stuck = courseRunner.run({i}); return 1; }})()")
+    tab.js("courseRunner.restart().then(() => 1)")
+    tab.js("window.stuck.then(() => 1)")
+    assert "restarted" in tab.js(f"courseRunner.cells[{i}].output.innerText")
+    tab.js(f"courseRunner.runAllAbove({i})")
+
     # Progress: the solved exercise is remembered across a reload; the intro counts it; reset clears it.
     out = run(tab, i, with_solution(original, name, exercise._solution))
     assert out["text"].startswith("Correct"), out["text"]

@@ -8,6 +8,13 @@
  */
 "use strict";
 
+// A worker's console is not the page's: errors are passed on, so the page's console shows them.
+const workerError = console.error.bind(console);
+console.error = (...args) => {
+  workerError(...args);
+  postMessage({type: "console-error", text: args.map(String).join(" ")});
+};
+
 let pyodide = null;
 let runner = null;
 let fetched = 0;

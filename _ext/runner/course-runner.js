@@ -76,7 +76,7 @@
     reset.className = "course-progress-reset";
     reset.textContent = "Reset my progress";
     reset.addEventListener("click", () => {
-      if (el.dataset.confirm === "no" || window.confirm("Forget every exercise you have passed?")) resetProgress();
+      if (window.confirm("Forget every exercise you have passed?")) resetProgress();
     });
     const note = document.createElement("p");
     note.className = "course-runner-note";
@@ -104,6 +104,7 @@
         if (msg.type === "progress") onProgress(msg);
         else if (msg.type === "ready") resolve(msg);
         else if (msg.type === "fatal") reject(new Error(msg.message));
+        else if (msg.type === "console-error") console.error("[Python worker]", msg.text);
         else if (msg.type === "result" && waiting.has(msg.id)) {
           waiting.get(msg.id)(msg);
           waiting.delete(msg.id);
@@ -279,13 +280,17 @@
     started = startWorker(root).then((ready) => {
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
       status.textContent = `Python is ready (${mb(ready.bytes)} in ${seconds} s). Edit any cell, then Run it or press Shift+Enter.`;
-      button.textContent = "Python is running in this page";
+      button.textContent = "↻ Restart Python";
+      button.title = "Stops a cell that never ends and forgets every variable; run the cells again afterwards";
+      button.disabled = false;
       root.classList.add("course-runner-ready");
-      const article = document.querySelector("article") || document.body;
-      article.querySelectorAll("div.cell").forEach((el) => {
-        const cell = makeCell(el, cells.length);
-        if (cell) cells.push(cell);
-      });
+      if (!cells.length) {
+        const article = document.querySelector("article") || document.body;
+        article.querySelectorAll("div.cell").forEach((el) => {
+          const cell = makeCell(el, cells.length);
+          if (cell) cells.push(cell);
+        });
+      }
       return ready;
     }, (err) => {
       status.textContent = `Python could not start: ${err.message}`;
@@ -296,6 +301,19 @@
     return started;
   }
 
+  function restart(root) {
+    worker.terminate();
+    for (const resolve of waiting.values()) {
+      resolve({outputs: [{type: "error", text: "Python was restarted before this cell finished."}]});
+    }
+    waiting.clear();
+    busy = Promise.resolve();
+    started = null;
+    root.classList.remove("course-runner-ready");
+    cells.forEach((cell) => { if (cell.editor) { cell.status.textContent = ""; delete cell.root.dataset.state; } });
+    return start(root);
+  }
+
   // For the tests and the benchmark (tests/test_runner.py, scripts/bench.py).
   window.courseRunner = {
     start: () => start(document.querySelector(".course-runner")),
@@ -303,12 +321,16 @@
     run: (i) => run(cells[i]),
     runAllAbove: (i) => runAllAbove(cells[i]),
     runCode: (code) => runCode(code, "<bench>"),
+    restart: () => restart(document.querySelector(".course-runner")),
     progress: loadProgress,
   };
 
   function init() {
     document.querySelectorAll(".course-runner").forEach((root) => {
-      root.querySelector(".course-runner-start").addEventListener("click", () => start(root).catch(() => {}));
+      root.querySelector(".course-runner-start").addEventListener("click", () => {
+        const ready = root.classList.contains("course-runner-ready");
+        (ready ? restart(root) : start(root)).catch(() => {});
+      });
     });
     renderAllProgress();
     window.addEventListener("storage", (event) => { if (event.key === KEY) renderAllProgress(); });
