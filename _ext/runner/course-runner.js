@@ -190,6 +190,14 @@
       cell.runs += 1;
       renderOutputs(cell, reply.outputs);
       const failed = reply.outputs.some((o) => o.type === "error");
+      const notRun = cells.filter((c) => c.editor && c.index < cell.index && !c.runs).length;
+      if (notRun && reply.outputs.some((o) => o.type === "error" && /NameError|ModuleNotFoundError/.test(o.text))) {
+        const hint = document.createElement("p");
+        hint.className = "course-cell-hint";
+        hint.textContent = `${plural(notRun, "cell")} above this one ${notRun === 1 ? "has" : "have"} not run yet in this page: ` +
+          "run them first, in order (each exercise cell has a \"Run all above\" button).";
+        cell.output.append(hint);
+      }
       cell.status.textContent = `${failed ? "error" : "done"} (${((performance.now() - t0) / 1000).toFixed(1)} s)`;
       cell.root.dataset.state = failed ? "error" : "done";
     });
