@@ -264,6 +264,10 @@
       bar.append(above);
     }
     bar.append(cell.status);
+    if (cellEl.classList.contains("tag_machine-dependent")) {  // a timing: the browser is slower
+      cell.status.textContent = "This cell times the computer it runs on; in the browser, Python and NumPy run " +
+        "on one thread, so it can take far longer than in Jupyter.";
+    }
     cell.output = document.createElement("div");
     cell.output.className = "course-cell-output";
     const highlight = input.firstElementChild;
