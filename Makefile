@@ -36,6 +36,7 @@ $(SITE_STAMP): $(wildcard _static/* _ext/*.py) _config.yml
 	mkdir -p _build && touch $@
 
 book: $(READY) $(LIB_STAMP) $(SITE_STAMP)
+	$(BIN)/python scripts/vendor_pyodide.py   # the in-browser Python, verified (COURSE_NO_RUNNER=1 skips)
 	$(BUILD)
 	@echo
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"

@@ -231,6 +231,81 @@ def bench_demos() -> None:
         print(f"{name:<44}{t['in_place_ms']:8.1f}ms{t['naive_ms']:8.1f}ms{ratio:9.1f}x  {verdict}")
 
 
+def bench_runner(tree: Path) -> None:
+    """The in-page runner on loopback: bytes and seconds from the click to the first NumPy result."""
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import urlparse
+
+    sys.path.insert(0, str(ROOT))
+    from tests.chromium import Chromium
+
+    html = tree / "_build" / "html"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    print("\n## Run the code in your browser (Pyodide, loopback, headless Chromium)")
+    if not chromium or not (html / "_static" / "course-runner.js").exists():
+        print("skipped: needs chromium and a site built with the runner")
+        failures.append("runner bench could not run")
+        return
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    page = f"{site}/chapters/{sorted((html / 'chapters').glob('*.html'))[0].name}"
+    first_result = ("(async () => { const t0 = performance.now(); const ready = await courseRunner.start();"
+                    " const r = await courseRunner.runCode('import numpy as np\\nnp.linalg.svd(np.arange(12.0).reshape(3, 4), compute_uv=False)');"
+                    " return {seconds: (performance.now() - t0) / 1000, bytes: r.bytes, ok: !r.outputs.some(o => o.type === 'error'), stages: ready.stages}; })()")
+    requests: list[str] = []
+
+    def local(url: str) -> bool:
+        return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1"
+
+    def allow(url: str) -> bool:
+        requests.append(url)
+        return local(url)
+
+    def fetched_bytes(urls: list[str]) -> int:  # the server sends files as they are (no compression)
+        files = {html / urlparse(u).path.lstrip("/") for u in urls if local(u) and not u.startswith(("data:", "blob:", "about:"))}
+        return sum(f.stat().st_size for f in files if f.is_file())
+
+    python = re.compile(r"/_static/(vendor/pyodide/|course-runner/|course-runner-worker|course_runner)")
+    try:
+        with Chromium(chromium, timeout=120) as browser:
+            tab = browser.new_tab(allow=allow)
+            tab.send("Network.clearBrowserCache")
+            tab.goto(page)
+            time.sleep(2)
+            before = [u for u in requests if python.search(u)]
+            print(f"chapter page without the click: Python files fetched {len(before)}  "
+                  f"{budget(not before, 'a page without the click fetches no Python')}")
+            clicked = len(requests)
+            cold = tab.js(first_result)
+            cold["bytes"] = fetched_bytes(requests[clicked:])
+            mpl_early = [u for u in requests if "matplotlib-" in u]
+            print(f"first NumPy result, cold cache       {cold['seconds']:7.1f} s  {budget(cold['ok'] and cold['seconds'] <= 5, 'runner cold <= 5 s')}")
+            print(f"  of which (ms since the click): {cold['stages']}")
+            print(f"bytes fetched before it               {cold['bytes'] / 1e6:7.1f} MB  {budget(cold['bytes'] <= 18e6, 'runner <= 18 MB before the first result')}")
+            print(f"matplotlib fetched before it          {'yes' if mpl_early else 'no':>7}    {budget(not mpl_early, 'matplotlib only when a cell needs it')}")
+            t0 = time.perf_counter()
+            plot = tab.js("courseRunner.runCode('import matplotlib.pyplot as plt\\nplt.plot([1, 2, 3]);').then(r => r)")
+            png = any(o["type"] == "png" for o in plot["outputs"])
+            print(f"then a matplotlib cell to its PNG     {time.perf_counter() - t0:7.1f} s, {fetched_bytes(requests[clicked:]) / 1e6:.1f} MB in all"
+                  f"  {budget(png, 'a matplotlib cell shows its figure')}")
+            tab.goto(page)
+            warm = tab.js(first_result)
+            print(f"first NumPy result, warm HTTP cache   {warm['seconds']:7.1f} s  {budget(warm['ok'] and warm['seconds'] <= 3, 'runner warm <= 3 s')}")
+            outside = [u for u in requests if not local(u)]
+            print(f"requests off 127.0.0.1                {len(outside):7d}    {budget(not outside, 'runner fetches nothing from outside')}")
+            tab.close()
+    finally:
+        server.shutdown()
+
+
 def bench_make_test(tree: Path) -> None:
     seconds, _ = run(["make", "-o", ".venv/.installed", "test"], tree, {"CI": ""})
     print("\n## Tests")
@@ -262,6 +337,9 @@ def bench_binder_env() -> None:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--runner"]:  # only the in-page runner, against the site already built here
+        bench_runner(ROOT)
+        raise SystemExit(1 if failures else 0)
     print(f"# Course benchmark  {time.strftime('%Y-%m-%d')}  ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
     tree = clean_copy()
     try:
@@ -269,6 +347,7 @@ def main() -> None:
         bench_pages(tree)
         bench_cold_visits(tree)
         bench_demos()
+        bench_runner(tree)
         bench_make_test(tree)
         bench_binder_env()
     finally:
