@@ -1,0 +1,110 @@
+"""The model-ledger chapter's demo: pick a real model and a context length, see where its
+parameters live, where a token's FLOPs go, and what fits on one 80 GB accelerator.
+
+Every number comes from `lib.model`; this module only draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lib import model
+from lib.ledger import human_bytes
+from lib.widgets import Choice, Demo
+
+BLUE, ORANGE, GREEN, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a", "#d62728"
+CONTEXTS = (1024, 4096, 16384, 65536, 131072)
+PRESET_KEYS = ("microgpt", "gpt2-small", "llama2-7b", "llama2-70b")
+ACCELERATOR = 80 * model.GB
+
+PARAM_PARTS = ("embeddings", "attention", "mlp", "norms", "lm head")
+FLOP_PARTS = ("attention projections", "attention scores", "mlp", "lm head")
+MEMORY_ROWS = ("inference: weights + KV cache", "train, LoRA r = 8 on q, v", "train, full (Adam)")
+
+
+def param_shares(cfg: model.ModelConfig) -> dict[str, float]:
+    """Fraction of the parameters in each part (the two embedding tables together)."""
+    c = model.param_counts(cfg)
+    parts = {"embeddings": c["token embedding"] + c["position embedding"], "attention": c["attention"],
+             "mlp": c["mlp"], "norms": c["norms"], "lm head": c["lm head"]}
+    total = sum(parts.values())
+    return {k: v / total for k, v in parts.items()}
+
+
+def flop_shares(cfg: model.ModelConfig, T: int) -> dict[str, float]:
+    """Fraction of one token's forward FLOPs in each part at context T."""
+    f = model.forward_flops(cfg, T)
+    total = sum(f.values())
+    return {k: f[k] / total for k in FLOP_PARTS}
+
+
+def memory_rows(cfg: model.ModelConfig, T: int) -> dict[str, int]:
+    """Bytes (bf16, batch 1, context T) for generating, LoRA training and full training.
+
+    Training assumes a fused attention kernel (no (h, T, T) probabilities stored).
+    """
+    inf = model.inference_bytes(cfg, T)
+    return {
+        MEMORY_ROWS[0]: inf["weights"] + inf["kv cache"],
+        MEMORY_ROWS[1]: sum(model.train_memory(cfg, 1, T, lora_rank=8, fused_attention=True).values()),
+        MEMORY_ROWS[2]: sum(model.train_memory(cfg, 1, T, fused_attention=True).values()),
+    }
+
+
+def model_demo() -> Demo:
+    """Choose a preset and a context length: parameter shares, FLOP shares, memory against 80 GB."""
+    labels = [model.preset(k).name for k in PRESET_KEYS]
+
+    def draw(fig: Figure):
+        grid = fig.add_gridspec(3, 1, height_ratios=[1, 1, 0.9])
+        ax_p, ax_f, ax_m = (fig.add_subplot(grid[i]) for i in range(3))
+        yp = np.arange(len(PARAM_PARTS))
+        bars_p = ax_p.barh(yp, np.zeros(len(yp)), color=[GREY, BLUE, ORANGE, GREEN, GREY], animated=True)
+        ax_p.set(yticks=yp, yticklabels=PARAM_PARTS, xlim=(0, 100), xlabel="% of the parameters")
+        ax_p.invert_yaxis()
+        title_p = ax_p.text(0.99, 0.05, "", transform=ax_p.transAxes, ha="right", va="bottom", fontsize=8,
+                            family="monospace", animated=True)
+        yf = np.arange(len(FLOP_PARTS))
+        bars_f = ax_f.barh(yf, np.zeros(len(yf)), color=[BLUE, RED, ORANGE, GREY], animated=True)
+        ax_f.set(yticks=yf, yticklabels=FLOP_PARTS, xlim=(0, 100), xlabel="% of one token's forward FLOPs")
+        ax_f.invert_yaxis()
+        title_f = ax_f.text(0.99, 0.05, "", transform=ax_f.transAxes, ha="right", va="bottom", fontsize=8,
+                            family="monospace", animated=True)
+        ym = np.arange(len(MEMORY_ROWS))
+        bars_m = ax_m.barh(ym, np.ones(len(ym)), left=1, animated=True)
+        ax_m.set(xscale="log", xlim=(1e3, 1e13), yticks=ym, yticklabels=MEMORY_ROWS,
+                 xlabel="bytes (bf16, batch 1; log scale)")
+        ax_m.axvline(ACCELERATOR, color="black", linestyle="--", linewidth=1)
+        ax_m.text(ACCELERATOR, 1.0, " 80 GB", transform=ax_m.get_xaxis_transform(), fontsize=8, va="bottom")
+        ax_m.invert_yaxis()
+        texts_m = [ax_m.text(1.5e3, y, "", va="center", fontsize=8, animated=True) for y in ym]
+
+        def update(preset: str, T: int) -> None:
+            cfg = model.preset(preset)
+            for bar, share in zip(bars_p, param_shares(cfg).values(), strict=True):
+                bar.set_width(100 * share)
+            title_p.set_text(f"{cfg.name}: {model.n_params(cfg):,} parameters")
+            for bar, share in zip(bars_f, flop_shares(cfg, T).values(), strict=True):
+                bar.set_width(100 * share)
+            cross = model.attention_crossover(cfg)
+            title_f.set_text(f"T = {T:,}; scores pass the MLP at T = {cross:,}")
+            for bar, text, nbytes in zip(bars_m, texts_m, memory_rows(cfg, T).values(), strict=True):
+                bar.set_width(nbytes - 1)
+                bar.set_color(GREEN if nbytes <= ACCELERATOR else RED)
+                text.set_text(human_bytes(nbytes) + ("  fits" if nbytes <= ACCELERATOR else "  does not fit"))
+
+        return update
+
+    return Demo(
+        "Sizing up a real model",
+        [Choice("preset", PRESET_KEYS, "gpt2-small", label="model", option_labels=labels),
+         Choice("T", CONTEXTS, 4096, label="context T", option_labels=[f"{t:,}" for t in CONTEXTS])],
+        draw,
+        figsize=(6.4, 6.4),
+        caption="Top: the share of the parameters in each part. Middle: the share of one token's "
+        "forward FLOPs at context T; only the attention scores grow with T, and they overtake the "
+        "MLP at the T printed. Bottom: bytes to generate (weights and KV cache), to train a LoRA "
+        "adapter and to train every weight with Adam (mixed precision, a fused attention kernel), "
+        "against one 80 GB accelerator (dashed).",
+    )
