@@ -82,13 +82,15 @@ def model_demo() -> Demo:
 
         def update(preset: str, T: int) -> None:
             cfg = model.preset(preset)
+            capped = cfg.positions == "learned" and T > cfg.max_len
+            T = min(T, cfg.max_len) if cfg.positions == "learned" else T  # a learned table ends at max_len
             for bar, share in zip(bars_p, param_shares(cfg).values(), strict=True):
                 bar.set_width(100 * share)
             title_p.set_text(f"{cfg.name}: {model.n_params(cfg):,} parameters")
             for bar, share in zip(bars_f, flop_shares(cfg, T).values(), strict=True):
                 bar.set_width(100 * share)
             cross = model.attention_crossover(cfg)
-            title_f.set_text(f"T = {T:,}; scores pass the MLP at T = {cross:,}")
+            title_f.set_text(f"T = {T:,}{' (its maximum)' if capped else ''}; scores pass the MLP at T = {cross:,}")
             for bar, text, nbytes in zip(bars_m, texts_m, memory_rows(cfg, T).values(), strict=True):
                 bar.set_width(nbytes - 1)
                 bar.set_color(GREEN if nbytes <= ACCELERATOR else RED)
@@ -103,8 +105,8 @@ def model_demo() -> Demo:
         draw,
         figsize=(6.4, 6.4),
         caption="Top: the share of the parameters in each part. Middle: the share of one token's "
-        "forward FLOPs at context T; only the attention scores grow with T, and they overtake the "
-        "MLP at the T printed. Bottom: bytes to generate (weights and KV cache), to train a LoRA "
+        "forward FLOPs at context T (capped at the model's own maximum for learned positions); only "
+        "the attention scores grow with T, and they overtake the MLP at the T printed. Bottom: bytes to generate (weights and KV cache), to train a LoRA "
         "adapter and to train every weight with Adam (mixed precision, a fused attention kernel), "
         "against one 80 GB accelerator (dashed).",
     )
