@@ -6,7 +6,7 @@ L layers, r LoRA rank, n digits of the task.
     x = wte[tokens] + wpe[:T]                                   (B, T, d)
     for each of the L blocks (pre-norm, GPT-2 style):
         x = x + Attn(LN1(x)) Wo        causal, h heads; Wq Wk Wv Wo (d, d), no biases
-        x = x + GELU(LN2(x) W1 + b1) W2 + b2                    W1 (d, d_ff), W2 (d_ff, d)
+        x = x + GELU(LN2(x) W1) W2      W1 (d, d_ff), W2 (d_ff, d), no biases
     logits = LN_f(x) W_lm                                       (B, T, V), W_lm (d, V) untied
     loss = mean cross-entropy over the positions whose target is >= 0 (-1 means "no loss here")
 
@@ -68,13 +68,12 @@ def param_shapes(cfg: GPTConfig) -> dict[str, tuple[int, ...]]:
     for i in range(c.n_layers):
         p = f"h{i}."
         shapes |= {p + "ln1_g": (d,), p + "ln1_b": (d,), p + "Wq": (d, d), p + "Wk": (d, d), p + "Wv": (d, d),
-                   p + "Wo": (d, d), p + "ln2_g": (d,), p + "ln2_b": (d,), p + "W1": (d, F), p + "b1": (F,),
-                   p + "W2": (F, d), p + "b2": (d,)}
+                   p + "Wo": (d, d), p + "ln2_g": (d,), p + "ln2_b": (d,), p + "W1": (d, F), p + "W2": (F, d)}
     return shapes | {"lnf_g": (d,), "lnf_b": (d,), "W_lm": (d, V)}
 
 
 def init_params(cfg: GPTConfig, seed: int = 0) -> dict[str, np.ndarray]:
-    """Seeded weights: matrices N(0, 1/fan_in), embeddings N(0, 1) / 2, norm gains 1, biases 0."""
+    """Seeded weights: matrices N(0, 1/fan_in), embeddings N(0, 1) / 2, norm gains 1, norm biases 0."""
     c = _cfg(cfg, "init_params")
     rng = np.random.default_rng(as_seed(seed, "init_params"))
     params = {}
@@ -285,9 +284,9 @@ def _forward(params: dict, tok: np.ndarray, cfg: GPTConfig, lora: dict | None = 
         m = merge_heads(y)  # (B, T, d)
         x1 = x + _lin(m, params[p + "Wo"], ad.get("Wo"), s)  # residual
         c, ln2 = _ln(x1, params[p + "ln2_g"], params[p + "ln2_b"])
-        u = _lin(c, params[p + "W1"], ad.get("W1"), s) + params[p + "b1"]  # (B, T, d_ff)
+        u = _lin(c, params[p + "W1"], ad.get("W1"), s)  # (B, T, d) @ (d, d_ff) -> (B, T, d_ff)
         gu = _gelu(u)
-        x = x1 + _lin(gu, params[p + "W2"], ad.get("W2"), s) + params[p + "b2"]  # residual
+        x = x1 + _lin(gu, params[p + "W2"], ad.get("W2"), s)  # (B, T, d_ff) @ (d_ff, d), residual
         saved.append((a, ln1, att, m, c, ln2, u, gu))
     f, lnf = _ln(x, params["lnf_g"], params["lnf_b"])
     logits = f @ params["W_lm"]  # (B, T, d) @ (d, V) -> (B, T, V)
@@ -306,11 +305,9 @@ def _backward(dlogits: np.ndarray, params: dict, tok: np.ndarray, cfg: GPTConfig
     for i in reversed(range(cfg.n_layers)):
         p, ad = f"h{i}.", _adapters(lora, i)
         a, ln1, att, m, c, ln2, u, gu = blocks[i]
-        # MLP branch: x = x1 + GELU(c W1 + b1) W2 + b2; the residual passes dx straight through
-        g[p + "b2"] = dx.reshape(-1, cfg.d).sum(axis=0)
+        # MLP branch: x = x1 + GELU(c W1) W2; the residual passes dx straight through
         dgu = _lin_back(dx, gu, params[p + "W2"], ad.get("W2"), s, g, p + "W2", lg)
         du = _gelu_back(u, dgu)
-        g[p + "b1"] = du.reshape(-1, cfg.d_ff).sum(axis=0)
         dc = _lin_back(du, c, params[p + "W1"], ad.get("W1"), s, g, p + "W1", lg)
         dln, g[p + "ln2_g"], g[p + "ln2_b"] = _ln_back(dc, ln2)
         dx1 = dx + dln  # x1 feeds the residual and the norm: gradients add

@@ -110,3 +110,67 @@ def model_demo() -> Demo:
         "adapter and to train every weight with Adam (mixed precision, a fused attention kernel), "
         "against one 80 GB accelerator (dashed).",
     )
+
+
+# ---------------------------------------------------------------- the tiny GPT's attention
+def draw_attention(ax, A: np.ndarray, n: int, title: str = "", animated: bool = False):
+    """One head's attention map (T, T) with the digits / SEP / answer layout marked; returns the image."""
+    T = A.shape[-1]
+    image = ax.imshow(A, cmap="Blues", vmin=0, vmax=1, animated=animated)
+    ticks = [f"x{i + 1}" for i in range(n)] + ["SEP"] + [f"y{i + 1}" for i in range(T - n - 1)]
+    ax.set_xticks(range(T), ticks, fontsize=6, rotation=90)
+    ax.set_yticks(range(T), ticks, fontsize=6)
+    ax.set_xlabel("key position (attended to)", fontsize=7)
+    ax.set_ylabel("query position", fontsize=7)
+    ax.axhline(n - 0.5, color=ORANGE, linewidth=0.8)
+    ax.axvline(n - 0.5, color=ORANGE, linewidth=0.8)
+    if title:
+        ax.set_title(title, fontsize=8)
+    return image
+
+
+def tiny_gpt_demo(params: dict, lora: dict, alpha: float, cfg, examples: np.ndarray) -> Demo:
+    """Choose an input and a model (the base model, or base + the rotation adapter): its two attention
+    maps and its answer. Everything is computed once from the given trained weights."""
+    from lib import gpt
+
+    n = examples.shape[1]
+    frames = {}
+    for i, x in enumerate(examples):
+        for which in ("reverse", "rotate"):
+            ad = None if which == "reverse" else lora
+            answer = gpt.solve(params, x[None], cfg, lora=ad, alpha=alpha)[0]
+            tokens = np.concatenate([x, [gpt.SEP], answer[:-1]])[None]  # what the model read while answering
+            maps = gpt.attention_maps(params, tokens, cfg, lora=ad, alpha=alpha)[0][0]  # (h, T, T)
+            frames[i, which] = (maps, answer)
+
+    def draw(fig: Figure):
+        axes = fig.subplots(1, cfg.n_heads)
+        images = [draw_attention(ax, np.zeros((2 * n, 2 * n)), n, f"head {h + 1}", animated=True)
+                  for h, ax in enumerate(np.atleast_1d(axes))]
+        text = fig.suptitle(" ", fontsize=9, family="monospace")  # laid out once, its text changes
+        text.set_animated(True)
+
+        def update(example: int, model_: str) -> None:
+            maps, answer = frames[example, model_]
+            for h, image in enumerate(images):
+                image.set_data(maps[h])
+            x = examples[example]
+            text.set_text(f"input {''.join(map(str, x))}  ->  model says {''.join(map(str, answer))}")
+
+        return update
+
+    return Demo(
+        "The tiny GPT's attention, before and after the adapter",
+        [Choice("example", tuple(range(len(examples))), 0, label="held-out input",
+                option_labels=["".join(map(str, x)) for x in examples]),
+         Choice("model_", ("reverse", "rotate"), "reverse", label="model",
+                option_labels=["base (reverses)", "base + LoRA (rotates)"])],
+        draw,
+        figsize=(6.4, 3.6),
+        caption="Rows are query positions, columns the positions they attend to; the orange lines "
+        "separate the input digits from the separator and the answer. In the answer rows (from "
+        "SEP down), head 1 of the base model reads the input mirrored, an anti-diagonal; with the "
+        "adapter it reads a diagonal shifted one step right that wraps round: the row that writes "
+        "y_j reads x_(j+1), and the last one reads x_1.",
+    )
