@@ -71,8 +71,10 @@ def _check_ln(fn) -> str:
             if arr.shape != ref.shape:
                 raise Wrong(f"{label}: {name} should have shape {ref.shape}, got {arr.shape}.")
         # the verdict, as in the chapter: central differences of L = sum(dy * y)
-        report = check_gradients(lambda: float((dy * gpt.layer_norm(x, g, b, EPS)[0]).sum()), {"x": x, "g": g, "b": b},
-                                 {"x": got[0], "g": got[1], "b": got[2]}, tol=1e-4)
+        def loss(x=x, g=g, b=b, dy=dy) -> float:
+            return float((dy * gpt.layer_norm(x, g, b, EPS)[0]).sum())
+
+        report = check_gradients(loss, {"x": x, "g": g, "b": b}, {"x": got[0], "g": got[1], "b": got[2]}, tol=1e-4)
         if not report.ok:
             bad = [r for r in report.rows if not r.ok]
             raise Wrong(f"{label}: finite differences disagree with your " + ", ".join(
