@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 # The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
+# Matplotlib keeps its font cache here, not in the machine's shared cache (a stale shared cache
+# once printed findfont warnings onto five pages).
+export MPLCONFIGDIR := $(CURDIR)/_build/.mplconfig
 BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
 .PHONY: book test lint bench clean

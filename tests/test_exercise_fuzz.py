@@ -12,6 +12,7 @@ import pytest
 
 import lib
 import lib.exercises as exercises
+from lib.exercises import EXERCISES as REGISTRY
 from lib.exercises import Exercise, Result
 
 MODULES = [importlib.import_module(f"lib.exercises.{m.name}") for m in pkgutil.iter_modules(exercises.__path__)]
@@ -114,6 +115,19 @@ def _same(a, b) -> bool:
 def test_every_chapter_has_exercises():
     chapters = {key.split(".")[0] for key in EXERCISES}
     assert len(chapters) == len(MODULES) >= 11 and len(EXERCISES) >= 35
+
+
+def test_every_registered_exercise_is_fuzzed():
+    fuzzed = {ex.label for _, ex in EXERCISES.values()}
+    missed = [label for label in REGISTRY if label not in fuzzed and not label.startswith("engine-test")]
+    assert not missed and len(fuzzed) == len(EXERCISES), missed
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_solution_is_folded_and_results_are_labelled(key):
+    _, ex = EXERCISES[key]
+    assert ex.solution()._repr_html_().startswith('<details class="exercise-solution">')
+    assert f'data-exercise="{ex.label}"' in ex.check(...)._repr_html_()
 
 
 @pytest.mark.parametrize("key", sorted(EXERCISES))

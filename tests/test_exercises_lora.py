@@ -81,9 +81,10 @@ def test_ex3_bugs(fn, keyword):
     assert result.status == "incorrect" and keyword in result.message, result
 
 
-def test_ex3_in_place_merge_is_named():
+def test_ex3_in_place_merge_is_accepted():
+    # the exercise text does not forbid it, and real merge code (PEFT's merge()) does exactly this
     def merge(W0, B, A, alpha):
         W0 += (alpha / B.shape[1]) * (B @ A)
         return W0
     result = ex3.check(merge)
-    assert result.status == "incorrect" and "in place" in result.message
+    assert result.ok, result

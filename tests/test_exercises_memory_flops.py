@@ -34,7 +34,7 @@ def test_ex1_correct():
         (B * PARAMS, "batch size"),
         (B * D_OUT, "output activations"),
         (D_IN + 2 * D_OUT, "D_in*D_out entries"),
-        (1234, "different values"),
+        (1234, "not right"),
     ],
 )
 def test_ex1_bugs(answer, keyword):
@@ -79,7 +79,7 @@ def test_ex3_accepts_counting_the_bias_adds_and_says_so():
         (lambda B, i, o: 2 * i * o, "batch size is missing"),
         (lambda B, i, o: 2 * B * (i + o), "sum"),
         # right for the first shape only: caught on a later one
-        (lambda B, i, o: 524_288, "different values"),
+        (lambda B, i, o: 524_288, "not right"),
     ],
 )
 def test_ex3_bugs(fn, keyword):

@@ -85,7 +85,7 @@ def _step_reference(q, k, v, K_cache, V_cache, *, scale=True, include_new=True, 
 
 def _check_cached_step(fn) -> str:
     args = [_STEP[n] for n in ("q", "k", "v", "K_cache", "V_cache")]
-    got = call(fn, *args, name="your cached_step")
+    got = call(fn, *args, name="your cached_step", forbid_inplace=True)
     if isinstance(got, tuple):
         got = got[0]  # accept (out, K, V)
     # independent reference: full causal attention over the whole sequence, last row
