@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
-
 from lib import model
-from lib.exercises import Exercise, Wrong, call, compare, to_number
+from lib.exercises import Exercise, Wrong, call, compare_count
 
 # ---------------------------------------------------------------- ex1: a GPT-2 block by hand
 _BLOCK_CASES = ((768, 3072), (1024, 4096), (64, 100), (48, 192))
@@ -18,27 +16,23 @@ def _block(d: int, F: int) -> int:
 def _check_block(fn) -> str:
     for d, F in _BLOCK_CASES:
         got = call(fn, d, F, name="your gpt2_block_params")
-        _integer(got, f"gpt2_block_params({d}, {F})")
-        compare(got, _block(d, F), name=f"gpt2_block_params({d}, {F})", rtol=0, atol=0.5, bugs={
-            "the six linear layers have biases too: add d for each of Wq, Wk, Wv, Wo and the second MLP "
-            "layer, d_ff for the first.": 4 * d * d + 2 * d * F + 4 * d,
-            "you left out the two LayerNorms (a gain and a bias of d each: 4d).": _block(d, F) - 4 * d,
-            "a LayerNorm has a gain AND a bias: two norms are 4d parameters, not 2d.": _block(d, F) - 2 * d,
-            "you counted only one LayerNorm; a pre-norm block has one before attention and one before the MLP.": _block(d, F) - 2 * d,
-            "you counted the MLP's two matrices but not as d x d_ff and d_ff x d: each has d * d_ff weights.": 4 * (d * d + d) + (2 * d * d + F + d) + 4 * d,
-            "you counted one attention matrix instead of four (Wq, Wk, Wv, Wo).": (d * d + d) + (2 * d * F + F + d) + 4 * d,
-            "you counted three attention matrices (Wq, Wk, Wv) but not the output projection Wo.": 3 * (d * d + d) + (2 * d * F + F + d) + 4 * d,
-            "you counted only one of the MLP's two matrices.": 4 * (d * d + d) + (d * F + F) + 4 * d,
-            "the MLP width is d_ff: you used 4 * d instead of the d_ff you were given.": _block(d, 4 * d) if F != 4 * d else -1,
-        })
+        try:
+            compare_count(got, _block(d, F), name="your count", bugs={
+                "the six linear layers have biases too: add d for each of Wq, Wk, Wv, Wo and the second MLP "
+                "layer, d_ff for the first.": 4 * d * d + 2 * d * F + 4 * d,
+                "you left out the two LayerNorms (a gain and a bias of d each: 4d).": _block(d, F) - 4 * d,
+                "two LayerNorms, each with a gain AND a bias, are 4d parameters; you counted 2d (one norm, or "
+                "gains only).": _block(d, F) - 2 * d,
+                "each MLP matrix has d * d_ff weights; you counted d * d.": 4 * (d * d + d) + (2 * d * d + F + d) + 4 * d,
+                "you counted one attention matrix instead of four (Wq, Wk, Wv, Wo).": (d * d + d) + (2 * d * F + F + d) + 4 * d,
+                "you counted three attention matrices (Wq, Wk, Wv) but not the output projection Wo.":
+                    3 * (d * d + d) + (2 * d * F + F + d) + 4 * d,
+                "you counted only one of the MLP's two matrices.": 4 * (d * d + d) + (d * F + F) + 4 * d,
+                "the MLP width is d_ff: you used 4 * d instead of the d_ff you were given.": _block(d, 4 * d),
+            })
+        except Wrong as wrong:
+            raise Wrong(f"with d={d}, d_ff={F}: {wrong}") from None
     return "GPT-2 small's block has 7,087,872 parameters; the MLP's 2 d d_ff is two thirds of it when d_ff = 4d."
-
-
-def _integer(got: object, name: str) -> None:
-    if isinstance(got, bool):
-        raise Wrong(f"{name} returned a boolean; return the count.")
-    if isinstance(got, numbers.Real) and not isinstance(got, numbers.Integral) and float(got) != int(float(got)):
-        raise Wrong(f"{name} returned {got}, which is not a whole number; a parameter count is an integer.")
 
 
 ex1 = Exercise(
@@ -52,31 +46,34 @@ ex1 = Exercise(
     "    mlp = (d * d_ff + d_ff) + (d_ff * d + d)     # expand and project back, with biases\n"
     "    norms = 2 * (2 * d)                          # two LayerNorms: gain and bias\n"
     "    return attention + mlp + norms",
+    why="Each linear layer (D_in, D_out) with a bias has D_in * D_out + D_out parameters; a LayerNorm has "
+        "a gain and a bias of d each, and a pre-norm block has two.",
 )
 
 
 # ---------------------------------------------------------------- ex2: a KV cache
-_KV_CASES = ((80, 64, 8, 128, 4096, 1, 2), (32, 32, 32, 128, 1000, 3, 2), (2, 4, 2, 8, 7, 5, 4), (3, 6, 3, 16, 9, 2, 1))
+_KV_CASES = ((80, 64, 8, 128, 4096, 1, 2), (32, 32, 8, 128, 1000, 3, 2), (2, 4, 2, 8, 7, 5, 4), (3, 6, 3, 16, 9, 2, 1))
 
 
 def _check_kv(fn) -> str:
     for L, h, h_kv, d_h, T, B, nb in _KV_CASES:
         args = (L, h, h_kv, d_h, T, B, nb)
         got = call(fn, *args, name="your kv_cache")
-        label = f"kv_cache{args}"
-        _integer(got, label)
         want = 2 * L * h_kv * d_h * T * B * nb
-        bugs = {
-            "you used the query heads: under grouped-query attention only the n_kv_heads key/value heads are "
-            "cached (the query heads share them).": 2 * L * h * d_h * T * B * nb,
-            "you forgot the factor 2: the cache holds keys AND values.": want // 2,
-            "that is a number of elements; multiply by bytes_per_element for bytes.": want // nb,
-            "you left out the layers: every layer keeps its own keys and values.": want // L,
-            "you left out the batch: each of the B sequences has its own cache.": want // B,
-            "you divided the heads into groups (n_heads / n_kv_heads); the cache holds n_kv_heads heads, "
-            "each of head_dim numbers.": 2 * L * (h // h_kv) * d_h * T * B * nb,
-        }
-        compare(got, want, name=label, rtol=0, atol=0.5, bugs={k: v for k, v in bugs.items() if v != want})
+        try:
+            compare_count(got, want, name="your byte count", bugs={
+                "you used the query heads: under grouped-query attention only the n_kv_heads key/value heads are "
+                "cached (the query heads share them).": 2 * L * h * d_h * T * B * nb,
+                "you forgot the factor 2: the cache holds keys AND values.": want // 2,
+                "that is a number of elements; multiply by bytes_per_element for bytes.": want // nb,
+                "you left out the layers: every layer keeps its own keys and values.": want // L,
+                "you left out the batch: each of the B sequences has its own cache.": want // B,
+                "you used the group size n_heads / n_kv_heads; the cache holds n_kv_heads heads, each of "
+                "head_dim numbers.": 2 * L * (h // h_kv) * d_h * T * B * nb,
+            })
+        except Wrong as wrong:
+            raise Wrong(f"with n_layers={L}, n_heads={h}, n_kv_heads={h_kv}, head_dim={d_h}, T={T}, B={B}, "
+                        f"bytes_per_element={nb}: {wrong}") from None
     return "Llama-2-70B: 327,680 bytes per token in bf16, 1.34 GB at 4,096 tokens, 8x less than with 64 KV heads."
 
 
@@ -88,6 +85,8 @@ ex2 = Exercise(
      "times the bytes per number. The query heads do not appear."],
     "def kv_cache(n_layers, n_heads, n_kv_heads, head_dim, T, B, bytes_per_element):\n"
     "    return 2 * n_layers * n_kv_heads * head_dim * T * B * bytes_per_element",
+    why="Every layer keeps a key and a value vector of head_dim numbers per KV head for every token of "
+        "every sequence; the query heads only read them.",
 )
 
 
@@ -100,8 +99,6 @@ def _check_batch(fn) -> str:
     for key, T, mem in _BATCH_CASES:
         cfg = model.preset(key)
         got = call(fn, cfg, T, mem, name="your largest_batch")
-        label = f"largest_batch({key}, T={T}, memory_bytes={mem:g})"
-        value = to_number(got, label, what="a whole number (the batch size)")
         want = model.max_batch(cfg, T, mem)
         one = model.train_memory(cfg, 1, T)
         fixed = one["weights"] + one["gradients"] + one["optimizer"]
@@ -116,8 +113,11 @@ def _check_batch(fn) -> str:
             "you subtracted the whole B = 1 memory (activations included) before dividing: that is one less "
             "than the largest batch.": (mem - fixed - per) // per if mem >= fixed + per else None,
         }
-        compare(value, want, name=label, rtol=0, atol=0.5,
-                bugs={k: v for k, v in bugs.items() if v is not None and v != want})
+        try:
+            compare_count(got, want, name="your batch size", what="a whole number (the batch size)",
+                          bugs={k: int(v) for k, v in bugs.items() if v is not None})
+        except Wrong as wrong:
+            raise Wrong(f"with {cfg.name}, T={T:,}, memory_bytes={mem:g}: {wrong}") from None
     return "GPT-2 small at 1,024 tokens fits batch 110 in 80 GB; Llama-2-7B does not fit at all: its 16 bytes per parameter alone are 108 GB."
 
 
@@ -131,6 +131,8 @@ ex3 = Exercise(
     "    one = model.train_memory(cfg, 1, T)\n"
     "    fixed = one['weights'] + one['gradients'] + one['optimizer']\n"
     "    return max(0, int((memory_bytes - fixed) // one['activations']))",
+    why="Weights, gradients and optimizer state do not depend on B; the activations are B times those of "
+        "one example, so the batch is the spare memory divided by one example's activations, rounded down.",
 )
 
 
@@ -139,14 +141,14 @@ _L70 = model.preset("llama2-70b")
 
 
 def _check_lora(answer) -> str:
-    value = to_number(answer, what="a number of parameters")
     want = model.lora_params(_L70, 16, ("q", "k", "v", "o"))
-    compare(value, want, name="your count", rtol=1e-9, atol=0.5, bugs={
+    compare_count(answer, want, name="your count", what="a number of parameters", bugs={
         "k and v are not square under grouped-query attention: they map d = 8192 to 8 x 128 = 1024, so each "
         "adapter there is r * (8192 + 1024).": 80 * 4 * 16 * (8192 + 8192),
         "that is one layer; there are 80.": want // 80,
         "you counted only q and v; the question asks for all four attention projections.": model.lora_params(_L70, 16, ("q", "v")),
         "you counted only one factor of each adapter (D_in * r); the other (r * D_out) trains too.": 80 * 16 * (8192 * 4),
+        "you counted only one factor of each adapter (r * D_out); the other (D_in * r) trains too.": 80 * 16 * (8192 * 2 + 1024 * 2),
         "that is the number of parameters of the full q, k, v, o matrices, not of their adapters.": model.block_params(_L70)["attention"] * 80,
     })
     return (f"{want:,} parameters, {want / model.n_params(_L70):.4%} of the model; 2*d*r per projection would "
@@ -163,4 +165,6 @@ ex4 = Exercise(
     "per_layer = r * (d + d) + 2 * r * (d + kv) + r * (d + d)   # q, k and v, o\n"
     "answer = 80 * per_layer                                     # 65,536,000",
     solution_text="Add the four adapters; k and v are narrow:",
+    why="An adapter trains r * (D_in + D_out); Wk and Wv are (8192, 1024) because the 8 KV heads of "
+        "width 128 are all they produce.",
 )

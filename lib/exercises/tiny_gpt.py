@@ -4,82 +4,103 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib import gpt
-from lib.exercises import Exercise, Wrong, call, compare, to_array
-from lib.gradcheck import check_gradients
+from lib.exercises import Exercise, Wrong, call, cases, check_function, compare, compare_count
+from lib.gradcheck import numerical_gradient
 
 EPS = 1e-5
 
 
 # ---------------------------------------------------------------- ex1: LayerNorm backward
-def _ln_parts(x: np.ndarray, g: np.ndarray, dy: np.ndarray):
+def _ln_forward(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    xc = x - x.mean(axis=-1, keepdims=True)
+    return xc / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + EPS) * g + b
+
+
+def _ln_numeric(dy: np.ndarray, x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference: central differences (lib.gradcheck) of L = sum(dy * LayerNorm(x))."""
+    x, g, b = x.copy(), g.copy(), np.zeros_like(g)
+
+    def loss() -> float:
+        return float((dy * _ln_forward(x, g, b)).sum())
+
+    return tuple(numerical_gradient(loss, p, eps=1e-6) for p in (x, g, b))
+
+
+def _ln_parts(dy: np.ndarray, x: np.ndarray, g: np.ndarray):
     xc = x - x.mean(axis=-1, keepdims=True)
     rstd = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + EPS)
     xhat = xc * rstd
     u = dy * g
-    return xhat, rstd, u
-
-
-def _ln_bugs(x: np.ndarray, g: np.ndarray, dy: np.ndarray) -> dict[str, tuple]:
-    """Named wrong answers (dx, dg, db) for LayerNorm's backward pass."""
-    xhat, rstd, u = _ln_parts(x, g, dy)
     d = x.shape[-1]
-    dg, db = (dy * xhat).reshape(-1, d).sum(0), dy.reshape(-1, d).sum(0)
-    mean = u.mean(axis=-1, keepdims=True)
-    proj = (u * xhat).mean(axis=-1, keepdims=True)
-    return {
-        "dx treats the mean and the standard deviation as constants (dx = dy * g / sigma): but both depend on "
-        "every entry of the row, so subtract mean(u) and xhat * mean(u * xhat) too.": (u * rstd, dg, db),
-        "dx is missing the - mean(u) term, the path through the row's mean.": (rstd * (u - xhat * proj), dg, db),
-        "dx is missing the - xhat * mean(u * xhat) term, the path through the row's variance.": (rstd * (u - mean), dg, db),
-        "dx forgot the gain: the gradient reaching xhat is dy * g, not dy.":
-            (rstd * (dy - dy.mean(-1, keepdims=True) - xhat * (dy * xhat).mean(-1, keepdims=True)), dg, db),
-        "dg uses x instead of the normalised xhat: y = g * xhat + b, so dg = sum(dy * xhat).":
-            (rstd * (u - mean - xhat * proj), (dy * x).reshape(-1, d).sum(0), db),
-        "db is a mean over the rows; b is added to every row, so its gradient is the sum.":
-            (rstd * (u - mean - xhat * proj), dg, dy.reshape(-1, d).mean(0)),
-        "dg is a mean over the rows; g scales every row, so its gradient is the sum.":
-            (rstd * (u - mean - xhat * proj), (dy * xhat).reshape(-1, d).mean(0), db),
-    }
+    return xhat, rstd, u, (dy * xhat).reshape(-1, d).sum(0), dy.reshape(-1, d).sum(0)
 
 
-_LN_SHAPES = ((3, 5), (2, 4, 6), (7, 3), (1, 8))
+def _ln_bug(kind: str):
+    """A named wrong LayerNorm backward pass, as a function of (dy, x, g)."""
+    def fn(dy, x, g):
+        xhat, rstd, u, dg, db = _ln_parts(dy, x, g)
+        d = x.shape[-1]
+        mean, proj = u.mean(axis=-1, keepdims=True), (u * xhat).mean(axis=-1, keepdims=True)
+        dx = rstd * (u - mean - xhat * proj)
+        if kind == "constants":
+            dx = u * rstd
+        elif kind == "no mean":
+            dx = rstd * (u - xhat * proj)
+        elif kind == "no variance":
+            dx = rstd * (u - mean)
+        elif kind == "no gain":
+            dx = rstd * (dy - dy.mean(-1, keepdims=True) - xhat * (dy * xhat).mean(-1, keepdims=True))
+        elif kind == "dg with x":
+            dg = (dy * x).reshape(-1, d).sum(0)
+        elif kind == "db mean":
+            db = dy.reshape(-1, d).mean(0)
+        elif kind == "dg mean":
+            dg = (dy * xhat).reshape(-1, d).mean(0)
+        elif kind == "no eps":
+            sigma = x.std(axis=-1, keepdims=True)
+            xhat = (x - x.mean(axis=-1, keepdims=True)) / sigma
+            u = dy * g
+            dx = (u - u.mean(-1, keepdims=True) - xhat * (u * xhat).mean(-1, keepdims=True)) / sigma
+            dg = (dy * xhat).reshape(-1, d).sum(0)
+        return dx, dg, db
+    return fn
+
+
+_LN_BUGS = {
+    "dx treats the mean and the standard deviation as constants (dx = dy * g / sigma), but both depend on "
+    "every entry of the row: subtract mean(u) and xhat * mean(u * xhat) too.": _ln_bug("constants"),
+    "dx is missing the - mean(u) term, the path through the row's mean.": _ln_bug("no mean"),
+    "dx is missing the - xhat * mean(u * xhat) term, the path through the row's variance.": _ln_bug("no variance"),
+    "dx forgot the gain: the gradient reaching xhat is u = dy * g, not dy.": _ln_bug("no gain"),
+    "dg uses x instead of the normalised xhat: y = g * xhat + b, so dg = sum(dy * xhat).": _ln_bug("dg with x"),
+    "db is a mean over the rows; b is added to every row, so its gradient is the sum.": _ln_bug("db mean"),
+    "dg is a mean over the rows; g scales every row, so its gradient is the sum.": _ln_bug("dg mean"),
+    "very close, but the epsilon is missing: sigma = sqrt(var + 1e-5), as in the forward pass.": _ln_bug("no eps"),
+}
+
+
+def _ln_case(A: int, N: int, d: int, rng: np.random.Generator) -> tuple:
+    shape = (A, N, d) if A > 1 else (N, d)  # a 2-D batch of rows, or a 3-D one (B, T, d)
+    x = 1.5 * rng.standard_normal(shape) + 0.3
+    return rng.standard_normal(shape), x, rng.standard_normal(d)
+
+
+_LN_CASES = cases(_ln_case, dict(A=1, N=3, d=5), dict(A=2, N=4, d=6), dict(A=1, N=7, d=3), dict(A=3, N=1, d=8))
 
 
 def _check_ln(fn) -> str:
-    for k, shape in enumerate(_LN_SHAPES):
-        rng = np.random.default_rng(10 + k)
-        x, g, dy = 1.5 * rng.standard_normal(shape) + 0.3, rng.standard_normal(shape[-1]), rng.standard_normal(shape)
-        b = rng.standard_normal(shape[-1])
-        out = call(fn, dy, x, g, name="your ln_backward")
-        if not isinstance(out, (tuple, list)) or len(out) != 3:
-            raise Wrong(f"ln_backward should return three arrays (dx, dg, db), got {type(out).__name__}"
-                        f"{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
-        got = [to_array(o, name) for o, name in zip(out, ("dx", "dg", "db"), strict=True)]
-        d = shape[-1]
-        if got[1].shape == shape or got[2].shape == shape:
-            raise Wrong(f"dg and db should have shape (d,) = ({d},): g and b are shared by every row, so sum "
-                        f"their gradients over all the leading axes (got dg {got[1].shape}, db {got[2].shape}).")
-        _, cache = gpt.layer_norm(x, g, b, EPS)
-        want = gpt.layer_norm_backward(dy, cache)
-        label = f"for x of shape {shape}"
-        for sentence, bug in _ln_bugs(x, g, dy).items():
-            if all(a.shape == w.shape and np.allclose(a, w, rtol=1e-4, atol=1e-7) for a, w in zip(got, bug, strict=True)) and \
-                    not all(np.allclose(a, w, rtol=1e-4, atol=1e-7) for a, w in zip(got, want, strict=True)):
-                raise Wrong(f"{label}: {sentence}")
-        for arr, ref, name in zip(got, want, ("dx", "dg", "db"), strict=True):
-            if arr.shape != ref.shape:
-                raise Wrong(f"{label}: {name} should have shape {ref.shape}, got {arr.shape}.")
-        # the verdict, as in the chapter: central differences of L = sum(dy * y)
-        def loss(x=x, g=g, b=b, dy=dy) -> float:
-            return float((dy * gpt.layer_norm(x, g, b, EPS)[0]).sum())
-
-        report = check_gradients(loss, {"x": x, "g": g, "b": b}, {"x": got[0], "g": got[1], "b": got[2]}, tol=1e-4)
-        if not report.ok:
-            bad = [r for r in report.rows if not r.ok]
-            raise Wrong(f"{label}: finite differences disagree with your " + ", ".join(
-                f"d{r.name} (relative error {r.rel_error:.1e})" for r in bad) + ".")
-    return "dx, dg and db agree with finite differences on every shape tried, including a 3-D batch."
+    for case in _LN_CASES:
+        dy, x, _ = case.make()
+        out = call(fn, *case.make(), name="your ln_backward")
+        if isinstance(out, (tuple, list)) and len(out) == 3:
+            shapes = [np.shape(o) for o in out[1:]]
+            if any(s == x.shape for s in shapes):
+                raise Wrong(f"with {case.label}: dg and db should have shape (d,) = ({x.shape[-1]},): g and b are "
+                            f"shared by every row, so sum their gradients over all the leading axes "
+                            f"(got dg {shapes[0]}, db {shapes[1]}).")
+    check_function(fn, _ln_numeric, _LN_CASES, name="your ln_backward", parts=("dx", "dg", "db"), bugs=_LN_BUGS,
+                   rtol=1e-5, atol=1e-7)
+    return "dx, dg and db agree with finite differences (lib.gradcheck) on every shape tried, 3-D batches included."
 
 
 ex1 = Exercise(
@@ -99,6 +120,9 @@ ex1 = Exercise(
     "    dg = (dy * xhat).reshape(-1, d).sum(axis=0)      # (d,)\n"
     "    db = dy.reshape(-1, d).sum(axis=0)               # (d,)\n"
     "    return dx, dg, db",
+    why="Every entry of a row moves the row's mean and variance, so the gradient that reaches xhat, u, "
+        "loses its component along the constant direction (the mean) and along xhat (the variance) "
+        "before the 1/sigma scaling; g and b act on every row, so their gradients are sums.",
 )
 
 
@@ -112,7 +136,6 @@ def _check_positions(fn) -> str:
     for n in (5, 3, 8):
         for task in ("reverse", "rotate"):
             got = call(fn, n, task, name="your attended_position")
-            label = f"attended_position({n}, {task!r})"
             want = _positions(n, task)
             j = np.arange(n)
             bugs = {
@@ -128,8 +151,10 @@ def _check_positions(fn) -> str:
                     (j - 1) % n if task == "rotate" else None,
                 "that is the other task's pattern.": _positions(n, "rotate" if task == "reverse" else "reverse"),
             }
-            compare(got, want, name=label, rtol=0, atol=0.5,
-                    bugs={k: v for k, v in bugs.items() if v is not None and not np.array_equal(v, want)})
+            try:
+                compare(got, want, name="your positions", bugs={k: v for k, v in bugs.items() if v is not None})
+            except Wrong as wrong:
+                raise Wrong(f"with n={n}, task={task!r}: {wrong}") from None
     return "reversal reads the input on an anti-diagonal, rotation on a diagonal shifted one step right that wraps round."
 
 
@@ -141,6 +166,8 @@ ex2 = Exercise(
     "def attended_position(n, task):\n"
     "    j = np.arange(n)\n"
     "    return n - 1 - j if task == 'reverse' else (j + 1) % n",
+    why="The query at position n + j writes y_(j+1), which is a copy of one input digit; attention must "
+        "put its weight on that digit's position: x_(n-j) at n - 1 - j, or x_(j+2) at (j + 1) mod n.",
 )
 
 
@@ -158,18 +185,20 @@ def _adapter(d: int, F: int, r: int, L: int, targets: tuple[str, ...]) -> int:
 def _check_adapter(fn) -> str:
     for d, F, r, L, targets in _ADAPTER_CASES:
         got = call(fn, d, F, r, L, targets, name="your adapter_params")
-        label = f"adapter_params({d}, {F}, {r}, {L}, {targets})"
         want = _adapter(d, F, r, L, targets)
-        bugs = {
-            "2*d*r holds only for the square d x d projections; W1 and W2 are d x d_ff, so their adapters have "
-            "r * (d + d_ff).": L * len(targets) * 2 * d * r,
-            "you left out the layers: every block has its own adapters.": want // L,
-            "you counted only one factor of each adapter (D_in * r); the other (r * D_out) trains too.":
-                L * sum(r * ({"d": d, "F": F}[_SHAPES[t][0]]) for t in targets),
-            "that is the size of the full matrices, not of their adapters.":
-                L * sum({"d": d, "F": F}[_SHAPES[t][0]] * {"d": d, "F": F}[_SHAPES[t][1]] for t in targets),
-        }
-        compare(got, want, name=label, rtol=0, atol=0.5, bugs={k: v for k, v in bugs.items() if v != want})
+        size = {"d": d, "F": F}
+        try:
+            compare_count(got, want, name="your count", bugs={
+                "2*d*r holds only for the square d x d projections; W1 and W2 are d x d_ff, so their adapters "
+                "have r * (d + d_ff).": L * len(targets) * 2 * d * r,
+                "you left out the layers: every block has its own adapters.": want // L,
+                "you counted only one factor of each adapter (D_in * r); the other (r * D_out) trains too.":
+                    L * sum(r * size[_SHAPES[t][0]] for t in targets),
+                "that is the size of the full matrices, not of their adapters.":
+                    L * sum(size[_SHAPES[t][0]] * size[_SHAPES[t][1]] for t in targets),
+            })
+        except Wrong as wrong:
+            raise Wrong(f"with d={d}, d_ff={F}, r={r}, n_layers={L}, targets={targets}: {wrong}") from None
     return "1,024 for this chapter's adapter: two adapters of 8 x (32 + 32) each."
 
 
@@ -181,4 +210,5 @@ ex3 = Exercise(
     "def adapter_params(d, d_ff, r, n_layers, targets):\n"
     "    sizes = {'Wq': (d, d), 'Wk': (d, d), 'Wv': (d, d), 'Wo': (d, d), 'W1': (d, d_ff), 'W2': (d_ff, d)}\n"
     "    return n_layers * sum(r * (sizes[t][0] + sizes[t][1]) for t in targets)",
+    why="An adapter on a (D_in, D_out) matrix is B (D_in, r) plus A (r, D_out); every block has its own.",
 )
