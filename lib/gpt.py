@@ -340,6 +340,24 @@ def forward(params: dict[str, np.ndarray], tokens: np.ndarray, cfg: GPTConfig, *
     return _forward(params, tok, c, lora, s)[0]
 
 
+def loss(params: dict[str, np.ndarray], tokens: np.ndarray, targets: np.ndarray, cfg: GPTConfig, *,
+         lora: dict[str, np.ndarray] | None = None, alpha: float = 1.0) -> float:
+    """The loss alone (the forward pass only; what a finite-difference check evaluates).
+
+    tokens (B, T), targets (B, T) ints in [-1, V) -> mean cross-entropy over the scored positions
+    """
+    c = _cfg(cfg, "loss")
+    _check_params(params, c, "loss")
+    tok = _tokens(tokens, c, "loss")
+    tgt = _tokens(targets, c, "loss", "targets", allow_ignore=True)
+    if tgt.shape != tok.shape:
+        raise ValueError(f"loss: targets should have the shape of tokens {tok.shape}, got {tgt.shape}.")
+    if not (tgt >= 0).any():
+        raise ValueError("loss: targets has no position >= 0; nothing to score.")
+    s = _lora_scale(lora, alpha, params, "loss")
+    return _ce(_forward(params, tok, c, lora, s)[0], tgt)[0]
+
+
 def loss_and_grads(params: dict[str, np.ndarray], tokens: np.ndarray, targets: np.ndarray, cfg: GPTConfig, *,
                    lora: dict[str, np.ndarray] | None = None, alpha: float = 1.0) -> tuple[float, dict, dict]:
     """The loss and the gradient of every parameter (and adapter factor): the full backward pass.
