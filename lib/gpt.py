@@ -484,7 +484,12 @@ def _digits(X: object, name: str, where: str) -> np.ndarray:
 def solve(params: dict[str, np.ndarray], X: np.ndarray, cfg: GPTConfig, *, use_cache: bool = True,
           lora: dict[str, np.ndarray] | None = None, alpha: float = 1.0) -> np.ndarray:
     """The model's answers by greedy decoding after [x, SEP]: X (N, n) -> predictions (N, n)."""
+    c = _cfg(cfg, "solve")
+    _check_params(params, c, "solve")
     X = _digits(X, "X", "solve")
+    if 2 * X.shape[1] > c.block_size:
+        raise ValueError(f"solve: rows of {X.shape[1]} digits need a context of {2 * X.shape[1]}, more than "
+                         f"block_size = {c.block_size}; X should have at most {c.block_size // 2} columns.")
     prompt = np.concatenate([X, np.full((X.shape[0], 1), SEP)], axis=1)  # (N, n + 1)
     return generate(params, prompt, X.shape[1], cfg, use_cache=use_cache, lora=lora, alpha=alpha)[:, X.shape[1] + 1:]
 
@@ -492,6 +497,8 @@ def solve(params: dict[str, np.ndarray], X: np.ndarray, cfg: GPTConfig, *, use_c
 def accuracy(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, cfg: GPTConfig, *,
              lora: dict[str, np.ndarray] | None = None, alpha: float = 1.0) -> tuple[float, float]:
     """(digit accuracy, whole-sequence accuracy) of greedy answers on X against Y."""
+    c = _cfg(cfg, "accuracy")
+    _check_params(params, c, "accuracy")
     X, Y = _digits(X, "X", "accuracy"), _digits(Y, "Y", "accuracy")
     if X.shape != Y.shape:
         raise ValueError(f"accuracy: Y should have the shape of X {X.shape}, got {Y.shape}.")
@@ -523,18 +530,31 @@ def _one_blas_thread() -> Iterator[None]:
 
 
 def adam_update(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
-                beta1: float = 0.9, beta2: float = 0.99, eps: float = 1e-8) -> None:
-    """One Adam step on p in place (m, v updated in place too); t counts steps from 1.
+                beta1: float = 0.9, beta2: float = 0.99, eps: float = 1e-8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Adam step; t counts steps from 1. p, g, m, v (any shape, all the same) -> new p, m, v.
 
-    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr m_hat / (sqrt(v_hat) + eps)
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr m_hat / (sqrt(v_hat) + eps),
+    with m_hat = m / (1 - b1^t) and v_hat = v / (1 - b2^t) undoing the zero start of m and v.
     """
-    m *= beta1
-    m += (1 - beta1) * g
-    v *= beta2
-    v += (1 - beta2) * g * g
-    m_hat = m / (1 - beta1**t)  # bias correction: m and v start at 0
-    v_hat = v / (1 - beta2**t)
-    p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    arrays = [as_array(a, n, "adam_update") for a, n in ((p, "p"), (g, "g"), (m, "m"), (v, "v"))]
+    for a, n in zip(arrays[1:], ("g", "m", "v"), strict=True):
+        if a.shape != arrays[0].shape:
+            raise ValueError(f"adam_update: {n} should have the shape of p, {arrays[0].shape}, got {a.shape}.")
+    if np.any(arrays[3] < 0):
+        raise ValueError("adam_update: v is a running mean of squares and cannot be negative.")
+    t = as_positive_int(t, "t", "adam_update")
+    lr = as_number(lr, "lr", "adam_update", positive=True)
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= as_number(beta, name, "adam_update") < 1:
+            raise ValueError(f"adam_update: {name} must be in [0, 1), got {beta}.")
+    return _adam(*arrays, t, lr, beta1, beta2, as_number(eps, "eps", "adam_update", positive=True))
+
+
+def _adam(p, g, m, v, t, lr, beta1=0.9, beta2=0.99, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g  # running mean of the gradient
+    v = beta2 * v + (1 - beta2) * g * g  # running mean of its square
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)  # bias correction: m and v start at 0
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
 def train(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, cfg: GPTConfig, *, steps: int = 600,
@@ -573,7 +593,7 @@ def _adam_loop(params, tokens, targets, c, lora, s, trained, m, v, steps, batch,
         g = grads if lora is None else lgrads
         step_lr = lr * (1 - 0.9 * (t - 1) / steps)
         for k in trained:
-            adam_update(trained[k], g[k], m[k], v[k], t, step_lr)
+            trained[k][...], m[k], v[k] = _adam(trained[k], g[k], m[k], v[k], t, step_lr)  # params in place
         losses.append(loss)
 
 

@@ -343,6 +343,7 @@ def max_batch(cfg: ModelConfig, T: int, memory_bytes: float = 80 * GB, dtype: st
     """The largest batch B whose training memory (`train_memory`) fits in memory_bytes; 0 if none."""
     c = _cfg(cfg, "max_batch")
     T = as_positive_int(T, "T", "max_batch")
+    _dtype(dtype, "max_batch")
     budget = as_number(memory_bytes, "memory_bytes", "max_batch", positive=True)
     one = train_memory(c, 1, T, dtype, lora_rank=lora_rank, lora_targets=lora_targets, fused_attention=fused_attention)
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
@@ -354,6 +355,7 @@ def inference_bytes(cfg: ModelConfig, T: int, B: int = 1, dtype: str = "bf16") -
     """Bytes to generate at context T and batch B: {'weights', 'kv cache'}."""
     c = _cfg(cfg, "inference_bytes")
     T, B = positive_ints("inference_bytes", T=T, B=B)
+    _dtype(dtype, "inference_bytes")
     return {"weights": param_bytes(c, dtype), "kv cache": kv_cache_bytes(c, T, B, dtype)}
 
 

@@ -155,10 +155,12 @@ def test_count_matches_the_model_ledger():
 
 def test_adam_update_by_hand():
     p, g = np.array([1.0, -2.0]), np.array([0.5, -0.1])
-    m, v = np.zeros(2), np.zeros(2)
-    gpt.adam_update(p, g, m, v, 1, lr=0.1)
-    np.testing.assert_allclose(p, [0.9, -1.9], atol=1e-6)  # first step: lr * sign(g)
+    p1, m, v = gpt.adam_update(p, g, np.zeros(2), np.zeros(2), 1, lr=0.1)
+    np.testing.assert_allclose(p1, [0.9, -1.9], atol=1e-6)  # first step: lr * sign(g)
     np.testing.assert_allclose(m, 0.1 * g)
+    np.testing.assert_allclose(v, 0.01 * g * g)
+    p2, _, _ = gpt.adam_update(p1, g, m, v, 2, lr=0.1)
+    np.testing.assert_allclose(p2, [0.8, -1.8], atol=1e-6)  # a constant gradient: lr * sign(g) again
 
 
 @pytest.mark.parametrize("bad", [dict(d=10, n_heads=3), dict(vocab=0)])
