@@ -56,6 +56,9 @@ def test_ex1_correct(fn):
     (lambda d, F: 7_087_872, "not right"),  # hard-coded GPT-2 small: wrong on the other sizes
     (lambda d, F: 4 * (d * d + d) + (2 * d * F + F + d) + 4 * d + 0.5, "whole number"),
     (lambda d, F: 4 * (d * d + d) + (2 * d * F + F + d) + 4 * d + 1, "not right"),
+    (lambda d, F: 4 * (d * d + d) + 2 * d * F + 4 * d, "MLP's two biases"),
+    (lambda d, F: 4 * d * d + (2 * d * F + F + d) + 4 * d, "attention biases"),
+    (lambda d, F: 4 * (d * d + d) + (2 * d * F + F + d) + 6 * d, "final LayerNorm"),
 ])
 def test_ex1_bugs(fn, keyword):
     result = ex1.check(fn)
@@ -88,6 +91,7 @@ def test_ex2_correct(fn):
     (lambda L, h, h_kv, d_h, T, B, nb: 2 * L * h_kv * d_h * T * B, "number of elements"),
     (lambda L, h, h_kv, d_h, T, B, nb: 2 * h_kv * d_h * T * B * nb, "layers"),
     (lambda L, h, h_kv, d_h, T, B, nb: 2 * L * h_kv * d_h * T * nb, "batch"),
+    (lambda L, h, h_kv, d_h, T, B, nb: 2 * L * h_kv * d_h * B * nb, "left out T"),
     (lambda L, h, h_kv, d_h, T, B, nb: 2 * L * (h // h_kv) * d_h * T * B * nb, "group size"),
 ])
 def test_ex2_bugs(fn, keyword):

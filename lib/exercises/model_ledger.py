@@ -29,6 +29,10 @@ def _check_block(fn) -> str:
                     3 * (d * d + d) + (2 * d * F + F + d) + 4 * d,
                 "you counted only one of the MLP's two matrices.": 4 * (d * d + d) + (d * F + F) + 4 * d,
                 "the MLP width is d_ff: you used 4 * d instead of the d_ff you were given.": _block(d, 4 * d),
+                "the MLP's two biases are missing: d_ff for the first layer, d for the second.": _block(d, F) - F - d,
+                "the four attention biases are missing: each of Wq, Wk, Wv, Wo has a bias of d.": _block(d, F) - 4 * d,
+                "a block has two LayerNorms; the final LayerNorm belongs to the model, not to each block.":
+                    _block(d, F) + 2 * d,
             })
         except Wrong as wrong:
             raise Wrong(f"with d={d}, d_ff={F}: {wrong}") from None
@@ -68,6 +72,7 @@ def _check_kv(fn) -> str:
                 "that is a number of elements; multiply by bytes_per_element for bytes.": want // nb,
                 "you left out the layers: every layer keeps its own keys and values.": want // L,
                 "you left out the batch: each of the B sequences has its own cache.": want // B,
+                "you left out T: the cache holds the keys and values of every one of the T tokens.": want // T,
                 "you used the group size n_heads / n_kv_heads; the cache holds n_kv_heads heads, each of "
                 "head_dim numbers.": 2 * L * (h // h_kv) * d_h * T * B * nb,
             })
