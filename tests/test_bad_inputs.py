@@ -113,6 +113,7 @@ CALLS: list[Call] = [
     Call(vectors.project, dict(u=_a(3), v=_a(3))),
     Call(vectors.unit, dict(angle=0.3)),
     Call(vectors.cosine_matrix, dict(E=_a(4, 3))),
+    Call(vectors.random_pair_cosines, dict(d=3, n_pairs=4, rng=np.random.default_rng(0))),
     # ledger
     Call(ledger.bytes_per_element, dict(dtype="fp16")),
     Call(ledger.matmul_flops, dict(m=4, k=3, n=2)),
@@ -129,6 +130,11 @@ CALLS: list[Call] = [
     Call(ledger.ridge_intensity, dict(peak_gflops=100.0, bandwidth_gbs=10.0)),
     Call(ledger.human_bytes, dict(n=2048.0)),
     Call(ledger.linear_costs, dict(B=4, D_in=3, D_out=2, dtype="fp32", T=2)),
+    Call(ledger.roofline_time, dict(flops=1e9, bytes_moved=1e6, peak_gflops=100.0, bandwidth_gbs=10.0)),
+    Call(ledger.ridge_batch, dict(D_in=64, D_out=32, peak_gflops=100.0, bandwidth_gbs=10.0, dtype="bf16"),
+         skip=("bias",)),
+    Call(ledger.training_flops, dict(params=1e6, tokens=1e9)),
+    Call(ledger.training_memory, dict(params=1000, activation_bytes=64, dtype="bf16", optimizer="adam")),
     # gradcheck
     Call(gradcheck.numerical_gradient, dict(loss=_loss, param=_P)),
     Call(gradcheck.relative_error, dict(analytic=_a(3, 2), numeric=_a(3, 2)), allows_nonfinite=("numeric",)),
@@ -143,6 +149,10 @@ CALLS: list[Call] = [
     Call(measure.sweep_linear, dict(shapes=[(2, 3, 2)], repeats=1, min_time=0.0)),
     Call(measure.peak_gflops, dict(n=8, dtype="fp32", repeats=1)),
     Call(measure.bandwidth_gbs, dict(n_bytes=4096, repeats=1)),
+    Call(measure.read_bandwidth_gbs, dict(n_bytes=4096, threads=2, repeats=1)),
+    Call(measure.usable_cores, dict()),
+    Call(measure.last_level_cache_bytes, dict()),
+    Call(measure.machine_info, dict()),
     # nn
     Call(nn.relu, dict(Z=_a(4, 3))),
     Call(nn.relu_backward, dict(Z=_a(4, 3), dA=_a(4, 3))),
@@ -179,10 +189,13 @@ CALLS: list[Call] = [
     Call(svd.approx_errors, dict(A=_a(4, 3), k=2)),
     Call(svd.tail_errors, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
     Call(svd.energy_kept, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
+    Call(svd.energy_rank, dict(S=np.array([3.0, 2.0, 1.0]), fraction=0.9)),
     Call(svd.full_params, dict(m=4, n=3)),
     Call(svd.factored_params, dict(m=4, n=3, k=2)),
     Call(svd.condition_number, dict(A=_a(3, 3))),
     Call(svd.deep_stack_norms, dict(scale=1.0, rng=np.random.default_rng(0), depth=3, width=4, batch=2)),
+    Call(svd.product_singular_values, dict(scale=0.5, rng=np.random.default_rng(0), depth=3, width=4)),
+    Call(svd.init_std, dict(rule="he", D_in=4, D_out=3)),
     Call(svd.teacher_regression, dict(rng=np.random.default_rng(0), B=10, D_in=4, D_out=3, rank=2)),
     Call(svd.to_grayscale, dict(rgb=np.abs(_a(4, 5, 3)))),
     # attention
@@ -197,6 +210,12 @@ CALLS: list[Call] = [
     Call(attention.multi_head_attention, dict(X=_a(2, 3, 8), Wq=_a(8, 8), Wk=_a(8, 8), Wv=_a(8, 8), Wo=_a(8, 8), n_heads=2)),
     Call(attention.score_variance, dict(d_k=4, n_samples=10, rng=np.random.default_rng(0))),
     Call(attention.max_weight, dict(d_k=4, T=5, rng=np.random.default_rng(0), scale=True, n_rows=4)),
+    Call(attention.causal_average, dict(T=4)),
+    Call(attention.softmax_backward, dict(A=_a(2, 3, 3), dA=_a(2, 3, 3))),
+    Call(attention.repeat_kv, dict(K=_a(2, 2, 3, 4), n_rep=2)),
+    Call(attention.grouped_query_attention, dict(Q=_a(2, 4, 3, 5), K=_a(2, 2, 6, 5), V=_a(2, 2, 6, 7))),
+    Call(attention.attention_flops, dict(T_q=3, T_k=5, d=8)),
+    Call(attention.score_bytes, dict(batch=2, n_heads=4, T_q=3, T_k=5, bytes_per_element=2)),
     # decoder
     Call(decoder.rms_norm, dict(x=_a(3, 4), g=_a(4))),
     Call(decoder.layer_norm, dict(x=_a(3, 4), g=_a(4), b=_a(4))),
@@ -212,15 +231,30 @@ CALLS: list[Call] = [
     Call(decoder.kv_cache_bytes, dict(n_layers=2, n_heads=4, head_dim=8, seq_len=16, batch=1, bytes_per_element=2)),
     Call(decoder.layer_flops, dict(config=CFG, T_q=1, T_k=4)),
     Call(decoder.step_flops, dict(config=CFG, t=3, cached=True)),
+    Call(decoder.block_with_activations, dict(x=_a(1, 3, 8), p=PARAMS["layers"][0], n_heads=2)),
+    Call(decoder.block_source, dict()),
+    Call(decoder.step_function, dict(params=PARAMS, config=CFG, t=3, cached=True)),
+    Call(decoder.name_of, dict(tokens=np.array([0, 5, 0, 7]))),
+    Call(decoder.param_count, dict(config=CFG)),
+    Call(decoder.llama_param_count, dict(n_layers=2, d=8, d_ff=16, vocab_size=10, d_kv=4)),
+    Call(decoder.gqa_kv_cache_bytes, dict(n_layers=2, n_heads=8, n_kv_heads=2, head_dim=4, seq_len=5, batch=1,
+                                          bytes_per_element=2)),
+    Call(decoder.token_flops, dict(d=8, d_ff=32, t=5, d_kv=4, mlp_matrices=3)),
+    Call(decoder.attention_crossover, dict(d=8, d_ff=32, d_kv=4, mlp_matrices=3)),
+    Call(decoder.decode_step, dict(n_params=100, n_layers=2, d=8, d_kv=4, t=5, batch=2, bytes_per_element=2)),
     # lora
     Call(lora.lora_scale, dict(alpha=8.0, r=4)),
     Call(lora.lora_params, dict(D_in=8, D_out=6, r=2)),
     Call(lora.full_params, dict(D_in=8, D_out=6)),
     Call(lora.init_lora, dict(D_in=8, D_out=6, r=2, rng=np.random.default_rng(0))),
-    Call(lora.lora_forward, dict(X=_a(5, 8), W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0)),
-    Call(lora.lora_backward, dict(X=_a(5, 8), W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0, dY=_a(5, 6))),
-    Call(lora.merge_lora, dict(W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0)),
+    Call(lora.lora_forward, dict(X=_a(5, 8), W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0)),
+    Call(lora.lora_backward, dict(X=_a(5, 8), W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0, dY=_a(5, 6))),
+    Call(lora.merge_lora, dict(W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0)),
     Call(lora.low_rank_approx, dict(M=_a(8, 6), r=2)),
+    Call(lora.best_update, dict(X=_a(10, 6), delta=_a(6, 5), r=2)),
+    Call(lora.model_params, dict(layers={"q": (8, 8), "up": (8, 12)}, n_blocks=2, other=5)),
+    Call(lora.adapter_params, dict(layers={"q": (8, 8), "up": (8, 12)}, n_blocks=2, r=2, targets=("q",))),
+    Call(lora.training_state_bytes, dict(n_total=100, n_trained=10)),
     Call(lora.mse_loss, dict(Y_hat=_a(5, 6), Y=_a(5, 6))),
     Call(lora.make_task, dict(rng=np.random.default_rng(0), d=6, N=10, true_rank=2)),
     Call(lora.train_full, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), steps=2)),
@@ -281,6 +315,7 @@ NOT_IN_MATRIX = {
     "as_rng": "a validator; tests/test_shapes.py",
     "as_seed": "a validator; tests/test_shapes.py",
     "count_flops": "a context manager with no arguments",
+    "TrainingMemory": "a frozen record built by training_memory, which validates its inputs",
     "Row": "a record made by Ledger.add",
     "GradCheck": "a record made by check_gradients",
     "GradReport": "a record made by check_gradients",
@@ -493,7 +528,7 @@ def test_attention_shapes_property(B, T, S, d_k, d_v):
 @settings(max_examples=40, deadline=None)
 @given(N=dims, D_in=dims, D_out=dims, r=dims)
 def test_lora_shapes_property(N, D_in, D_out, r):
-    X, W0, B, A = np.ones((N, D_in)), np.ones((D_in, D_out)), np.ones((D_in, r)), np.ones((r, D_out))
-    assert lora.lora_forward(X, W0, B, A, alpha=2.0).shape == (N, D_out)
-    with pytest.raises(ValueError, match=r"A should have shape \(r, D_out\)"):
-        lora.lora_forward(X, W0, B, A.T if r != D_out else np.ones((r + 1, D_out)), alpha=2.0)
+    X, W0, A, B = np.ones((N, D_in)), np.ones((D_in, D_out)), np.ones((D_in, r)), np.ones((r, D_out))
+    assert lora.lora_forward(X, W0, A, B, alpha=2.0).shape == (N, D_out)
+    with pytest.raises(ValueError, match=r"B should have shape \(r, D_out\)"):
+        lora.lora_forward(X, W0, A, B.T if r != D_out else np.ones((r + 1, D_out)), alpha=2.0)

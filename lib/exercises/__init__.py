@@ -398,7 +398,7 @@ def _how_far(got: float, want: float) -> str:
     if ratio <= 0:
         return "it has the wrong sign" if ratio < 0 else "it should not be 0"
     side = "large" if ratio > 1 else "small"
-    if 0.5 <= ratio <= 2:
+    if 2 / 3 <= ratio <= 1.5:  # within 50%: a percentage reads best (never "1e+02%")
         pct = abs(ratio - 1) * 100
         return f"it is slightly too {side} (by less than 0.1%)" if pct < 0.1 else f"it is about {pct:.2g}% too {side}"
     factor = max(ratio, 1 / ratio)
