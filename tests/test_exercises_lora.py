@@ -229,7 +229,7 @@ def test_ex5_right(answer):
 
 
 @pytest.mark.parametrize("answer, keyword", [("A", "does not move"), ("both", "only one gradient"),
-                                             ("neither", "not one of"), (2, "as a string")])
+                                             ("neither", "one factor does move"), ("maybe", "not one of"), (2, "as a string")])
 def test_ex5_bugs(answer, keyword):
     result = ex.ex5.check(answer)
     assert result.status == "incorrect" and keyword in result.message, result

@@ -101,7 +101,8 @@ def test_ex2_right(fn):
 @pytest.mark.parametrize("fn, keyword", [
     (lambda S, k: (S[k - 1], np.sqrt(np.sum(S[k:] ** 2))), "not S[k-1]"),
     (lambda S, k: (S[0], np.sqrt(np.sum(S[k:] ** 2))), "largest singular value overall"),
-    (lambda S, k: (np.sqrt(np.sum(S[k:] ** 2)), S[k]), "that is the Frobenius error"),
+    (lambda S, k: (np.sqrt(np.sum(S[k:] ** 2)), S[k]), "swapped"),
+    (lambda S, k: (np.sqrt(np.sum(S[k:] ** 2)), np.sqrt(np.sum(S[k:] ** 2))), "that is the Frobenius error"),
     (lambda S, k: (S[-1], np.sqrt(np.sum(S[k:] ** 2))), "SMALLEST singular value"),
     (lambda S, k: (S[k], np.sqrt(np.sum(S[:k] ** 2))), "KEPT"),
     (lambda S, k: (S[k], np.sum(S[k:] ** 2)), "square root"),

@@ -96,7 +96,18 @@ _NOTES: list[str] = []  # remarks from `call` (an in-place edit) added to a Wron
 
 
 class Wrong(Exception):
-    """Raised by a checker with the sentence the learner should read."""
+    """Raised by a checker with the sentence the learner should read.
+
+    `size_bound` marks a crash or a wrong shape: after an earlier case passed, that points at a hard-coded size.
+    """
+
+    size_bound = False
+
+
+def _size_bound(message: str) -> Wrong:
+    wrong = Wrong(message)
+    wrong.size_bound = True
+    return wrong
 
 
 class NotAttempted(Exception):
@@ -269,7 +280,7 @@ def call(fn: object, *args: object, name: str = "your function", copy_args: bool
     except TimeoutError:
         raise Wrong(f"{name} did not finish within {TIME_LIMIT_S:g} s; is there a loop that never ends?") from None
     except Exception as err:
-        raise Wrong(f"{name} raised {type(err).__name__}: {err}") from None
+        raise _size_bound(f"{name} raised {type(err).__name__}: {err}") from None
     if out is Ellipsis:
         raise NotAttempted
     changed = [str(i + 1) for i, (before, after) in enumerate(zip(args, copies, strict=True))
@@ -415,7 +426,7 @@ def _fail(arr: np.ndarray, want: np.ndarray, tolerance: Tolerance, name: str, re
         if arr.ndim == 0:
             raise Wrong(f"{name} is a single number, but the answer is an array of shape {want.shape}.")
         flipped = " That is the expected shape reversed: is something transposed?" if arr.shape == want.shape[::-1] and arr.ndim == 2 else ""
-        raise Wrong(f"{name} has shape {arr.shape}, but the expected shape is {want.shape}.{flipped}")
+        raise _size_bound(f"{name} has shape {arr.shape}, but the expected shape is {want.shape}.{flipped}")
     tol = tolerance(want)
     bad = ~_close(arr, want, tol)
     broken = bad & ~np.isfinite(arr)
@@ -486,7 +497,7 @@ def _whole(got: object, name: str, what: str) -> int:
     if value != round(value):
         eps = float(np.finfo(raw.dtype).eps) if raw.dtype.kind == "f" else 0.0
         if abs(value - round(value)) > eps * abs(value):
-            raise Wrong(f"{name} is {value:g}, but {what} is a whole number.")
+            raise Wrong(f"{name} is {value!r}, but {what} is a whole number.")
     return round(value) if isinstance(got, (float, np.floating, np.ndarray)) else int(got)
 
 
@@ -608,10 +619,11 @@ def check_function(
     Each case's args are fresh; `fn` gets deep copies. `bugs` maps a sentence to a function of the
     same args returning what that mistake gives. If the reference returns a tuple, name its
     `parts` (e.g. ("dX", "dW", "db")): the answer must be a tuple of as many arrays, and a bug
-    (returning a tuple too) is named only when every part matches. Returns the outputs.
+    (returning a tuple too) is named only when every part matches. A crash or a wrong shape after an
+    earlier case passed asks whether a size is hard-coded. Returns the outputs.
     """
     need_function(fn)
-    outputs = []
+    outputs, passed = [], []
     for case in map(_case, cases):
         try:
             got = call(fn, *case.make(), name=name, forbid_inplace=forbid_inplace)
@@ -622,8 +634,12 @@ def check_function(
             else:
                 compare(got, want, name=output, bugs=case_bugs, **compare_options)
         except Wrong as wrong:
-            raise Wrong(f"with {case.label}: {wrong}") from None
+            sized = (f" It worked with {passed[0]}: is a size from that case hard-coded? Read the sizes from the "
+                     "arguments' shapes." if passed and wrong.size_bound else "")
+            stop = "" if not sized or str(wrong).endswith(".") else "."
+            raise Wrong(f"with {case.label}: {wrong}{stop}{sized}") from None
         outputs.append(got)
+        passed.append(case.label)
     return outputs
 
 

@@ -89,6 +89,8 @@ def _score_bugs(Q: np.ndarray, K: np.ndarray) -> dict[str, Callable[[], np.ndarr
         "you multiplied by sqrt(d_k) instead of dividing by it.": lambda: raw * np.sqrt(d_k),
         "that is K Q^T / sqrt(d_k), the transpose of the scores: row i must hold query i's scores against "
         "every key, so compute Q @ swapaxes(K).": lambda: K @ _swap(Q) / np.sqrt(d_k),
+        "you rounded sqrt(d_k) to a whole number (int(np.sqrt(d_k))); keep it a float: np.sqrt(d_k).":
+            lambda: raw / int(np.sqrt(d_k)),
         "you divided by a fixed 2 = sqrt(4) whatever d_k is: take d_k from the arrays, np.sqrt(Q.shape[-1]).":
             lambda: raw / 2.0,
         "you divided by the square root of the number of keys T_k; the scale is sqrt(d_k), the size of the "
@@ -99,6 +101,8 @@ def _score_bugs(Q: np.ndarray, K: np.ndarray) -> dict[str, Callable[[], np.ndarr
         "themselves.": lambda: attention.softmax(raw / np.sqrt(d_k)),
         "K.T reverses ALL axes of a 3-D array, to (d_k, T_k, B), which here happens to line up and silently "
         "mixes the batch; swap only the last two: np.swapaxes(K, -1, -2).": lambda: (Q @ K.T) / np.sqrt(d_k),
+        "you returned the scores of the first sequence only, shape (T_q, T_k): keep the batch axis, "
+        "Q @ np.swapaxes(K, -1, -2) works on all B sequences at once.": lambda: raw[0] / np.sqrt(d_k),
     }
 
 
@@ -132,7 +136,7 @@ def _check_scores(fn: object) -> str:
             compare(got, want, name="your scores", bugs=bugs)
         except Wrong as wrong:
             c = _constant_divisor(got, Q @ _swap(K))
-            if c is not None and str(wrong) not in bugs:
+            if c is not None and str(wrong).startswith("your scores"):  # a generic verdict, no bug named
                 raise Wrong(_label(case) + f"your scores are Q K^T divided by {c:.4g} everywhere, but here "
                             f"d_k = {Q.shape[-1]}, so the divisor is sqrt(d_k) = {np.sqrt(Q.shape[-1]):.4g}; take "
                             "d_k from the arrays (Q.shape[-1]).") from None
@@ -175,7 +179,16 @@ _SOFTMAX_EXTREME = [
          lambda: (_extreme([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]], 2, 3, 3, 31),)),
     Case("B=2, T_q=2, T_k=4" + _EXTREME_LABEL,
          lambda: (_extreme([[-1000.0, 1000.0, 0.0, 500.0], [800.0, -5.0, 0.0, 1000.0]], 2, 2, 4, 32),)),
+    Case("B=1, T_q=3, T_k=5" + _EXTREME_LABEL + " (a query whose keys all score about -1000)",
+         lambda: (_all_low(),)),
 ]
+
+
+def _all_low() -> np.ndarray:
+    """Query 0 sees keys 0..2, all scoring about -1000: a finite mask value such as -100 would outweigh them."""
+    S = np.random.default_rng(33).normal(size=(1, 3, 5))
+    S[0, 0] = [-1000.0, -995.0, -999.0, -1000.0, -1001.0]  # (T_k,); the row max is a visible key
+    return S
 
 
 def _softmax(S: np.ndarray, axis: int = -1, shift: str = "max") -> np.ndarray:
@@ -234,8 +247,13 @@ def _softmax_bugs(S: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
         "you subtracted each row's mean: a huge negative mask value drags the mean down, so the other scores "
         "become huge and exp overflows (inf / inf = NaN). Subtract the row's MAXIMUM.":
             lambda: _softmax(big, shift="mean"),
-        "you masked by adding -inf * (1 - mask): where the mask is 1 that is -inf * 0 = NaN. Use "
-        "np.where(mask, S, -np.inf).": lambda: _softmax(added),
+        "every weight is NaN: either you masked by adding -inf * (1 - mask), which is -inf * 0 = NaN where the "
+        "mask is 1 (use np.where(mask, S, -np.inf)), or your mask hides every key of every query (query i must "
+        "keep keys 0..T_k - T_q + i).": lambda: _softmax(added),
+        "your mask lets each query see one key too many (the next token): use k=T_k - T_q, not one more.":
+            lambda: _softmax(np.where(_kv_mask(S, S.shape[-1] - S.shape[-2] + 1), S, -np.inf)),
+        "you divided the scores by sqrt(T_k): S arrives already scaled, so causal_softmax only masks and "
+        "normalises.": lambda: _softmax(masked / np.sqrt(S.shape[-1])),
     }
 
 
@@ -243,12 +261,19 @@ def _facts(got: np.ndarray, S: np.ndarray) -> None:
     """Plain facts about a wrong answer of the right shape: weight on masked keys, rows not summing to 1."""
     mask = np.broadcast_to(_kv_mask(S), S.shape)
     if not np.isfinite(got).all():
+        rows = np.argwhere(np.isnan(got).all(axis=-1))
+        if len(rows) and np.isfinite(S).all() and np.abs(S).max() < 100:
+            at = tuple(int(i) for i in rows[0])
+            raise Wrong(f"row {at} of your weights is all NaN, although the scores are small: either your mask "
+                        "hides every key of that query (query i must keep keys 0..T_k - T_q + i), or a masked "
+                        "entry became -inf * 0 = NaN (mask with np.where(mask, S, -np.inf)).")
         return
     future = np.argwhere(~mask & (got != 0))
     if len(future):
         at = tuple(int(i) for i in future[0])
         raise Wrong(f"the weight at index {at} is {got[at]:.3g}, but that key comes after the query's position "
-                    "and must get exactly 0 (mask its score with -inf before the softmax).")
+                    "and must get exactly 0: mask its score with -np.inf before the softmax (a finite mask value "
+                    "such as -100 must still be below every real score, and scores reach -1000).")
     sums = got.sum(axis=-1)
     off = np.argwhere(np.abs(sums - 1) > 1e-5)
     if len(off):
@@ -276,13 +301,16 @@ def _check_causal_softmax(fn: object) -> str:
             compare(got, want, name="your weights", bugs=_softmax_bugs(S))
         except Wrong as wrong:
             arr = np.asarray(got, dtype=float) if np.shape(got) == S.shape else None
-            if case in _SOFTMAX_EXTREME and arr is not None and not np.isfinite(arr).all():
-                raise Wrong(_label(case) + "your softmax gives NaN or inf once the scores are large, although it "
-                            "is right on small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by "
-                            "one maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
+            generic = str(wrong).startswith("your weights")  # no bug named
+            dead = arr is not None and np.isfinite(arr).all() and bool((np.abs(arr.sum(axis=-1)) < 1e-6).any())
+            if generic and case in _SOFTMAX_EXTREME and arr is not None and (not np.isfinite(arr).all() or dead):
+                raise Wrong(_label(case) + "your softmax gives NaN or inf (or rows of zeros) once the scores are "
+                            "large, although it is right on small ones: exp(1000) overflows to inf (inf / inf is "
+                            "NaN), and shifting by one maximum for the whole array makes other rows underflow to "
+                            "0 / 0. Subtract EACH "
                             "ROW's own maximum before np.exp (it changes nothing mathematically); the min or the "
                             "mean does not prevent the overflow.") from None
-            if arr is not None and str(wrong).startswith("your weights has the right shape"):
+            if generic and arr is not None and str(wrong).startswith("your weights has the right shape"):
                 try:
                     _facts(arr, S)
                 except Wrong as fact:
@@ -342,6 +370,8 @@ def _head_bugs(X: np.ndarray, h: int) -> dict[str, Callable[[], np.ndarray]]:
         "(0, 2, 1, 3).": lambda: X.reshape(B, T, h, d_k).transpose(2, 0, 1, 3),
         "you swapped h and d_k: cut the last axis into (h, d_k) with d_k = d // h, so that there are h heads.":
             lambda: X.reshape(B, T, d_k, h).transpose(0, 2, 1, 3),
+        "X.T reverses ALL three axes, to (d, T, B), so the reshape mixes tokens and sequences: reshape (B, T, d) "
+        "to (B, T, h, d_k) first, then transpose with (0, 2, 1, 3).": lambda: X.T.reshape(B, h, T, d_k),
     }
 
 
@@ -350,7 +380,14 @@ def _check_split_heads(fn: object) -> str:
     for case in _HEAD_CASES:
         X, h = case.make()
         try:
-            got = call(fn, X, h, name="your split_heads")
+            try:
+                got = call(fn, X, h, name="your split_heads")
+            except Wrong as wrong:
+                text = str(wrong)
+                if "float" in text and "integer" in text:
+                    raise Wrong(text.rstrip(". ") + ". d / h is a float even when it divides exactly; use integer "
+                                "division, d_k = d // h.") from None
+                raise
             compare(got, attention.split_heads(X, h), name="your heads", bugs=_head_bugs(X, h))
         except Wrong as wrong:
             raise Wrong(short(_label(case) + str(wrong))) from None
@@ -381,18 +418,22 @@ _BACKWARD_CASES = cases(_make_backward, dict(B=2, T=4, d_k=3, d_v=2), dict(B=1, 
                         dict(B=3, T=5, d_k=2, d_v=3), seed=51)
 
 
-def _backward_parts(Q, K, V, dY, *, vjp: str = "right", dK_T: bool = True, scale: bool = True, dV_T: bool = True,
-                    causal: bool = True):
+def _backward_parts(Q, K, V, dY, *, vjp: str = "right", dK_T: bool = True, scale: float = 1.0, dV_T: bool = True,
+                    causal: bool = True, forward_scale: bool = True):
     """The causal attention backward pass, with optional learner mistakes -> (dQ, dK, dV)."""
-    s = 1 / np.sqrt(Q.shape[-1]) if scale else 1.0
-    _, cache = attention.attention_forward(Q, K, V, causal=causal)
+    s = Q.shape[-1] ** (-0.5 * scale)  # scale 1: 1/sqrt(d_k); 0: no scale; 2: 1/d_k
+    Q_fwd = Q if forward_scale else Q * np.sqrt(Q.shape[-1])  # undoes the forward pass's 1/sqrt(d_k)
+    _, cache = attention.attention_forward(Q_fwd, K, V, causal=causal)
     A = cache["A"]  # (B, T, T)
     dV = (_swap(A) if dV_T else A) @ dY  # (B, T, T) @ (B, T, d_v)
     dA = dY @ _swap(V)  # (B, T, d_v) @ (B, d_v, T) -> (B, T, T)
     dS = {"right": A * (dA - (dA * A).sum(axis=-1, keepdims=True)),
           "diagonal": A * dA,
           "axis": A * (dA - (dA * A).sum(axis=-2, keepdims=True)),
-          "none": dA}[vjp]
+          "none": dA,
+          "sign": -A * (dA - (dA * A).sum(axis=-1, keepdims=True)),
+          "no A": dA - (dA * A).sum(axis=-1, keepdims=True),
+          "unweighted": A * (dA - dA.sum(axis=-1, keepdims=True))}[vjp]
     dQ = dS @ K * s  # (B, T, T) @ (B, T, d_k)
     dK = (_swap(dS) if dK_T else dS) @ Q * s
     return dQ, dK, dV
@@ -409,7 +450,19 @@ def _backward_bugs() -> dict[str, Callable[..., tuple]]:
         "dK needs dS transposed: S = Q K^T, so dK = dS^T Q / sqrt(d_k) (in a batch, swap only the last two axes).":
             lambda *a: _backward_parts(*a, dK_T=False),
         "you forgot the scale: S = Q K^T / sqrt(d_k), so dQ and dK are divided by sqrt(d_k) too.":
-            lambda *a: _backward_parts(*a, scale=False),
+            lambda *a: _backward_parts(*a, scale=0),
+        "you divided dQ and dK by d_k; the forward pass divides by sqrt(d_k), so the gradients do too.":
+            lambda *a: _backward_parts(*a, scale=2),
+        "the softmax step has the wrong sign: dS = A * (dA - sum(dA * A, axis=-1)), not A * (sum - dA).":
+            lambda *a: _backward_parts(*a, vjp="sign"),
+        "the softmax step lost its leading factor A: dS = A * (dA - sum(dA * A, axis=-1)), multiplied entry by "
+        "entry by A.": lambda *a: _backward_parts(*a, vjp="no A"),
+        "your recomputed weights A lack the 1/sqrt(d_k) of the forward pass: A = softmax(mask(Q K^T / sqrt(d_k))).":
+            lambda *a: _backward_parts(*a, forward_scale=False),
+        "the softmax step's row sums are weighted by A: dS = A * (dA - sum(dA * A, axis=-1)), not sum(dA).":
+            lambda *a: _backward_parts(*a, vjp="unweighted"),
+        "dQ and dK are swapped: return the tuple in the order (dQ, dK, dV).":
+            lambda *a: (lambda dQ, dK, dV: (dK, dQ, dV))(*_backward_parts(*a)),
         "dV needs A transposed: Y = A V, so dV = A^T dY.": lambda *a: _backward_parts(*a, dV_T=False),
         "your weights A have no causal mask: recompute them exactly as the forward pass did, with causal=True.":
             lambda *a: _backward_parts(*a, causal=False),
@@ -486,6 +539,12 @@ def _check_weights_memory(answer: object) -> str:
         "you counted T numbers per head and sequence; the weights are a (T, T) table, T^2 numbers.":
             _WEIGHTS_GIB / 4096,
         "you counted two arrays (the scores S and the weights A); the question asks for A alone.": _WEIGHTS_GIB * 2,
+        "you used 8 bytes per number (fp64); the question says fp32, 4 bytes.": _WEIGHTS_GIB * 2,
+        "you counted half of the (T, T) table: A stores all T^2 entries, the zeros of the mask included.":
+            _WEIGHTS_GIB / 2,
+        "you counted only the lower triangle, T(T + 1) / 2 entries: A stores all T^2 entries, the zeros of the "
+        "mask included.": _WEIGHTS_GIB * 4097 / 4096 / 2,
+        "you forgot both the batch (3 sequences) and the heads (16): multiply by B h.": _WEIGHTS_GIB / 48,
     })
     return (f"3 x 16 x 4096^2 x 4 B = {_WEIGHTS_GIB:g} GiB for one layer; at T = 8192 it would be four times "
             "as much. This quadratic array is what FlashAttention avoids storing.")

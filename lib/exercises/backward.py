@@ -32,6 +32,8 @@ RTOL = 1e-5
 
 def as_values(got: object, name: str) -> np.ndarray:
     """A learner's number or array as a float array; a size-1 array counts as its single number."""
+    if getattr(got, "dtype", None) == np.float16:  # judged at 1e-5, which float16's 3 digits cannot reach
+        raise Wrong(f"{name} is float16, which keeps only about 3 significant digits; compute in float32 or float64.")
     arr = to_array(got, name)
     return arr.reshape(()) if arr.size == 1 and arr.ndim > 0 else arr
 
@@ -142,6 +144,8 @@ def _linear_bugs(cases: list[tuple]) -> list[dict]:
             "dX is transposed: W @ dY.T gives (D_in, B); write dY @ W.T to get (B, D_in).": lambda c: W[c] @ dY[c].T,
             "dX has the wrong sign: dX = dY @ W.T, with no minus (the minus of gradient descent comes later, "
             "in the update).": lambda c: -dY[c] @ W[c].T,
+            "dX: you divided by B; the loss's own 1/B (if any) is already inside dY, so dX = dY @ W.T with no mean.":
+                lambda c: dY[c] @ W[c].T / len(X[c]),
         },
         {
             "dW is transposed: dY.T @ X gives (D_out, D_in); write X.T @ dY to get (D_in, D_out).": lambda c: dY[c].T @ X[c],
@@ -152,6 +156,8 @@ def _linear_bugs(cases: list[tuple]) -> list[dict]:
             "dW misses the first example: the sum over the batch must visit all B rows, from row 0.":
                 lambda c: X[c][1:].T @ dY[c][1:],
             "dW has the wrong sign: dW = X.T @ dY, with no minus.": lambda c: -X[c].T @ dY[c],
+            "dW: X @ dY misses the transpose of X (it runs only when B = D_in); contract the batch axis with "
+            "X.T @ dY, (D_in, B) @ (B, D_out).": lambda c: X[c] @ dY[c],
         },
         {
             "db: you summed over axis 1 (the features); the bias is shared by the B rows, so sum over axis 0.":
@@ -248,6 +254,9 @@ def _check_central(fn) -> str:
                 (loss_with(eps) - loss_with(-eps)) / (2 * eps),
             "you nudged every entry of param at once (param + eps); nudge only param[index].":
                 (loss_with(eps, True) - loss_with(-eps, True)) / (2 * eps),
+            "that is half the forward difference: `old` changed with the nudge, so the second nudge landed back "
+            "on the original value. Save the entry's value, old = param[index], not the array (old = param "
+            "is the same array).": (plus - base) / (2 * eps),
             "your estimate is 0: the loss never saw the nudge. Either you nudged a copy (param.copy(), or "
             "param = param + ...), or you restored the entry before calling loss(). Nudge param[index] "
             "itself, call loss(), and restore afterwards.": 0.0,
@@ -368,6 +377,19 @@ def _check_grad_check(fn) -> str:
             "asks for the chapter's: the largest |a - n| over the largest |a| or |n|.":
                 [float(np.linalg.norm(grads[k] - numeric[k]) / max(np.linalg.norm(grads[k]), np.linalg.norm(numeric[k])))
                  for k in order],
+            "every relative error of a correct gradient is 0.5: your numerical gradient is twice too large; "
+            "the two nudges are 2 eps apart, so divide by 2 * eps, not eps.":
+                [_rel(grads[k], 2 * numeric[k]) for k in order],
+            "every relative error of a correct gradient is 2: your numerical gradient has the wrong sign; it is "
+            "(L(p + eps) - L(p - eps)) / (2 eps), plus minus minus.":
+                [_rel(grads[k], -numeric[k]) for k in order],
+            "you divided by the smaller of max|a| and max|n|; the chapter's relative error divides by the larger.":
+                [float(np.abs(grads[k] - numeric[k]).max() / min(np.abs(grads[k]).max(), np.abs(numeric[k]).max()))
+                 for k in order],
+            "you took the largest a - n without the absolute value, so differences of one sign are missed; use "
+            "np.abs(a - n).max().":
+                [float(np.max(grads[k] - numeric[k]) / max(np.abs(grads[k]).max(), np.abs(numeric[k]).max()))
+                 for k in order],
             "your check ignores the eps it is given (a step fixed inside the function?); nudge by eps.":
                 [_rel(grads[k], fixed[k]) for k in order],
             "you checked only one entry per tensor; estimate every entry (loop over np.ndindex(param.shape)).":
@@ -426,7 +448,7 @@ def mystery_backward(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
 def _check_mystery(answer) -> str:
     if not isinstance(answer, str):
         raise Wrong(f"answer with the name of a tensor as a string ('X', 'W' or 'b'), got {type(answer).__name__}.")
-    key = answer.strip().lower()
+    key = answer.strip().strip("'\"`").strip().lower()
     key = {"dx": "x", "dw": "w", "db": "b", "weights": "w", "bias": "b", "input": "x"}.get(key, key)
     if key not in ("x", "w", "b"):
         raise Wrong(f"{answer!r} is not one of 'X', 'W', 'b'.")

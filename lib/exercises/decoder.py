@@ -30,6 +30,11 @@ def _check_gqa(answer: object) -> str:
         "you forgot the 80 layers: every layer keeps its own keys and values.": _GQA_GIB / 80,
         "you used 4 bytes per number (fp32); the model runs in fp16, 2 bytes.": _GQA_GIB * 2,
         "you forgot the batch: each of the 8 sequences has its own cache.": _GQA_GIB / 8,
+        "you counted numbers, not bytes: fp16 takes 2 bytes per number.": _GQA_GIB / 2,
+        "you forgot both the factor 2 for keys AND values and the 2 bytes per fp16 number.": _GQA_GIB / 4,
+        "you forgot the 4,096 tokens: the cache holds a key and a value for every token of every sequence.":
+            _GQA_GIB / 4096,
+        "you forgot the head width: each KV head stores a vector of 128 numbers per token.": _GQA_GIB / 128,
     })
     return (f"2 x 80 layers x 8 KV heads x 128 x 4096 tokens x 8 sequences x 2 B = {_GQA_GIB:g} GiB; with all 64 "
             "heads cached it would be 80 GiB.")
@@ -62,6 +67,11 @@ def _check_crossover(answer: object) -> str:
         "you counted only the scores q K^T (2 t d); the weighted sum A V costs as much again, 4 t d in all.":
             2 * (2 * d + f),
         "you counted three projections; there are four: W_Q, W_K, W_V and W_O (8 d^2 in all).": 3 * d // 2 + f,
+        "you counted each projection as d^2 FLOPs: a (1, d) @ (d, d) product costs 2 d^2, 8 d^2 for the four.":
+            d + f,
+        "you counted three MLP matrices (SwiGLU); GPT-2 XL's MLP has two, 4 d d_ff FLOPs per token.": 2 * d + 3 * f // 2,
+        "either you counted 2 m n FLOPs for attention but m n for the projections and the MLP, or you counted "
+        "attention twice: use 2 m n for every product, and attention is 4 t d.": d + f // 2,
     })
     return (f"4 t d = 8 d^2 + 4 d d_ff gives t* = 2d + d_ff = {_CROSSOVER:,} tokens = 6d for d_ff = 4d: GPT-2 XL's "
             "context of 1,024 tokens is far below it, so its MLP and projections dominate the FLOPs.")
@@ -126,6 +136,10 @@ def _step_bugs(q, k, v, K_cache, V_cache) -> dict[str, Callable[[], np.ndarray]]
         "the new key sits first but the new value last (or the other way round): append both at the end, so row "
         "j of K and row j of V belong to the same token.":
             lambda: _weights(np.vstack([k, K_cache]) @ q / np.sqrt(d_k)) @ V,
+        "you swapped keys and values: the scores come from the keys, K @ q, and the output mixes the values, "
+        "weights @ V.": lambda: _weights(V @ q / np.sqrt(d_k)) @ K,
+        "you divided the weights by sqrt(d_k) after the softmax; divide the scores before it, so the weights "
+        "still sum to 1.": lambda: _weights(K @ q) / np.sqrt(d_k) @ V,
     }
 
 
@@ -143,7 +157,13 @@ def _check_cached_step(fn: object) -> str:
     for case in _STEP_CASES:
         args = case.make()
         try:
-            got = call(_first_if_tuple(fn), *args, name="your cached_step", forbid_inplace=True)
+            mine = tuple(np.array(a, copy=True) for a in args)  # the text forbids editing the caches, not q, k, v
+            got = call(_first_if_tuple(fn), *mine, name="your cached_step", copy_args=False)
+            edited = [n for n, a, b in zip(("K_cache", "V_cache"), args[3:], mine[3:], strict=True)
+                      if a.shape != b.shape or not np.array_equal(a, b)]
+            if edited:
+                raise Wrong(f"your cached_step changed {' and '.join(edited)} in place, which this exercise forbids: "
+                            "build new arrays, e.g. K = np.vstack([K_cache, k]).")
             compare(got, _step_reference(*args), name="your output", bugs=_step_bugs(*args))
         except Wrong as wrong:
             raise Wrong(short(f"with {case.label}: {wrong}")) from None
@@ -180,14 +200,21 @@ _GEN_CASES = [
 
 
 def _greedy(params, prompt, n_new, config, *, position=lambda t: t, fresh_each_step=False, fill_prefill=True,
-            same_token=False, late=False) -> np.ndarray:
+            same_token=False, late=False, probs=False, pick=np.argmax, again=False, whole=False) -> np.ndarray:
     """Greedy decoding with a cache, with optional learner mistakes; -> (n_new, V) step logits."""
     caches = [{} for _ in range(config.n_layers)]
     logits = decoder.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
-    t, out = len(prompt), []
+    t, out, seq = len(prompt), [], [int(i) for i in prompt]
+    if again:  # the last prompt token fed a second time after the prefill
+        logits = decoder.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
+        t += 1
     for _ in range(n_new + late):
-        out.append(logits)
-        nxt = int(prompt[-1]) if same_token else int(logits.argmax())
+        out.append(_probs(logits) if probs else logits)
+        nxt = int(prompt[-1]) if same_token else int(pick(logits))
+        seq.append(nxt)
+        if whole:  # the whole sequence fed again, on top of the caches
+            logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+            continue
         if fresh_each_step:
             caches = [{} for _ in range(config.n_layers)]
         logits = decoder.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
@@ -210,6 +237,16 @@ def _gen_bugs(params, prompt, n_new, config) -> dict[str, Callable[[], np.ndarra
             lambda: _greedy(*args, same_token=True),
         "your logits are one step late: the first row is the prefill's last position, the logits that choose "
         "the first new token.": lambda: _greedy(*args, late=True),
+        "you returned probabilities (a softmax of the logits); return the logits themselves.":
+            lambda: _greedy(*args, probs=True),
+        "every new token gets the same position len(prompt): start must grow by one at every step, to the "
+        "number of tokens already cached.": lambda: _greedy(*args, position=lambda t: len(prompt)),
+        "you fed the whole sequence again although the caches already hold it: with caches, pass only the new "
+        "token, at start = the number of tokens cached.": lambda: _greedy(*args, whole=True),
+        "you chose the smallest logit: greedy decoding feeds the argmax, the most likely token.":
+            lambda: _greedy(*args, pick=np.argmin),
+        "you fed the last prompt token again after the prefill: the prefill's last logits already choose the "
+        "first new token, so feed that new token next.": lambda: _greedy(*args, again=True),
     }
 
 
@@ -301,10 +338,28 @@ def _column_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return P
 
 
+def _row_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[y] -= 1  # whole ROWS y (fails when a target >= N)
+    return P
+
+
+def _shifted_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[np.arange(len(y)), y - 1] -= 1  # y - 1 wraps to the last column for y = 0
+    return P
+
+
 def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
     N = z.shape[0]
     onehot = np.eye(z.shape[1])[y]  # (N, V)
+    at_target = _probs(z)
+    at_target[np.arange(N), y] = -1.0
     return {
+        "P[y] -= 1 subtracts 1 in the whole ROWS y; the targets index the vocabulary, so subtract once per row at "
+        "its target: P[np.arange(N), y] -= 1.": lambda: _row_bug(z, y) / N,
+        "you SET the target entries to -1; the gradient there is p_y - 1, so subtract: P[np.arange(N), y] -= 1.":
+            lambda: at_target / N,
         "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row; subtract it once per row, at that row's "
         "target: P[np.arange(N), y] -= 1.": lambda: _column_bug(z, y) / N,
         "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row (use P[np.arange(N), y] -= 1), and the "
@@ -319,6 +374,12 @@ def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]
             lambda: (onehot - _probs(z)) / N,
         "you used the log-probabilities; the gradient uses the probabilities P = softmax(logits).":
             lambda: (np.log(_probs(z)) - onehot) / N,
+        "your -1 sits one column to the left of the target: targets are 0-based column indices, so use "
+        "P[np.arange(N), y] -= 1 with y itself.": lambda: _shifted_target(z, y) / N,
+        "you divided by V, the vocabulary size; the loss is a mean over the N rows, so divide by N.":
+            lambda: (_probs(z) - onehot) / z.shape[1],
+        "you divided by N twice: (P - onehot(y)) / N already carries the mean's 1/N.":
+            lambda: (_probs(z) - onehot) / N**2,
     }
 
 
@@ -328,7 +389,14 @@ def _check_ce(fn: object) -> str:
         z, y = case.make()
         want = nn.cross_entropy_backward(z, y)  # (softmax(z) - onehot) / N
         try:
-            got = call(fn, z, y, name="your lm_loss_grad")
+            try:
+                got = call(fn, z, y, name="your lm_loss_grad")
+            except Wrong as wrong:
+                text = str(wrong)
+                if "IndexError" in text and "axis 0" in text:
+                    raise Wrong(text.rstrip(". ") + ". The targets index the vocabulary, axis 1, not the rows: pick "
+                                "one entry per row with P[np.arange(N), targets].") from None
+                raise
             try:
                 compare(got, want, name="your dlogits", bugs=_ce_bugs(z, y))
             except Wrong:
@@ -350,8 +418,9 @@ ex5 = Exercise(
     _check_ce,
     ["Do one row first: L = -log p_y with p = softmax(z). Write log p_y in terms of z (log of a quotient), then "
      "differentiate with respect to z_j, for j = y and j != y.",
-     "-log p_y = -z_y + log sum_k exp(z_k), whose derivative in z_j is p_j - [j = y]. For N rows the loss is a "
-     "mean. Index one entry per row with P[np.arange(N), targets]."],
+     "-log p_y = -z_y + log sum_k exp(z_k). Differentiate each term in z_j: the first is -1 only when j = y; the "
+     "second is a function you already compute. For N rows the loss is a mean; P[np.arange(N), targets] picks "
+     "one entry per row."],
     "def lm_loss_grad(logits, targets):\n    N = logits.shape[0]\n"
     "    P = np.exp(logits - logits.max(axis=-1, keepdims=True))\n    P /= P.sum(axis=-1, keepdims=True)  # softmax per row\n"
     "    P[np.arange(N), targets] -= 1.0  # minus one-hot, one entry per row\n    return P / N  # the loss is a mean",

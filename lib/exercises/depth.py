@@ -3,6 +3,8 @@ and depth against width: how wide one layer must be to match a deep network's pi
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from lib import nn
@@ -30,6 +32,8 @@ def _check_combine_case(fn, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: 
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Wrong(f"combine should return a pair (W, b), got {type(got).__name__}; end with `return W, b`.")
     W, b = got
+    if np.ndim(W) == 1 and np.ndim(b) == 2:
+        raise Wrong("your pair is (b, W): return the matrix first, `return W, b`.")
     if isinstance(b, np.ndarray) and b.shape == (1, W2.shape[1]):  # a (1, D_out) row works in X @ W + b too
         b = b[0]
     shapes = f"W1 {W1.shape}, W2 {W2.shape}"
@@ -45,7 +49,10 @@ def _check_combine_case(fn, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: 
         "b is b1 + b2, but b1 also passes through the second layer: b = b1 @ W2 + b2.": lambda: b1 + b2,
         "b is b2 alone: the first bias still counts, after passing through W2 (b1 @ W2).": b2,
         "b is b1 @ W2 but the second layer's own bias b2 is missing.": b1 @ W2,
-        "b uses W2 @ b1: with rows as examples the bias row vector goes on the left, b1 @ W2.": lambda: W2 @ b1 + b2,
+        "b uses W2 @ b1 (the same as b1 @ W2.T): with rows as examples the bias row vector goes on the left of "
+        "W2 as it is, b1 @ W2.": lambda: W2 @ b1 + b2,
+        "b is (b1 + b2) @ W2, but b2 is added after the second layer's product: b = b1 @ W2 + b2.":
+            lambda: (b1 + b2) @ W2,
     })
 
 
@@ -63,7 +70,8 @@ ex1 = Exercise(
 _Z_SMALL = _rng.normal(size=(3, 4)) * 2  # (B, V) = (3, 4)
 _Z_LARGE = np.array([[1000.0, 1001.0, 1002.0, 999.0], [1000.0, 1000.0, 995.0, 1003.0]])  # exp overflows
 _Z_MIXED = np.array([[-1000.0, -999.0, -1001.0], [0.0, 1.0, 2.0]])  # rows far apart
-_Z_WIDE = np.array([[1000.0, -1000.0, 0.0], [3.0, -2000.0, 5.0], [600.0, 0.0, -1000.0]])  # one row spans 2000: min or mean shifts overflow
+_Z_WIDE = np.array([[1000.0, -1000.0, 0.0], [3.0, -2000.0, 5.0], [600.0, 0.0, -1000.0],
+                    [-1000.0, 1000.0, 0.0]])  # one row spans 2000: min or mean shifts overflow
 
 
 def _shifted(Z: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -85,7 +93,13 @@ def _check_softmax(fn) -> str:
     if fn is nn.softmax:
         raise Wrong("that is the library's nn.softmax, which the chapter imports; write your own.")
     with np.errstate(all="ignore"):  # learners' overflows become a diagnosis, not a warning
-        got = call(fn, _Z_SMALL, name="your softmax")
+        try:
+            got = call(fn, _Z_SMALL, name="your softmax")
+        except Wrong as wrong:
+            if re.search(r"broadcast.*(\(3,4\) \(3,\)|\(3,\) \(3,4\))", str(wrong)):
+                raise Wrong("a per-row max or sum of shape (B,) does not broadcast against the (B, V) logits: keep "
+                            "the row axis with keepdims=True, shape (B, 1).") from None
+            raise
         Z = _Z_SMALL
         compare(got, nn.softmax(Z), name="softmax of a (3, 4) array of small logits", bugs={
             "wrong axis: your columns sum to 1, not your rows; softmax runs over the last axis (axis=-1 or axis=1), "
@@ -93,6 +107,9 @@ def _check_softmax(fn) -> str:
             "the rows do not sum to 1: you forgot to normalize (divide by the row sums).":
                 np.exp(Z - Z.max(axis=1, keepdims=True)),
             "that is exp(Z) alone: you forgot to normalize (divide each row by its sum).": np.exp(Z),
+            "that is log-softmax, the log of the probabilities; softmax is its exp (divide exp(Z - max) by its row "
+            "sum).": lambda: Z - Z.max(axis=1, keepdims=True)
+            - np.log(np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)),
             "you divided by the sum of the whole array; divide each row by its own sum (axis=1, keepdims=True).":
                 np.exp(Z) / np.exp(Z).sum(),
             "you divided by the sum of the whole array (after subtracting the max); divide each row by its own "
@@ -106,15 +123,20 @@ def _check_softmax(fn) -> str:
             (_Z_MIXED, "softmax of rows near -1000 and near 0",
              "a row of logits near -1000 next to a row near 0 gives NaN: you subtracted the max of the "
              "whole array. Subtract each row's own max (axis=1, keepdims=True)."),
-            (_Z_WIDE, "softmax of the rows [1000, -1000, 0], [3, -2000, 5] and [600, 0, -1000]", ""),
+            (_Z_WIDE, "softmax of the rows [1000, -1000, 0], [3, -2000, 5], [600, 0, -1000] and [-1000, 1000, 0]",
+             ""),
         ):
             arr = to_array(call(fn, Z, name="your softmax"), name)
+            if Z is _Z_LARGE and arr.shape == Z.shape and np.allclose(arr, 1 / Z.shape[1]):
+                raise Wrong("logits 1000, 1001, 1002 and 999 all got the same probability: did you clip the logits? "
+                            "Clipping erases their differences; subtract each row's maximum instead, which changes none.")
             if arr.shape == Z.shape and not np.all(np.isfinite(arr)):
                 if Z is _Z_WIDE:
-                    shifts = {"minimum": Z.min(axis=1, keepdims=True), "mean": Z.mean(axis=1, keepdims=True)}
+                    shifts = {"minimum": Z.min(axis=1, keepdims=True), "mean": Z.mean(axis=1, keepdims=True),
+                              "first entry": Z[:, :1]}
                     for what, shift in shifts.items():
                         if _same_nan(arr, _shifted(Z, shift)):
-                            raise Wrong(f"you subtracted each row's {what}: on a row like [1000, -1000, 0] the "
+                            raise Wrong(f"you subtracted each row's {what}: on a row like [-1000, 1000, 0] the "
                                         "largest shifted logit is still far above 0 and exp overflows to inf, "
                                         "so the row becomes NaN. Subtract each row's maximum: then every exponent "
                                         "is at most 0.")
@@ -165,6 +187,15 @@ def _check_ce_grad(fn) -> str:
                 (P - Y) / V,
             "P[:, y] -= 1 subtracts 1 from whole columns (every row, at every label); subtract it once per row "
             "with P[np.arange(B), y] -= 1.": columns / B,
+            "you divided by B twice: the mean over the batch divides once, (P - onehot) / B.": (P - Y) / B**2,
+            "you used log P; the gradient with respect to the logits uses the probabilities themselves, "
+            "(P - onehot) / B.": (np.log(P) - Y) / B,
+            "P * (1 - P) is only the diagonal of the softmax's derivative; the off-diagonal terms cancel it down "
+            "to (P - onehot) / B for the cross-entropy.": (P * (1 - P) - Y) / B,
+            "you averaged the rows into one: each example keeps its own row of the gradient, (P - onehot) / B of "
+            "shape (B, V).": (P - Y).mean(axis=0),
+            "that is the gradient with respect to the probabilities, -onehot / P / B; chain it through the softmax: "
+            "with respect to the logits it is (P - onehot) / B.": -Y / P / B,
             "softmax over the wrong axis: each row of logits is one example, so softmax runs along axis 1.":
                 lambda Z=Z, Y=Y, B=B: (_softmax_axis0(Z) - Y) / B,
         })

@@ -48,7 +48,7 @@ def _shift(A: np.ndarray, B: np.ndarray, D_in: int) -> float:
     return float(np.abs((X @ A) @ B).max())
 
 
-def _check_one_init(out: object, D_in: int, D_out: int, r: int) -> None:
+def _check_one_init(out: object, D_in: int, D_out: int, r: int, passed: bool = False) -> None:
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise Wrong(f"init_lora should return two arrays (A, B), got {type(out).__name__}"
                     f"{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
@@ -62,7 +62,7 @@ def _check_one_init(out: object, D_in: int, D_out: int, r: int) -> None:
                     f"convention X @ A @ B, A is (D_in, r) = {want_A} and B is (r, D_out) = {want_B}.")
     if A.shape != want_A or B.shape != want_B:
         raise Wrong(f"A should have shape (D_in, r) = {want_A} and B (r, D_out) = {want_B}; got A {A.shape}, "
-                    f"B {B.shape}.")
+                    f"B {B.shape}{': is a size hard-coded? Use the D_in, D_out and r you are given' if passed else ''}.")
     if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
         raise Wrong("A or B contains NaN or inf.")
     if np.all(A == 0) and np.all(B == 0):
@@ -94,10 +94,10 @@ def _check_one_init(out: object, D_in: int, D_out: int, r: int) -> None:
 
 def _check_init(fn) -> str:
     _not_lib(fn, lora.init_lora)
-    for D_in, D_out, r in _INIT_SIZES:
+    for i, (D_in, D_out, r) in enumerate(_INIT_SIZES):
         try:
             out = call(fn, D_in, D_out, r, np.random.default_rng(0), name="your init_lora")
-            _check_one_init(out, D_in, D_out, r)
+            _check_one_init(out, D_in, D_out, r, passed=i > 0)
             check_rng(fn, (D_in, D_out, r), name="your init_lora")
         except Wrong as wrong:
             raise Wrong(f"with D_in={D_in}, D_out={D_out}, r={r}: {wrong}") from None
@@ -136,8 +136,38 @@ def _merge(W0, A, B, alpha):
     return W0 + (alpha / A.shape[1]) * (A @ B)  # (D_in, D_out) + (D_in, r) @ (r, D_out)
 
 
+def _scale_used(fn) -> None:
+    """Name an update W0 + c * A @ B with a constant c other than alpha / r (such as a hard-coded r)."""
+    for case in _MERGE_CASES:
+        W0, A, B, alpha = case.make()
+        try:
+            got = to_array(call(fn, W0.copy(), A, B, alpha, name="your merge"), "your merged W")
+        except Wrong:
+            return
+        if got.shape != W0.shape:
+            return
+        update, s = A @ B, alpha / A.shape[1]
+        c = float(np.sum((got - W0) * update) / np.sum(update * update))
+        if not np.allclose(got, W0 + c * update, rtol=1e-5, atol=1e-6):
+            return
+        if not np.isclose(c, s, rtol=1e-5):
+            raise Wrong(f"with D_in={A.shape[0]}, D_out={B.shape[1]}, r={A.shape[1]}, alpha={alpha:g}: your update "
+                        f"is {c:.4g} * A @ B, but the scale is alpha / r = {s:.4g}; is r (or alpha) a fixed "
+                        "number in your code? Read r from A.shape[1].")
+
+
 def _check_merge(fn) -> str:
     _not_lib(fn, lora.merge_lora)
+    try:
+        _check_merge_cases(fn)
+    except Wrong as wrong:
+        if "different values" in str(wrong):
+            _scale_used(fn)
+        raise
+    return "the merged W gives the same outputs as the adapter, with no extra cost at inference."
+
+
+def _check_merge_cases(fn) -> None:
     check_function(fn, _merge, _MERGE_CASES, name="your merge", output="your merged W", rtol=1e-5, atol=1e-6, bugs={
         "you forgot the scale: the merged weight is W0 + (alpha / r) * A @ B, not W0 + A @ B.":
             lambda W0, A, B, alpha: W0 + A @ B,
@@ -159,8 +189,11 @@ def _check_merge(fn) -> str:
             lambda W0, A, B, alpha: W0 + (alpha / A.shape[0]) * A @ B,
         "you read r from the wrong axis (B.shape[1] or W0.shape[1] is D_out): r is A.shape[1], or B.shape[0].":
             lambda W0, A, B, alpha: W0 + (alpha / B.shape[1]) * A @ B,
+        "`alpha // r` is integer division (it rounds alpha / r down); use alpha / r.":
+            lambda W0, A, B, alpha: W0 + (alpha // A.shape[1]) * A @ B,
+        "you scaled W0 as well: only the update is scaled, W0 + (alpha / r) * A @ B.":
+            lambda W0, A, B, alpha: (alpha / A.shape[1]) * (W0 + A @ B),
     })
-    return "the merged W gives the same outputs as the adapter, with no extra cost at inference."
 
 
 ex2 = Exercise(
@@ -217,6 +250,17 @@ def _check_grads(fn) -> str:
             lambda *a: _grads(*a, s_dX=False),
         "you returned (dX, dB, dA); return them in the order (dX, dA, dB).":
             lambda *a: (lambda g: (g[0], g[2], g[1]))(_grads(*a)),
+        "dA lacks the scale: dA = X.T @ dH with dH = s dY @ B.T, so dA = s X.T @ dY @ B.T.":
+            lambda *a: (lambda g, u: (g[0], u[1], g[2]))(_grads(*a), _grads(*a, s_dH=False)),
+        "dX misses the frozen path: X feeds both W0 and A, so dX = dY @ W0.T + dH @ A.T.":
+            lambda X, W0, A, B, alpha, dY: (lambda g: (g[0] - dY @ W0.T, g[1], g[2]))(_grads(X, W0, A, B, alpha, dY)),
+        "every gradient has the wrong sign: dY is the gradient of the loss, and the chain rule only multiplies by "
+        "the layer's matrices (the minus sign belongs to the update step, W -= lr * dW).":
+            lambda *a: tuple(-g for g in _grads(*a)),
+        "your scale is alpha, not alpha / r: divide by r = A.shape[1].":
+            lambda X, W0, A, B, alpha, dY: _grads(X, W0, A, B, alpha * A.shape[1], dY),
+        "you read r from the wrong axis (A.shape[0] is D_in): r is A.shape[1], or B.shape[0].":
+            lambda X, W0, A, B, alpha, dY: _grads(X, W0, A, B, alpha * A.shape[1] / A.shape[0], dY),
     })
     return ("dB = s (XA)^T dY, dH = s dY B^T, dA = X^T dH, dX = dY W0^T + dH A^T: each gradient has the shape of "
             "its matrix, and finite differences agree.")
@@ -263,6 +307,10 @@ def _check_llama_count(answer) -> str:
             lora.adapter_params(layers, blocks, R_EX4, tuple(layers)),
         "you squared the rank: each adapter holds r * (D_in + D_out) numbers, not r^2 * (D_in + D_out).":
             blocks * 2 * R_EX4**2 * 2 * d,
+        "that is a single adapter (one projection of one block); q and v both get one, in each of the 32 blocks.":
+            R_EX4 * 2 * d,
+        "that is q, k and v; the paper's placement is W_q and W_v only.":
+            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v")),
         "that is the whole model plus the adapters; count only the trainable adapter parameters.":
             lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER) + want,
     })
@@ -283,6 +331,15 @@ ex4 = Exercise(
 
 # ---------------------------------------------------------------- ex5: which factor moves first
 def _check_first_mover(answer) -> str:
+    if isinstance(answer, str):  # "B only", "only B", "B." all mean "B"
+        words = answer.strip().strip("'\"`.!").strip().split()
+        answer = " ".join(w for w in words if w.casefold() != "only") or answer
+    if isinstance(answer, str) and answer.strip().strip("'\"`").strip().casefold() in ("a and b", "a & b", "a, b",
+                                                                                          "a+b", "ab"):
+        answer = "both"
+    if isinstance(answer, str) and answer.strip().strip("'\"`").strip().casefold() in ("neither", "none", "no"):
+        raise Wrong("one factor does move: dB = s (X @ A).T @ dY is not zero, because A is random; only dA = "
+                    "s X.T @ dY @ B.T vanishes at the start, because B = 0. Answer \"A\", \"B\" or \"both\".")
     compare_choice(answer, ("A", "B", "both"), "B", name="your answer", bugs={
         "A": "dA = s X.T @ dY @ B.T, and B is zero at the start, so dA is zero: A does not move at the first step. "
              "dB = s (X @ A).T @ dY is not zero, because A is random.",

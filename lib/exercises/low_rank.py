@@ -87,6 +87,15 @@ def _check_rank_k(fn) -> str:
             lambda A, k: _thin(A)[1][k] * np.outer(_thin(A)[0][:, k], _thin(A)[2][k]),
         "you squared the kept singular values; A_k uses S[:k] itself.":
             lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k] ** 2) @ _thin(A)[2][:k],
+        f"you kept {_RANK_CASES[0].make()[1]} terms whatever k is: slice with the k you are given, U[:, :k], "
+        "S[:k], Vt[:k].":
+            lambda A, k: _rank_k(A, _RANK_CASES[0].make()[1]) if k != _RANK_CASES[0].make()[1] else _skip(),
+        "your loop runs over range(1, k + 1): it skips the first term (i = 0, the largest) and adds the (k+1)-th; "
+        "use range(k).":
+            lambda A, k: _rank_k(A, k + 1) - _rank_k(A, 1),
+        "that is what the approximation leaves out, A - A_k (the smallest terms, S[k:]); A_k keeps the first k "
+        "terms.":
+            lambda A, k: A - _rank_k(A, k),
     })
     return "keeping the k largest singular values gives the closest rank-k matrix (Eckart-Young)."
 
@@ -130,6 +139,8 @@ def _check_errors(fn) -> str:
             raise Wrong(f"return two numbers, (spectral, frobenius); got an answer of shape {arr.shape}.")
         spectral, frob = arr
         tail = np.sqrt(np.sum(S[k:] ** 2))
+        if not np.isclose(S[k], tail) and np.allclose([spectral, frob], [tail, S[k]], rtol=1e-5):
+            raise Wrong(f"{where}: the two are swapped; return (spectral, frobenius), the single value S[k] first.")
         compare(spectral, S[k], name=f"the spectral error {where}", reveal=False, bugs={
             "the spectral error is sigma_{k+1}, the largest singular value you DROPPED: with 0-based indexing that "
             "is S[k], not S[k-1].": S[k - 1],
@@ -137,6 +148,7 @@ def _check_errors(fn) -> str:
                 S[0],
             "that is the Frobenius error; the spectral (2-norm) error is the single value S[k].": tail,
             "that is the SMALLEST singular value, S[-1]; the spectral error is the largest one dropped, S[k].": S[-1],
+            "you squared it: the spectral error is S[k] itself (S[k]**2 is the squared error).": S[k] ** 2,
         })
         compare(frob, tail, name=f"the Frobenius error {where}", reveal=False, bugs={
             "you summed the KEPT singular values; the error comes from the dropped tail S[k:].":
@@ -150,6 +162,8 @@ def _check_errors(fn) -> str:
                 np.sqrt(np.sum(S[k + 1:] ** 2)),
             "that is the norm of ALL singular values, the norm of A itself; keep only the dropped ones, S[k:].":
                 np.sqrt(np.sum(S**2)),
+            "you took the MEAN of the squares (a root mean square); the Frobenius error is the square root of their "
+            "SUM.": np.sqrt(np.mean(S[k:] ** 2)),
         })
     return "both errors come from the dropped singular values alone: no need to build A_k to know them."
 
@@ -221,6 +235,18 @@ def _check_condition(fn) -> str:
                 lambda A: np.linalg.norm(A) * np.linalg.norm(np.linalg.pinv(A)),
             "that is kappa squared: the eigenvalues of A.T @ A are the sigma_i**2, so take the square root of "
             "their ratio (or use the singular values directly).": lambda A: (_sv(A)[0] / _sv(A)[-1]) ** 2,
+            "that is the condition number in the 1-norm (np.linalg.cond(A, 1)); the condition number here is the "
+            "2-norm one, sigma_max / sigma_min (np.linalg.cond(A) with no second argument).":
+                lambda A: np.linalg.cond(A, 1) if A.shape[0] == A.shape[1] else _skip(),
+            "that is the condition number in the inf-norm (np.linalg.cond(A, np.inf)); the condition number here is "
+            "the 2-norm one, sigma_max / sigma_min (np.linalg.cond(A) with no second argument).":
+                lambda A: np.linalg.cond(A, np.inf) if A.shape[0] == A.shape[1] else _skip(),
+            "that is the ratio of A's largest and smallest ENTRY (in absolute value); the condition number compares "
+            "its largest and smallest singular values.": lambda A: np.abs(A).max() / np.abs(A).min(),
+            "np.linalg.eigvalsh assumes a symmetric matrix and reads only one triangle of A; A is not symmetric: "
+            "use its singular values (np.linalg.svd).":
+                lambda A: (lambda lam: lam.max() / lam.min())(np.abs(np.linalg.eigvalsh(A)))
+                if A.shape[0] == A.shape[1] else _skip(),
         })
     except Wrong:
         _gram_zero(fn)
@@ -280,7 +306,13 @@ def _check_init_scale(fn) -> str:
             lambda D_in, D_out, a: 2.0 / np.sqrt(D_in) if a == "relu" else _skip(),
         "ReLU halves the mean square, so the weights need twice the variance, not half: sqrt(2/D_in).":
             lambda D_in, D_out, a: np.sqrt(0.5 / D_in) if a == "relu" else _skip(),
-    })
+        "your scale is 0, so every weight would be 0; if you wrote `1 // D_in` (or `2 // D_in`), that is integer "
+        "division, which rounds down to 0: divide with `/`.": lambda D_in, D_out, a: 0.0,
+        **{f"that is the right scale for D_in = {other}, not for this D_in: read D_in from the argument instead of "
+           "a fixed number.": (lambda D_in, D_out, a, other=other: np.sqrt(_gain(a) / other)
+                                                  if other not in (D_in, 2 * D_in, D_in / 2) else _skip())
+           for other in sorted({c.make()[0] for c in _INIT_CASES})},
+    }, allow_float16=True)
     return "sqrt(1/D_in) for a linear layer (LeCun, the course's init_linear), sqrt(2/D_in) for ReLU (He, init_mlp)."
 
 
@@ -317,6 +349,16 @@ def _check_gain_or_condition(answer) -> str:
         "orthogonal matrices keep lengths, but each one is multiplied by 0.9: the gain is 0.9**20.": [1.0, 1.0],
         "that is 1 / 0.9**20; a scale below 1 shrinks: the gain is 0.9**20.": [1 / gain, 1.0],
         "the condition number is a ratio of singular values, at least 1: here all of them are equal.": [gain, 0.0],
+        "count the factors again: 20 layers multiply 0.9 twenty times, 0.9**20, not 0.9**19.": [SCALE ** (LAYERS - 1), 1.0],
+        "count the factors again: 20 layers multiply 0.9 twenty times, 0.9**20, not 0.9**21.": [SCALE ** (LAYERS + 1), 1.0],
+        "that is the square of the gain (0.81**20, what the squared length does); the gain of the length is "
+        "0.9**20.": [gain**2, 1.0],
+        "the gain is small, but not 0: 20 factors of 0.9 give 0.9**20.": [0.0, 1.0],
+        "that is the Frobenius norm of the product, sqrt(64) * 0.9**20; the gain of one unit input is 0.9**20.":
+            [gain * 8, 1.0],
+        "the condition number is infinite only if some singular value is 0; here all of them equal 0.9**20, so it "
+        "is 1.": [gain, np.inf],
+        "the two are swapped: answer (gain, condition_number).": [1.0, gain],
     })
     return (f"gain 0.9**20 = {gain:.4f} in every direction, condition number 1: the stack vanishes although it is "
             "perfectly conditioned. Explosion and vanishing come from the gain, not from kappa.")

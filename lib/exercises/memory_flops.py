@@ -8,9 +8,11 @@ The accelerator is an NVIDIA A100 80GB SXM, from its datasheet: 312 TFLOP/s dens
 
 from __future__ import annotations
 
+import numpy as np
+
 from lib import ledger
 from lib.exercises import TIME_UNITS, Exercise, NotAttempted, Wrong, compare_units, need_function
-from lib.exercises.backward import as_values, judge, run
+from lib.exercises.backward import as_values, close, judge, run
 
 A100_FLOPS = 312e12  # FLOP/s, dense bf16 (NVIDIA A100 80GB SXM datasheet)
 A100_BYTES = 2039e9  # bytes/s
@@ -33,6 +35,8 @@ def _units_bugs(reference, unit: str = "bytes") -> dict:
         f"that looks like the right amount in MiB (2**20 bytes); give it in {unit}.": lambda *c: reference(*c) / 2**20,
         f"that looks like the right amount in GB (10**9 bytes); give it in {unit}.": lambda *c: reference(*c) / 1e9,
         f"that looks like the right amount in GiB (2**30 bytes); give it in {unit}.": lambda *c: reference(*c) / 2**30,
+        f"that looks like the right amount in kB (1,000 bytes); give it in {unit}.": lambda *c: reference(*c) / 1e3,
+        f"that looks like the right amount in KiB (1,024 bytes); give it in {unit}.": lambda *c: reference(*c) / 2**10,
         f"that is the number of bits; give it in {unit} (8 bits each).": lambda *c: reference(*c) * 8,
     }
 
@@ -58,6 +62,14 @@ def _check_mlp_cached(fn) -> str:
             lambda B, T, d, per: B * T * 10 * d * per,
         "you also counted the activation function's input (4d wide); the question asks only for the inputs "
         "of the two linear layers, X and H.": lambda B, T, d, per: B * T * 9 * d * per,
+        "you also counted the block's output (d wide); only the inputs of the two linear layers, X and H, are "
+        "kept for dW.": lambda B, T, d, per: B * T * 6 * d * per,
+        "you counted the weights (d*4d + 4d*d); the question asks for the inputs X and H the layers keep, "
+        "which grow with B and T.": lambda B, T, d, per: 8 * d * d * per,
+        "you added the weights (d*4d + 4d*d); the question asks only for the inputs X and H the layers keep.":
+            lambda B, T, d, per: (8 * d * d + B * T * 5 * d) * per,
+        "you counted the activation function's input and its output H (4d each) but not X; the two linear "
+        "layers keep X (d wide) and H (4d wide).": lambda B, T, d, per: B * T * 8 * d * per,
         "you returned elements, not bytes: multiply by bytes_per_element.": lambda B, T, d, per: B * T * 5 * d,
         "you hard-coded 4 bytes per element; use bytes_per_element (the checker tries 2 and 4).":
             lambda B, T, d, per: B * T * 5 * d * 4,
@@ -93,10 +105,23 @@ def _a100(B, D_in, D_out):
 _A100_CASES = [(1, 4096, 4096), (4096, 4096, 11008), (64, 1024, 1024), (512, 768, 3072)]
 
 
+def _a100_exact(B, D_in, D_out):
+    """The same bound with the exact FLOP count (2 D_in - 1) B D_out, which the chapter mentions."""
+    moved = (B * D_in + D_in * D_out + B * D_out) * 2
+    return max((2 * D_in - 1) * B * D_out / A100_FLOPS, moved / A100_BYTES)
+
+
 def _check_a100(fn) -> str:
-    def parts(B, D_in, D_out, per=2, bias=0, flops_factor=2):
-        return (flops_factor * B * D_in * D_out / A100_FLOPS,
-                (B * D_in + D_in * D_out + bias * D_out + B * D_out) * per / A100_BYTES)
+    def parts(B, D_in, D_out, per=2, bias=0, flops_factor=2, peak=A100_FLOPS, x=1):
+        return (flops_factor * B * D_in * D_out / peak,
+                (x * B * D_in + D_in * D_out + bias * D_out + B * D_out) * per / A100_BYTES)
+
+    need_function(fn)
+    got, error = run(fn, _A100_CASES, lambda out: as_values(out, "a100_seconds"), "your a100_seconds")
+    if error is None and all(close(g, _a100_exact(*c)) for g, c in zip(got, _A100_CASES, strict=True)):
+        return ("max((2*D_in - 1)*B*D_out / 312e12, (B*D_in + D_in*D_out + B*D_out) * 2 / 2039e9), with the exact "
+                "FLOP count; the convention 2*B*D_in*D_out differs by 1/(2 D_in). The bandwidth term wins at small "
+                "B, the peak at large B.")
 
     _judge_function(fn, "a100_seconds", _A100_CASES, _a100, {
         "you added the two times; the bound is the larger one (max), since data moves while the "
@@ -111,12 +136,22 @@ def _check_a100(fn) -> str:
         "the layer has no bias: leave the D_out bias entries out of the traffic.": lambda *c: max(parts(*c, bias=1)),
         "you forgot the factor 2 in the FLOPs (one multiply and one add per term).":
             lambda *c: max(parts(*c, flops_factor=1)),
+        "312 TFLOP/s is the dense bf16 peak; 624 is with structured sparsity, which this matmul does not use.":
+            lambda *c: max(parts(*c, peak=2 * A100_FLOPS)),
+        "6 FLOPs per weight and row is training (forward and backward); the forward matmul alone is 2 B D_in D_out.":
+            lambda *c: max(parts(*c, flops_factor=6)),
+        "bf16 is 16 bits but 2 bytes: multiply the element count by 2, not 16.": lambda *c: max(parts(*c, per=16)),
+        "1 byte per element is int8; bf16 takes 2 bytes.": lambda *c: max(parts(*c, per=1)),
+        "the traffic leaves out X: the matmul reads X (B*D_in numbers) as well as W, and writes Y.":
+            lambda *c: max(parts(*c, x=0)),
         "that counts only the weights' bytes; X is read and Y written too.":
             lambda B, D_in, D_out: max(2 * B * D_in * D_out / A100_FLOPS, 2 * D_in * D_out / A100_BYTES),
         "2,039 GB/s is 2,039e9 bytes per second, not 2,039 GiB/s (2**30 bytes each).":
             lambda *c: max(parts(*c)[0], parts(*c)[1] * 1e9 / 2**30),
         "that looks like the right time in milliseconds; give it in seconds.": lambda *c: _a100(*c) * 1e3,
         "that looks like the right time in microseconds; give it in seconds.": lambda *c: _a100(*c) * 1e6,
+        "that is 10**9 times too small: ledger.roofline_time takes the peak in GFLOP/s and the bandwidth in "
+        "GB/s, so pass 312e3 and 2039, not 312e12 and 2039e9.": lambda *c: _a100(*c) / 1e9,
     }, lambda B, D_in, D_out: f"(B={B}, D_in={D_in}, D_out={D_out})")
     return ("max(2*B*D_in*D_out / 312e12, (B*D_in + D_in*D_out + B*D_out) * 2 / 2039e9): the bandwidth term wins "
             "at small B, the peak at large B.")
@@ -170,6 +205,8 @@ def _read_word(word: object, i: int) -> str:
 
 
 def _check_bound(answer) -> str:
+    if isinstance(answer, np.ndarray) and answer.ndim == 1 and answer.dtype.kind in "US":
+        answer = answer.tolist()
     if not isinstance(answer, (list, tuple)) or len(answer) != len(WORKLOADS):
         raise Wrong(f"answer with a list of {len(WORKLOADS)} strings, 'memory' or 'compute', one per workload, "
                     f"got {type(answer).__name__}" + (f" of length {len(answer)}." if isinstance(answer, (list, tuple)) else "."))
@@ -192,7 +229,8 @@ def _check_bound(answer) -> str:
                            f"128*64/(128+64) = {128 * 64 / 192:.0f} FLOP/byte in bf16 however large the batch")
         else:
             side = "above" if right[i] == "compute" else "below"
-            reasons.append(f"workload {i + 1}: {B:,} rows give about {intensity:,.0f} FLOP/byte in bf16 (about "
+            rows = f"{B:,} row gives" if B == 1 else f"{B:,} rows give"
+            reasons.append(f"workload {i + 1}: {rows} about {intensity:,.0f} FLOP/byte in bf16 (about "
                            f"2B/2 = B), {side} the ridge of 153, so it is {right[i]}-bound")
     more = f" ({len(wrong) - 2} more wrong.)" if len(wrong) > 2 else ""
     raise Wrong("; ".join(reasons) + "." + more)
@@ -231,7 +269,8 @@ def _check_finetune(fn) -> str:
         "you left out Adam's state: it keeps m and v, two fp32 numbers (8 bytes) for every trainable "
         "parameter.": lambda n, t, a: 4 * n + 4 * t + a,
         "either you left out the gradients (4 bytes per trainable parameter), or only one of Adam's two "
-        "moments m and v.": lambda n, t, a: 4 * n + 8 * t + a,
+        "moments m and v, or the trainable weights themselves (all n_params weights are stored, 4 bytes each).":
+            lambda n, t, a: 4 * n + 8 * t + a,
         "you left out the activations: add activation_bytes.": lambda n, t, a: 4 * n + 12 * t,
         "that counts the weights only; the trainable parameters also need gradients and Adam's m and v.":
             lambda n, t, a: 4 * n + a,
@@ -239,6 +278,10 @@ def _check_finetune(fn) -> str:
         "an fp32 master copy, which only mixed precision needs: here the weights are fp32 already.":
             lambda n, t, a: 4 * n + 16 * t + a,
         "everything here is fp32: 4 bytes per number, not 2.": lambda n, t, a: 2 * n + 6 * t + a,
+        "activation_bytes is already in bytes: add it as it is, without multiplying by 4.":
+            lambda n, t, a: 4 * n + 12 * t + 4 * a,
+        "frozen parameters need no gradient: only the n_trainable ones get one (4 bytes), and Adam's m and v.":
+            lambda n, t, a: 8 * n + 8 * t + a,
         **_units_bugs(_finetune),
     }, lambda n, t, a: f"(n_params={n:,}, n_trainable={t:,}, activation_bytes={a:,})")
     return ("4 * n_params + (4 + 8) * n_trainable + activation_bytes: every weight is stored, but only the "
@@ -281,6 +324,12 @@ def _check_hours(answer) -> str:
         "that is one GPU at 100% of its peak; use 8 GPUs at 40%.": _hours(gpus=1, utilisation=1.0),
         "312 TFLOP/s is the dense bf16 peak; 624 is with structured sparsity, which training does not use.":
             _hours(peak=624e12),
+        "that looks like the right time in days; give it in hours.": _hours() / 24,
+        "you divided by the utilisation; the GPUs deliver 0.4 x peak, so multiply the peak by 0.4.":
+            _hours(utilisation=1 / EX5_UTILISATION),
+        "that counts 8 N D (recomputing the activations); the rule here is 6 N D.": _hours(8.0),
+        "19.5 TFLOP/s is the A100's fp32 peak without tensor cores; the run uses the bf16 peak, 312 TFLOP/s.":
+            _hours(peak=19.5e12),
     })
     return (f"6 x 350e6 x 7e9 = {6 * EX5_PARAMS * EX5_TOKENS:.3g} FLOPs at 8 x 0.4 x 312e12 FLOP/s: "
             f"about {want:.1f} hours.")

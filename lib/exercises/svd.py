@@ -73,6 +73,17 @@ def _check_reconstruct(fn) -> str:
             lambda U, S, Vt: U @ np.diag(S),
         "you left out U: np.diag(S) @ Vt is only the last two factors; multiply U in front.":
             lambda U, S, Vt: np.diag(S) @ Vt,
+        "your sum leaves out the first term (i = 0, the largest singular value): loop over range(len(S)).":
+            lambda U, S, Vt: (U[:, 1:] * S[1:]) @ Vt[1:],
+        "your sum stops one term early (range(len(S) - 1)): loop over all r = len(S) terms.":
+            lambda U, S, Vt: (U[:, :-1] * S[:-1]) @ Vt[:-1],
+        "that is only the first term sigma_1 u_1 v_1^T; A is the sum of all r terms sigma_i u_i v_i^T.":
+            lambda U, S, Vt: S[0] * np.outer(U[:, 0], Vt[0]),
+        "you took the square root of the singular values; A = U diag(S) Vt uses S itself.":
+            lambda U, S, Vt: (U * np.sqrt(S)) @ Vt,
+        "you divided by the singular values (that builds the pseudo-inverse's middle factor); A = U diag(S) Vt "
+        "multiplies by them.":
+            lambda U, S, Vt: (U / S) @ Vt,
     })
     return "U @ np.diag(S) @ Vt gives A back, square or not (`(U * S) @ Vt` is the same product without building diag(S))."
 
@@ -103,7 +114,7 @@ def _aligned(arr: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 def _unit(arr: np.ndarray, what: str) -> None:
     norm = float(np.linalg.norm(arr))
-    if np.all(np.isfinite(arr)) and abs(norm - 1.0) > 1e-4:
+    if np.all(np.isfinite(arr)) and abs(norm - 1.0) > 2e-3:  # a vector rounded to 3 decimals is still a unit vector
         raise Wrong(f"{what} has length {norm:.4g}; give a unit vector (divide it by its length).")
 
 
@@ -115,7 +126,7 @@ def _check_most_stretched(answer) -> str:
         _unit(arr, "your direction")
     lam, vecs = np.linalg.eig(A_STRETCH)
     top = vecs[:, np.argmax(np.abs(lam))].real
-    compare(arr, want, name="your direction", rtol=1e-5, bugs={
+    compare(arr, want, name="your direction", rtol=1e-5, atol=6e-4, bugs={  # atol: printed to 3 decimals is fine
         "that is a column of Vt; the right singular vectors are the rows of Vt (the columns of V), so v1 is Vt[0].":
             _aligned(Vt[:, 0], want),
         "that is u1, the direction A's output points along (left singular vector); the input direction is v1 = Vt[0].":
@@ -124,6 +135,12 @@ def _check_most_stretched(answer) -> str:
             _aligned(Vt[-1], want),
         "that is an eigenvector; A is not symmetric, so its eigenvectors are not its singular vectors.":
             _aligned(top / np.linalg.norm(top), want),
+        "that is a row of U; the left singular vectors are U's COLUMNS, and the input direction is v1 = Vt[0] "
+        "anyway.":
+            _aligned(U[0], want),
+        "that is a ROW of the eigenvector matrix of A.T @ A; np.linalg.eigh returns the eigenvectors as its "
+        "COLUMNS (ascending), so take the last column, vecs[:, -1].":
+            _aligned(np.linalg.eigh(A_STRETCH.T @ A_STRETCH)[1][-1], want),
     })
     return f"|A v1| = sigma1 = {S[0]:.4f}, more than for any other unit vector; A sends v1 to sigma1 u1."
 
@@ -154,6 +171,26 @@ _SYM_CASES = cases(_symmetric, dict(n=4), dict(n=2), dict(n=5), seed=12)
 
 
 def _check_sv_from_eigs(fn) -> str:
+    need_function(fn)
+    used: list[str] = []
+    real_svd = np.linalg.svd
+
+    def watched_svd(*args, **kwargs):
+        used.append("svd")
+        return real_svd(*args, **kwargs)
+
+    np.linalg.svd = watched_svd  # the exercise is to do without it: notice if the answer calls it
+    try:
+        _check_sv_cases(fn)
+    finally:
+        np.linalg.svd = real_svd
+    if used:
+        raise Wrong("your singular_values gives the right values, but it calls np.linalg.svd; this exercise asks you "
+                    "to get them from np.linalg.eigvalsh alone.")
+    return "for a symmetric matrix the singular values are the absolute eigenvalues, largest first."
+
+
+def _check_sv_cases(fn) -> None:
     check_function(fn, lambda A: np.sort(np.abs(np.linalg.eigvalsh(A)))[::-1], _SYM_CASES,
                    name="your singular_values", output="your singular values", bugs={
         "those are the eigenvalues themselves; a negative eigenvalue lambda gives the singular value |lambda|.":
@@ -171,8 +208,10 @@ def _check_sv_from_eigs(fn) -> str:
             lambda A: np.sort(np.abs(np.linalg.eigvalsh(A))),
         "you squared them: |lambda|^2 are the eigenvalues of A.T @ A; the singular values are |lambda|.":
             lambda A: np.sort(np.linalg.eigvalsh(A) ** 2)[::-1],
+        "you took the square root: sqrt is needed for the eigenvalues of A.T @ A (which are sigma^2); for A "
+        "itself the singular values are |lambda|, no root.":
+            lambda A: np.sort(np.sqrt(np.abs(np.linalg.eigvalsh(A))))[::-1],
     })
-    return "for a symmetric matrix the singular values are the absolute eigenvalues, largest first."
 
 
 ex3 = Exercise(
@@ -199,6 +238,7 @@ _W_CASES = cases(_weight, dict(D_in=4, D_out=4), dict(D_in=5, D_out=3), dict(D_i
 
 def _check_most_amplified(fn) -> str:
     need_function(fn)
+    passed: list[tuple[int, ...]] = []
     for case in _W_CASES:
         (W,) = case.make()
         U, S, Vt = np.linalg.svd(W)  # full: U (D_in, D_in), Vt (D_out, D_out)
@@ -206,6 +246,9 @@ def _check_most_amplified(fn) -> str:
         got = call(fn, W, name="your most_amplified_input")
         try:
             aligned = _aligned(to_array(got, "your input"), want)
+            if aligned.shape != want.shape and passed:
+                raise Wrong(f"your input has shape {aligned.shape}, but x has length D_in = {W.shape[0]}; it worked "
+                            f"for W of shape {passed[0]}: is a size from that case hard-coded? Read it from W.shape.")
             if aligned.shape == want.shape:
                 _unit(aligned, "your input")
 
@@ -219,6 +262,9 @@ def _check_most_amplified(fn) -> str:
                 "that is a column of Vt; in y = x @ W the input directions are the columns of U: U[:, 0].":
                     like(Vt[:, 0]),
                 "that is a row of U; the singular vectors are the COLUMNS of U: U[:, 0].": like(U[0]),
+                "that is a ROW of the eigenvector matrix of W @ W.T; np.linalg.eigh returns the eigenvectors as "
+                "its COLUMNS (ascending), so take the last column, vecs[:, -1].":
+                    like(np.linalg.eigh(W @ W.T)[1][-1]),
                 "that is the input the layer amplifies LEAST (or erases): singular values come largest first, so "
                 "take the first column, U[:, 0].": like(U[:, -1]),
             }
@@ -229,6 +275,7 @@ def _check_most_amplified(fn) -> str:
                     bugs={k: v for k, v in bugs.items() if v is not None})
         except Wrong as wrong:
             raise Wrong(f"with W of shape {W.shape}: {wrong}") from None
+        passed.append(W.shape)
     return ("for y = x @ W the most amplified input is u1 = U[:, 0], with gain sigma1: the roles of U and V are the "
             "transpose of the textbook's y = W x.")
 
@@ -264,6 +311,14 @@ def _check_smallest_gain(answer) -> str:
         "the two are swapped: the WIDE W_WIDE (5 inputs -> 3 outputs) has a null space; the tall one does not.": [lo, 0.0],
         "that is the largest gain, sigma_max; the smallest is 0 for the wide layer and sigma_min for the tall one.":
             [S[0], S[0]],
+        "those are sigma_min and sigma_max, the range of gains of a square invertible layer; the question asks the "
+        "smallest gain of each layer: 0 for the wide one (a null space), sigma_min for the tall one.": [lo, S[0]],
+        "the wide one is right (0), but for the tall one that is the LARGEST gain, sigma_max; the smallest is "
+        "sigma_min.": [0.0, S[0]],
+        "the wide one is right (0), but you squared sigma_min: a gain is ||x W|| itself, sigma_min, not its "
+        "square.": [0.0, lo**2],
+        "the wide one is right (0), but that is the condition number sigma_max / sigma_min; the smallest gain of "
+        "the tall layer is sigma_min itself.": [0.0, S[0] / lo],
     })
     return (f"(0, {lo:.4f}): x @ W_WIDE maps 5 inputs to 3 outputs, so a 2-dimensional null space goes to 0, while "
             "W_TALL's 3 inputs all have a gain of at least sigma_min.")
