@@ -30,18 +30,20 @@ from hypothesis import strategies as st
 from lib import (
     attention,
     decoder,
+    gpt,
     gradcheck,
     ledger,
     linear,
     lora,
     measure,
+    model,
     nn,
     shapes,
     svd,
     vectors,
 )
 
-MODULES = [attention, decoder, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors]
+MODULES = [attention, decoder, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors, model, gpt]
 # Bad values whose error may be reported on another argument: a size that disagrees between two
 # arguments can be blamed on either (check_shapes names the one it meets second).
 SHAPE_LABELS = {"an extra leading axis", "a missing axis", "first axis + 1", "last axis + 1", "transposed"}
@@ -60,6 +62,14 @@ LAYERS = nn.init_mlp([2, 4, 3], np.random.default_rng(0))
 _, ATT_CACHE = attention.attention_forward(_a(2, 3, 4), _a(2, 3, 4), _a(2, 3, 4))
 _, SELF_CACHE = attention.self_attention_forward(_a(2, 3, 4), _a(4, 4), _a(4, 4), _a(4, 4))
 _P = _a(3, 2)
+MCFG = model.preset("gpt2-small")
+GCFG = gpt.GPTConfig(vocab=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)
+GPARAMS = gpt.init_params(GCFG, seed=0)
+GLORA = gpt.init_lora(GPARAMS, GCFG, 2, ("Wq",), seed=0)
+_, LN_CACHE = gpt.layer_norm(_a(3, 4), _a(4), _a(4))
+_TOK = np.array([[1, 2, 10, 3]])
+_TGT = np.array([[-1, -1, 3, 2]])
+_DIG = np.array([[1, 2, 3], [4, 5, 6]])
 
 
 def _loss() -> float:
@@ -78,6 +88,11 @@ class Call:
 
 def _ledger_add(title: str, spec: str) -> object:
     return ledger.Ledger("t", B=2, D=3).add(title, spec, "meaning")
+
+
+def _train(X: object, Y: object, cfg: object, steps: object, batch: object) -> object:
+    """gpt.train on fresh parameters: it trains them in place, so a shared dict would change between calls."""
+    return gpt.train(gpt.init_params(GCFG, seed=0), X, Y, cfg, steps=steps, batch=batch)
 
 
 def _bench_check(backward: object) -> object:
@@ -244,6 +259,50 @@ CALLS: list[Call] = [
     Call(lora.make_task, dict(rng=np.random.default_rng(0), d=6, N=10, true_rank=2)),
     Call(lora.train_full, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), steps=2)),
     Call(lora.train_lora, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), r=2, rng=np.random.default_rng(0), steps=2)),
+    # model (the whole-model ledger)
+    Call(model.ModelConfig, dict(name="m", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64)),
+    Call(model.preset, dict(name="gpt2-small")),
+    Call(model.projection_shapes, dict(cfg=MCFG)),
+    Call(model.block_params, dict(cfg=MCFG)),
+    Call(model.param_counts, dict(cfg=MCFG)),
+    Call(model.n_params, dict(cfg=MCFG)),
+    Call(model.param_bytes, dict(cfg=MCFG, dtype="bf16")),
+    Call(model.model_ledger, dict(cfg=MCFG, T=4, B=2, dtype="bf16")),
+    Call(model.forward_flops, dict(cfg=MCFG, T=8)),
+    Call(model.attention_crossover, dict(cfg=MCFG)),
+    Call(model.six_n_flops, dict(cfg=MCFG, tokens=100)),
+    Call(model.train_flops, dict(cfg=MCFG, tokens=64, T=8)),
+    Call(model.kv_cache_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
+    Call(model.activation_bytes, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
+    Call(model.lora_params, dict(cfg=MCFG, r=2, targets=("q", "v"))),
+    Call(model.train_memory, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
+    Call(model.max_batch, dict(cfg=MCFG, T=8, memory_bytes=1e9, dtype="bf16")),
+    Call(model.inference_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
+    Call(model.with_changes, dict(cfg=MCFG)),
+    # gpt (the tiny GPT that trains)
+    Call(gpt.GPTConfig, dict(vocab=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)),
+    Call(gpt.param_shapes, dict(cfg=GCFG)),
+    Call(gpt.init_params, dict(cfg=GCFG, seed=0)),
+    Call(gpt.n_params, dict(params=GPARAMS)),
+    Call(gpt.layer_norm, dict(x=_a(3, 4), g=_a(4), b=_a(4))),
+    Call(gpt.layer_norm_backward, dict(dy=_a(3, 4), cache=LN_CACHE)),
+    Call(gpt.gelu, dict(x=_a(3, 4))),
+    Call(gpt.gelu_backward, dict(x=_a(3, 4), dy=_a(3, 4))),
+    Call(gpt.sequence_loss, dict(logits=_a(1, 4, 11), targets=_TGT)),
+    Call(gpt.forward, dict(params=GPARAMS, tokens=_TOK, cfg=GCFG)),
+    Call(gpt.loss, dict(params=GPARAMS, tokens=_TOK, targets=_TGT, cfg=GCFG)),
+    Call(gpt.loss_and_grads, dict(params=GPARAMS, tokens=_TOK, targets=_TGT, cfg=GCFG)),
+    Call(gpt.attention_maps, dict(params=GPARAMS, tokens=_TOK, cfg=GCFG)),
+    Call(gpt.generate, dict(params=GPARAMS, prompt=_TOK, n_new=2, cfg=GCFG)),
+    Call(gpt.kv_cache_elements, dict(cfg=GCFG, T=4, B=2)),
+    Call(gpt.make_task, dict(kind="reverse", n_examples=5, n_digits=3, seed=0)),
+    Call(gpt.to_sequences, dict(X=_DIG, Y=_DIG[:, ::-1].copy())),
+    Call(gpt.solve, dict(params=GPARAMS, X=_DIG, cfg=GCFG)),
+    Call(gpt.accuracy, dict(params=GPARAMS, X=_DIG, Y=_DIG[:, ::-1].copy(), cfg=GCFG)),
+    Call(gpt.adam_update, dict(p=_a(3, 2), g=_a(3, 2), m=_a(3, 2), v=np.abs(_a(3, 2)), t=2, lr=0.01)),
+    Call(_train, dict(X=_DIG, Y=_DIG[:, ::-1].copy(), cfg=GCFG, steps=2, batch=2)),
+    Call(gpt.init_lora, dict(params=GPARAMS, cfg=GCFG, r=2, targets=("Wq", "Wk"), seed=0)),
+    Call(gpt.merge_lora, dict(params=GPARAMS, lora=GLORA, alpha=2.0)),
 ]
 
 # Public functions and classes deliberately outside the matrix, with the reason.
@@ -264,6 +323,7 @@ NOT_IN_MATRIX = {
     "Cache": "a record made by mlp_forward",
     "TrainRun": "a record made by train_mlp",
     "Task": "a record made by make_task",
+    "train": "gpt.train trains its params in place; the matrix calls it through _train with fresh parameters",
 }
 
 
@@ -316,6 +376,8 @@ def _bad_values(value: object) -> dict[str, tuple[object, str]]:
         return {"a string": ("rng", MUST_FAIL), "a list": ([1, 2], MUST_FAIL)}
     if callable(value):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a number": (3, MUST_FAIL)}
+    if isinstance(value, (model.ModelConfig, gpt.GPTConfig)):
+        return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a dict": (dict(d=8), MUST_FAIL)}
     if isinstance(value, decoder.Config):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a dict": (dict(d=8), MUST_FAIL)}
     if isinstance(value, nn.Cache):
