@@ -136,7 +136,21 @@ def finish(app, exception) -> None:
     demo_frames_apart(app)
 
 
+def redirect_with_icon(app, exception) -> None:
+    """The site's root index.html is a bare redirect (written at build-finished by sphinx-external-toc);
+    give it the favicon too, or the browser asks for /favicon.ico on the way and logs a 404."""
+    index = Path(app.outdir) / "index.html"
+    if exception is not None or app.builder.format != "html" or not index.exists() or not app.config.html_favicon:
+        return
+    text = index.read_text()
+    if 'http-equiv="Refresh"' in text and 'rel="icon"' not in text:
+        icon = f"_static/{Path(app.config.html_favicon).name}"
+        index.write_text(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(app.config.html_title or "")}</title>\n'
+                         f'<link rel="icon" href="{icon}">\n{text.strip()}\n</head></html>\n')
+
+
 def setup(app):
     app.connect("html-page-context", add_description)
     app.connect("build-finished", finish)
+    app.connect("build-finished", redirect_with_icon, priority=900)  # after the redirect is written
     return {"parallel_read_safe": True, "parallel_write_safe": True}
