@@ -325,7 +325,12 @@ def tg1_dx_wrong_axis(dy, x, g):  # means over axis 0 (the batch)
     d, xc, rstd, xh, u = _base(dy, x, g)
     return _ret(rstd * (u - u.mean(0, keepdims=True) - xh * (u * xh).mean(0, keepdims=True)), dy, xh, d)
 
-TG1_BAD = {"constants": tg1_const, "no mean": tg1_nomean, "no var": tg1_novar, "no gain": tg1_nogain,
+def tg1_keepdims(dy, x, g):
+    d, xc, rstd, xh, u = _base(dy, x, g)
+    dx = rstd * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True))
+    return dx, (dy * xh).reshape(-1, d).sum(0, keepdims=True), dy.reshape(-1, d).sum(0, keepdims=True)
+
+TG1_BAD = {"keepdims": tg1_keepdims, "constants": tg1_const, "no mean": tg1_nomean, "no var": tg1_novar, "no gain": tg1_nogain,
            "no 1/N": tg1_no1N, "sign var": tg1_plus, "dg with x": tg1_dgx, "db mean": tg1_dbmean,
            "no eps": tg1_noeps, "axis0 sums": tg1_axis0, "ddof=1": tg1_ddof, "var not std": tg1_var_not_std,
            "dg db swapped": tg1_swapped, "dg mean": tg1_dgmean, "wrong axis mean": tg1_dx_wrong_axis}
@@ -433,7 +438,7 @@ KW = {
    "kv one head": "one head's 128", "q,k,v no o": "left out Wo", "millions": "millions", "79 layers": "79 layers",
    "kv as 64*... wrong: using n_kv=8 without head_dim": "1024 columns, not 8", "percentage": "whole number",
    "r squared extra": "not right"},
- "tiny-gpt-ex1": {"constants": "as constants", "no mean": "- mean(u) term", "no var": "variance.",
+ "tiny-gpt-ex1": {"keepdims": "drop keepdims", "constants": "as constants", "no mean": "- mean(u) term", "no var": "variance.",
    "no gain": "forgot the gain", "no 1/N": "sums where it needs means", "sign var": "wrong sign",
    "dg with x": "instead of the normalised", "db mean": "db is a mean", "no eps": "epsilon",
    "axis0 sums": "all the leading axes", "ddof=1": "ddof=1", "var not std": "divided by the variance",

@@ -118,7 +118,11 @@ def _check_ln(fn) -> str:
         out = call(fn, *case.make(), name="your ln_backward")
         if isinstance(out, (tuple, list)) and len(out) == 3:
             shapes = [np.shape(o) for o in out[1:]]
-            if any(len(s) >= 2 and s[-1] == x.shape[-1] for s in shapes):
+            d = x.shape[-1]
+            if any(len(s) >= 2 and s[-1] == d for s in shapes) and all(int(np.prod(s)) == d for s in shapes):
+                raise Wrong(f"with {case.label}: dg and db should have shape (d,) = ({d},), the shape of g; drop "
+                            f"keepdims=True (got dg {shapes[0]}, db {shapes[1]}).")
+            if any(len(s) >= 2 and s[-1] == d for s in shapes):
                 raise Wrong(f"with {case.label}: dg and db should have shape (d,) = ({x.shape[-1]},): g and b are "
                             f"shared by every row, so sum their gradients over all the leading axes "
                             f"(got dg {shapes[0]}, db {shapes[1]}).")
