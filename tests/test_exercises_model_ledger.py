@@ -53,7 +53,7 @@ def test_ex1_correct(fn):
     (lambda d, F: 3 * (d * d + d) + (2 * d * F + F + d) + 4 * d, "output projection"),
     (lambda d, F: 4 * (d * d + d) + (d * F + F) + 4 * d, "one of the MLP"),
     (lambda d, F: 4 * (d * d + d) + (2 * d * 4 * d + 4 * d + d) + 4 * d, "4 * d"),
-    (lambda d, F: 7_087_872, "not right"),  # hard-coded GPT-2 small: wrong on the other sizes
+    (lambda d, F: 7_087_872, "whatever the sizes"),  # hard-coded GPT-2 small: wrong on the other sizes, and named
     (lambda d, F: 4 * (d * d + d) + (2 * d * F + F + d) + 4 * d + 0.5, "whole number"),
     (lambda d, F: 4 * (d * d + d) + (2 * d * F + F + d) + 4 * d + 1, "not right"),
     (lambda d, F: 4 * (d * d + d) + 2 * d * F + 4 * d, "MLP's two biases"),

@@ -56,6 +56,22 @@ def _ln_bug(kind: str):
             db = dy.reshape(-1, d).mean(0)
         elif kind == "dg mean":
             dg = (dy * xhat).reshape(-1, d).mean(0)
+        elif kind == "sums":
+            dx = rstd * (u - u.sum(-1, keepdims=True) - xhat * (u * xhat).sum(-1, keepdims=True))
+        elif kind == "plus":
+            dx = rstd * (u - mean + xhat * proj)
+        elif kind == "variance":
+            dx = rstd * rstd * (u - mean - xhat * proj)
+        elif kind == "swapped":
+            dg, db = db, dg
+        elif kind == "batch axis":
+            dx = rstd * (u - u.mean(0, keepdims=True) - xhat * (u * xhat).mean(0, keepdims=True))
+        elif kind == "ddof":
+            xc = x - x.mean(axis=-1, keepdims=True)
+            rstd = 1.0 / np.sqrt(x.var(axis=-1, ddof=1, keepdims=True) + EPS)
+            xhat = xc * rstd
+            dx = rstd * (u - u.mean(-1, keepdims=True) - xhat * (u * xhat).mean(-1, keepdims=True))
+            dg = (dy * xhat).reshape(-1, d).sum(0)
         elif kind == "no eps":
             sigma = x.std(axis=-1, keepdims=True)
             xhat = (x - x.mean(axis=-1, keepdims=True)) / sigma
@@ -76,6 +92,14 @@ _LN_BUGS = {
     "db is a mean over the rows; b is added to every row, so its gradient is the sum.": _ln_bug("db mean"),
     "dg is a mean over the rows; g scales every row, so its gradient is the sum.": _ln_bug("dg mean"),
     "very close, but the epsilon is missing: sigma = sqrt(var + 1e-5), as in the forward pass.": _ln_bug("no eps"),
+    "dx uses sums where it needs means: subtract mean(u) and xhat * mean(u * xhat), each divided by d.":
+        _ln_bug("sums"),
+    "the variance term has the wrong sign: dx = (u - mean(u) - xhat * mean(u * xhat)) / sigma.": _ln_bug("plus"),
+    "dx is divided by the variance; divide by sigma = sqrt(var + 1e-5) once.": _ln_bug("variance"),
+    "dg and db are swapped: dg = sum(dy * xhat), db = sum(dy).": _ln_bug("swapped"),
+    "dx takes its means over the rows (axis 0); LayerNorm normalises each row, so take them over the last axis.":
+        _ln_bug("batch axis"),
+    "the variance uses d - 1 (ddof=1); LayerNorm divides by d, as np.var does by default.": _ln_bug("ddof"),
 }
 
 
@@ -94,7 +118,11 @@ def _check_ln(fn) -> str:
         out = call(fn, *case.make(), name="your ln_backward")
         if isinstance(out, (tuple, list)) and len(out) == 3:
             shapes = [np.shape(o) for o in out[1:]]
-            if any(s == x.shape for s in shapes):
+            d = x.shape[-1]
+            if any(len(s) >= 2 and s[-1] == d for s in shapes) and all(int(np.prod(s)) == d for s in shapes):
+                raise Wrong(f"with {case.label}: dg and db should have shape (d,) = ({d},), the shape of g; drop "
+                            f"keepdims=True (got dg {shapes[0]}, db {shapes[1]}).")
+            if any(len(s) >= 2 and s[-1] == d for s in shapes):
                 raise Wrong(f"with {case.label}: dg and db should have shape (d,) = ({x.shape[-1]},): g and b are "
                             f"shared by every row, so sum their gradients over all the leading axes "
                             f"(got dg {shapes[0]}, db {shapes[1]}).")
@@ -139,8 +167,20 @@ def _check_positions(fn) -> str:
             want = _positions(n, task)
             j = np.arange(n)
             bugs = {
-                "off by one: the first answer digit is x_n, at position n - 1 (positions count from 0).":
-                    (n - j) if task == "reverse" else (j + 2) % n,
+                "off by one (one position too far right): the query writing y_(j+1) copies x_(n-j), at position "
+                "n - 1 - j (positions count from 0).": n - j if task == "reverse" else None,
+                "off by one (one position too far left): the query writing y_(j+1) copies x_(n-j), at position "
+                "n - 1 - j (positions count from 0).": n - 2 - j if task == "reverse" else None,
+                "off by one (one position too far right): the query writing y_(j+1) copies x_(j+2), at position "
+                "(j + 1) mod n (positions count from 0).": (j + 2) % n if task == "rotate" else None,
+                "off by one (one position too far left): the query writing y_(j+1) copies x_(j+2), at position "
+                "(j + 1) mod n, one step right of the diagonal.": j if task == "rotate" else None,
+                "that is the previous token (n + j - 1); the query must look back into the input, at the digit it "
+                "copies.": n + j - 1,
+                "those positions mirror the query into the answer part; the digit to copy is in the input, at "
+                "n - 1 - j.": 2 * n - 1 - j if task == "reverse" else None,
+                "that is the diagonal j; reversal reads the input backwards, at n - 1 - j.":
+                    j if task == "reverse" else None,
                 "those positions count from 1; the first input digit is position 0.": want + 1,
                 "those are the query positions themselves (n + j); the query must look back into the input.": n + j,
                 "those are the positions of the digits being written; the query reads the input digit that the "
@@ -188,7 +228,7 @@ def _check_adapter(fn) -> str:
         want = _adapter(d, F, r, L, targets)
         size = {"d": d, "F": F}
         try:
-            compare_count(got, want, name="your count", bugs={
+            compare_count(got, want, name="your count", bugs={k: v for k, v in {
                 "2*d*r holds only for the square d x d projections; W1 and W2 are d x d_ff, so their adapters "
                 "have r * (d + d_ff).": L * len(targets) * 2 * d * r,
                 "you left out the layers: every block has its own adapters.": want // L,
@@ -196,7 +236,20 @@ def _check_adapter(fn) -> str:
                     L * sum(r * size[_SHAPES[t][0]] for t in targets),
                 "that is the size of the full matrices, not of their adapters.":
                     L * sum(size[_SHAPES[t][0]] * size[_SHAPES[t][1]] for t in targets),
-            })
+                "you counted only one factor of each adapter (r * D_out); the other (D_in * r) trains too.":
+                    L * sum(r * size[_SHAPES[t][1]] for t in targets),
+                "W1 and W2 are d x d_ff, so their adapters have r * (d + d_ff), not 2 * d_ff * r.":
+                    L * sum(r * 2 * (F if t in ("W1", "W2") else d) for t in targets),
+                "W2 is d_ff x d, not d x d: its adapter has r * (d_ff + d).":
+                    L * sum(r * (d + d) if t == "W2" else r * (size[_SHAPES[t][0]] + size[_SHAPES[t][1]]) for t in targets),
+                "an adapter has r * (D_in + D_out) parameters, not r * D_in * D_out.":
+                    L * sum(r * size[_SHAPES[t][0]] * size[_SHAPES[t][1]] for t in targets),
+                "you counted only the first target; add the adapters of every name in targets.":
+                    _adapter(d, F, r, L, targets[:1]) if len(targets) > 1 else None,
+                "that is n_layers + 1 blocks; there are n_layers.": want // L * (L + 1),
+                "that is this chapter's adapter (1,024) whatever the arguments: compute it from d, d_ff, r, "
+                "n_layers and targets.": 1024 if want != 1024 else None,
+            }.items() if v is not None})
         except Wrong as wrong:
             raise Wrong(f"with d={d}, d_ff={F}, r={r}, n_layers={L}, targets={targets}: {wrong}") from None
     return "1,024 for this chapter's adapter: two adapters of 8 x (32 + 32) each."
