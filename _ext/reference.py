@@ -147,7 +147,10 @@ def api_page(modname: str) -> str:
         else:
             value = getattr(module, m.name)
             short = len(repr(value)) <= 90 and "\n" not in repr(value)
-            rst += [f".. autodata:: {target}"] + ([] if short else ["   :no-value:"]) + [""]
+            # the constants of demos and exercise modules (colours, data) stay out of the index
+            quiet = modname.startswith(("lib.demos", "lib.exercises."))
+            rst += [f".. autodata:: {target}"] + ([] if short else ["   :no-value:"]) + (
+                ["   :no-index:"] if quiet else []) + [""]
     lines += ["```{eval-rst}", *rst, "```", ""]
     return "\n".join(lines)
 

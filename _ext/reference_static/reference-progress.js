@@ -14,11 +14,11 @@
 
   function mark() {
     const progress = load();
-    const table = document.querySelector(".exercise-index table");
+    const table = document.querySelector(".exercise-index table");  // the note goes above the first table
     if (!table) return;
     let done = 0;
     let total = 0;
-    for (const row of table.querySelectorAll("tbody tr")) {
+    for (const row of document.querySelectorAll(".exercise-index table tbody tr")) {
       const link = row.querySelector('a[href*="#"]');
       const label = link ? decodeURIComponent(link.hash.slice(1)) : "";
       if (!label) continue;
