@@ -230,9 +230,15 @@ def test_the_index_of_exercises_loads_the_progress_script():
 
 
 # ---------------------------------------------------------------- notation
-_TUPLE = re.compile(r"(?:\w|:) \(([^()]*)\)")  # "X (B, D_in)", '"wte": (V, d)', "-> (h, w)"
+_TUPLE = re.compile(r"(?:\w|:|->) \(([^()]*)\)")  # "X (B, D_in)", '"wte": (V, d)', "-> (h, w)"
 _ITEM = re.compile(r"^\s*(\.\.\.|\d+|[A-Za-z_]\w*(\[[^\]]*\])?)(\s*[-+*/]\s*(\d+|[A-Za-z_]\w*(\[[^\]]*\])?))*\s*$")
 _BUILTIN_WORDS = {"float", "int", "bool", "str", "None"}
+
+
+def _looks_like_a_size(item: str) -> bool:
+    """`B`, `D_in`, `T0`, `sizes[k]`, `2`, `n`: a size, unlike a lowercase word such as `gain`."""
+    item = item.strip()
+    return item != "..." and (len(item) <= 2 or bool(re.search(r"[\dA-Z_\[]", item)))
 
 
 def shape_letters() -> dict[str, str]:
@@ -242,7 +248,7 @@ def shape_letters() -> dict[str, str]:
         module = importlib.import_module(modname)
         objects = [(modname, module)]
         for name, obj in vars(module).items():
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == modname:
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == modname and not name.startswith("_"):
                 objects.append((f"{modname}.{name}", obj))
                 if inspect.isclass(obj):
                     objects += [(f"{modname}.{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)]
@@ -254,6 +260,8 @@ def shape_letters() -> dict[str, str]:
                     items = [i for i in inside.split(",") if i.strip()]
                     if not items or not all(_ITEM.match(i) for i in items) or re.search(r"[A-Za-z]-[A-Za-z]", inside):
                         continue
+                    if not any(_looks_like_a_size(i) for i in items):
+                        continue  # words in brackets, "(gain, shift)", are not a shape
                     for item in items:
                         for letter in re.findall(r"[A-Za-z_]\w*", re.sub(r"\[[^\]]*\]", "", item)):
                             if letter not in _BUILTIN_WORDS:
@@ -275,6 +283,8 @@ def test_shape_letter_parser_on_known_lines():
     line = "X (B, D_in), W (D_in, D_out), b (D_out,) or None -> Y (B, D_out)"
     assert {n for inside in _TUPLE.findall(line) for n in re.findall(r"[A-Za-z_]\w*", inside)} == {"B", "D_in", "D_out"}
     assert not _ITEM.match("steps + 1 values") and _ITEM.match("D_k+1") and _ITEM.match("B*T")
+    assert not any(_looks_like_a_size(w) for w in ("gain", "shift", "..."))
+    assert all(_looks_like_a_size(w) for w in ("n", "B", "D_in", "T0", "sizes[k]", "steps + 1", "h_kv"))
 
 
 def test_every_letter_of_every_lib_shape_line_is_on_the_notation_page():
