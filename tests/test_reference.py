@@ -260,6 +260,8 @@ def shape_letters() -> dict[str, str]:
                     items = [i for i in inside.split(",") if i.strip()]
                     if not items or not all(_ITEM.match(i) for i in items) or re.search(r"[A-Za-z]-[A-Za-z]", inside):
                         continue
+                    if len(items) == 1 and not inside.rstrip().endswith(","):
+                        continue  # a 1-D shape is written (n,); "(n_total - n_trained) * 2" is arithmetic
                     if not any(_looks_like_a_size(i) for i in items):
                         continue  # words in brackets, "(gain, shift)", are not a shape
                     for item in items:
