@@ -330,3 +330,22 @@ def test_the_intro_links_every_reference_page():
     for page in ("notation", "glossary", "concept-map", "api", "exercises"):
         assert f"{{doc}}`reference/{page}`" in intro, f"intro.md does not link reference/{page}"
     assert "{ref}`genindex`" in intro
+
+
+# ---------------------------------------------------------------- numbers typed on the reference pages
+def test_the_numbers_the_reference_pages_state():
+    import numpy as np
+
+    from lib.ledger import BYTES_PER_ELEMENT as size
+
+    glossary, notation = (REFERENCE / "glossary.md").read_text(), (REFERENCE / "notation.md").read_text()
+    # Adam: weight + gradient + two moments in fp32; bf16 weight and gradient + fp32 master copy + moments
+    assert "about 16 bytes per parameter" in glossary and "$4 + 4 + 8$" in glossary and "$2 + 2 + (4 + 8)$" in glossary
+    assert size["fp32"] + size["fp32"] + 2 * size["fp32"] == 16 == size["bf16"] * 2 + size["fp32"] + 2 * size["fp32"]
+    # the bit layouts of fp16 and bf16: sign + exponent + stored mantissa
+    f16, f32 = np.finfo(np.float16), np.finfo(np.float32)
+    assert (f16.nexp, f16.nmant) == (5, 10) and f32.nexp == 8 and 1 + 8 + 7 == 8 * size["bf16"]
+    for text in (glossary, notation):
+        assert "5 exponent" in text and "10 mantissa" in text and "7 stored" in text and "8 exponent bits" in text
+    # the 6ND rule: 2 FLOPs per weight and token forward, twice that backward
+    assert "one\n  multiply-add (2 FLOPs) per token in the forward pass and twice that" in glossary
