@@ -338,7 +338,7 @@ def test_the_numbers_the_reference_pages_state():
 
     from lib.ledger import BYTES_PER_ELEMENT as size
 
-    glossary, notation = (REFERENCE / "glossary.md").read_text(), (REFERENCE / "notation.md").read_text()
+    glossary, notation = (" ".join((REFERENCE / name).read_text().split()) for name in ("glossary.md", "notation.md"))
     # Adam: weight + gradient + two moments in fp32; bf16 weight and gradient + fp32 master copy + moments
     assert "about 16 bytes per parameter" in glossary and "$4 + 4 + 8$" in glossary and "$2 + 2 + (4 + 8)$" in glossary
     assert size["fp32"] + size["fp32"] + 2 * size["fp32"] == 16 == size["bf16"] * 2 + size["fp32"] + 2 * size["fp32"]
@@ -348,4 +348,4 @@ def test_the_numbers_the_reference_pages_state():
     for text in (glossary, notation):
         assert "5 exponent" in text and "10 mantissa" in text and "7 stored" in text and "8 exponent bits" in text
     # the 6ND rule: 2 FLOPs per weight and token forward, twice that backward
-    assert "one\n  multiply-add (2 FLOPs) per token in the forward pass and twice that" in glossary
+    assert "one multiply-add (2 FLOPs) per token in the forward pass and twice that" in glossary
