@@ -383,6 +383,9 @@ class ExerciseIndex(Directive):
             module = sys.modules.get(type(ex).__module__)
             if module is not None and getattr(module, "__file__", None):
                 env.note_dependency(module.__file__)
+        for e in entries:  # an engine that names the skill itself wins over the heading
+            named = [getattr(registered.get(e.label), attr, None) for attr in ("skill", "title")]
+            e.title = next((v.strip() for v in named if isinstance(v, str) and v.strip()), e.title)
         placed = {e.label for e in entries}
         for label in sorted(set(registered) - placed):
             logger.warning(f"exercise-index: the exercise {label!r} (lib.exercises) has no '({label})=' heading "
