@@ -1,22 +1,23 @@
 # The two commands of the README:  `make book`  and  `make test`.
-# Both create (or reuse) the virtual environment .venv from requirements.txt.
+# Both create (or reuse) the virtual environment .venv from requirements.txt (what a learner's
+# kernel needs, what Binder installs) and requirements-dev.txt (the site's build and test tools).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# matplotlib's font cache of our own: a stale shared one (~/.cache/matplotlib) made every plotting
+# cell print 'findfont' warnings to stderr, which then reached the pages.
+export MPLCONFIGDIR := $(CURDIR)/_build/.matplotlib
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 # The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
-# Matplotlib keeps its font cache here, not in the machine's shared cache (a stale shared cache
-# once printed findfont warnings onto five pages).
-export MPLCONFIGDIR := $(CURDIR)/_build/.mplconfig
 BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test lint bench clean
+.PHONY: book test lint bench clean lab repository
 
-$(READY): requirements.txt pyproject.toml
+$(READY): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 # Sphinx and the execution cache key on each notebook's own text; a change in lib/ can change
@@ -27,7 +28,15 @@ $(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
-book: $(READY) $(LIB_STAMP)
+# Sphinx copies _static/ and reruns _ext/ only when some page is out of date: a change there drops
+# Sphinx's environment (not the execution cache), so every page is rewritten with it.
+SITE_STAMP := _build/.site-stamp
+$(SITE_STAMP): $(wildcard _static/* _ext/*.py) _config.yml
+	rm -rf _build/.doctrees
+	mkdir -p _build && touch $@
+
+book: $(READY) $(LIB_STAMP) $(SITE_STAMP)
+	$(BIN)/python scripts/vendor_pyodide.py   # the in-browser Python, verified (COURSE_NO_RUNNER=1 skips)
 	$(BUILD)
 	@echo
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
@@ -39,6 +48,15 @@ lint: $(READY)
 # the built pages, and headless Chromium against the site.
 test: lint book
 	$(BIN)/python -m pytest
+
+# The course live in JupyterLab (with the MyST renderer), from the environment above.
+LAB_ARGS ?=
+lab: $(READY)
+	$(BIN)/jupyter lab --notebook-dir=chapters $(LAB_ARGS)
+
+# A fork: after changing repository.url (and .branch) in _config.yml, write it into the Colab cells.
+repository: $(READY)
+	$(BIN)/python scripts/set_repository.py
 
 bench: $(READY)
 	$(BIN)/python scripts/bench.py

@@ -16,7 +16,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "ui", "a11y")
+# tex-chtml.js already contains the menu (ui/ is never requested). The menu's accessibility
+# explorer loads input/mml.js, a11y/ and the speech rules (English only, with their base).
+MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "a11y", "input/mml.js",
+                 "sre/mathmaps/base.json", "sre/mathmaps/en.json")
 
 
 def _mathjax_source() -> Path:

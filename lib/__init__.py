@@ -13,6 +13,8 @@ One module per topic; the math modules are pure NumPy, plotting and widgets live
 - `attention`  softmax, masks, single- and multi-head attention, forward and backward
 - `decoder`    a tiny decoder block, generation with and without a KV cache
 - `lora`       low-rank adapters: forward, backward, merge, training
+- `model`      the whole-model ledger of a decoder-only transformer from its configuration
+- `gpt`        a tiny GPT that trains: full backward pass, Adam, KV-cache decoding, LoRA
 - `widgets`    demos defined once, shown live (ipywidgets) or as a kernel-free player
 - `demos`      the figures of each chapter's demos, one module per chapter family
 - `exercises`  checkers with hints and solutions, one module per chapter

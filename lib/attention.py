@@ -33,6 +33,32 @@ def softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def causal_average(T: int) -> np.ndarray:
+    """The simplest causal "attention": row i averages tokens 0..i with equal weights 1 / (i + 1).
+
+    -> M (T, T), lower-triangular and row-stochastic; `M @ X` replaces every token of X (T, d)
+    by the mean of itself and the tokens before it. It equals softmax of all-zero scores under
+    the causal mask, `softmax(where(causal_mask(T), 0, -inf))`.
+    """
+    T = as_positive_int(T, "T", "causal_average")
+    tril = np.tril(np.ones((T, T)))  # (T, T): 1 where key j <= query i
+    return tril / tril.sum(axis=1, keepdims=True)  # row i divided by its i + 1 ones
+
+
+def softmax_backward(A: np.ndarray, dA: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Vector-Jacobian product of a softmax: the gradient dS from the softmax output A and dA.
+
+    A (..., n) = softmax(S), dA (..., n) -> dS (..., n) = A * (dA - sum(dA * A)) along `axis`.
+    Row by row this is J^T dA with the (symmetric) Jacobian J = diag(a) - a a^T.
+    """
+    A, dA = as_array(A, "A", "softmax_backward"), as_array(dA, "dA", "softmax_backward")
+    if A.shape != dA.shape:
+        raise ValueError(f"softmax_backward: dA should have the shape of A {A.shape}, got {dA.shape}.")
+    if not -A.ndim <= axis < A.ndim:
+        raise ValueError(f"softmax_backward: axis {axis} is out of range for A with {A.ndim} axes.")
+    return A * (dA - (dA * A).sum(axis=axis, keepdims=True))  # a_i (g_i - a . g)
+
+
 def causal_mask(T_q: int, T_k: int | None = None) -> np.ndarray:
     """Boolean mask, True where query i may look at key j (j <= i, keys aligned to the end).
 
@@ -96,7 +122,7 @@ def _attention_backward(dY: object, cache: object, where: str) -> tuple[np.ndarr
         raise ValueError(f"{where}: dY should have the output's shape {A.shape[:-1] + V.shape[-1:]}, got {dY.shape}.")
     dV = np.swapaxes(A, -1, -2) @ dY  # (B, T_k, T_q) @ (B, T_q, d_v) -> (B, T_k, d_v)
     dA = dY @ np.swapaxes(V, -1, -2)  # (B, T_q, d_v) @ (B, d_v, T_k) -> (B, T_q, T_k)
-    dS = A * (dA - (dA * A).sum(axis=-1, keepdims=True))  # softmax backward, row by row; masked A = 0 -> dS = 0
+    dS = A * (dA - (dA * A).sum(axis=-1, keepdims=True))  # softmax_backward, row by row; masked A = 0 -> dS = 0
     dQ = dS @ K * s  # (B, T_q, T_k) @ (B, T_k, d_k) -> (B, T_q, d_k)
     dK = np.swapaxes(dS, -1, -2) @ Q * s  # (B, T_k, T_q) @ (B, T_q, d_k) -> (B, T_k, d_k)
     return dQ, dK, dV
@@ -140,6 +166,36 @@ def self_attention_backward(dY: np.ndarray, cache: dict) -> dict[str, np.ndarray
     dWv = X2.T @ dV.reshape(-1, dV.shape[-1])  # (d, B*T) @ (B*T, d_v) -> (d, d_v)
     dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T  # X feeds three layers, so its gradients add: (B, T, d)
     return {"X": dX, "Wq": dWq, "Wk": dWk, "Wv": dWv}
+
+
+def repeat_kv(K: np.ndarray, n_rep: int) -> np.ndarray:
+    """Share each key (or value) head among n_rep query heads, as grouped-query attention does.
+
+    K (B, h_kv, T, d_k) -> (B, h_kv * n_rep, T, d_k): KV head g serves query heads g*n_rep .. (g+1)*n_rep - 1
+    """
+    K = as_array(K, "K", "repeat_kv")
+    n_rep = as_positive_int(n_rep, "n_rep", "repeat_kv")
+    check_shapes("repeat_kv", K=(K, "B h_kv T d_k"))
+    return np.repeat(K, n_rep, axis=1)  # (B, h_kv, T, d_k) -> (B, h_kv * n_rep, T, d_k)
+
+
+def grouped_query_attention(
+    Q: np.ndarray, K: np.ndarray, V: np.ndarray, *, causal: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Attention with fewer key/value heads than query heads (GQA; h_kv = 1 is multi-query attention).
+
+    Q (B, h, T_q, d_k), K (B, h_kv, T_k, d_k), V (B, h_kv, T_k, d_v) with h a multiple of h_kv
+    -> Y (B, h, T_q, d_v), A (B, h, T_q, T_k). With h_kv = h it is ordinary multi-head attention.
+    """
+    Q, K, V = (as_array(a, n, "grouped_query_attention") for a, n in ((Q, "Q"), (K, "K"), (V, "V")))
+    sizes = check_shapes("grouped_query_attention", Q=(Q, "B h T_q d_k"), K=(K, "B h_kv T_k d_k"), V=(V, "B h_kv T_k d_v"))
+    h, h_kv = sizes["h"], sizes["h_kv"]
+    if h % h_kv:
+        raise ValueError(f"grouped_query_attention: the {h} query heads (Q axis 1) must be a multiple of the "
+                         f"{h_kv} key/value heads (K axis 1).")
+    K, V = np.repeat(K, h // h_kv, axis=1), np.repeat(V, h // h_kv, axis=1)  # (B, h, T_k, d_k), (B, h, T_k, d_v)
+    Y, cache = attention_forward(Q, K, V, causal=causal)
+    return Y, cache["A"]
 
 
 def split_heads(X: np.ndarray, n_heads: int) -> np.ndarray:
@@ -209,3 +265,24 @@ def max_weight(d_k: int, T: int, rng: np.random.Generator, *, scale: bool, n_row
     if scale:
         S = S / np.sqrt(d_k)
     return float(softmax(S).max(axis=-1).mean())
+
+
+def attention_flops(T_q: int, T_k: int, d: int) -> int:
+    """Matmul FLOPs of the attention itself (Q K^T and A V) for one sequence, summed over the heads.
+
+    T_q queries, T_k keys, d = h * d_k -> 2*T_q*T_k*d (scores) + 2*T_q*T_k*d (weighted sum) = 4*T_q*T_k*d.
+    The projections are not included.
+    """
+    T_q, T_k, d = positive_ints("attention_flops", T_q=T_q, T_k=T_k, d=d)
+    return 2 * T_q * T_k * d + 2 * T_q * T_k * d  # (h, T_q, d_k) @ (h, d_k, T_k), then (h, T_q, T_k) @ (h, T_k, d_k)
+
+
+def score_bytes(batch: int, n_heads: int, T_q: int, T_k: int | None = None, bytes_per_element: int = 2) -> int:
+    """Bytes of one layer's attention scores (or weights) if they are stored: B*h*T_q*T_k elements.
+
+    Quadratic in the sequence: 1 x 32 heads x 4096 x 4096 in fp16 is 1 GiB, for each layer.
+    """
+    B, h, T_q, nbytes = positive_ints("score_bytes", batch=batch, n_heads=n_heads, T_q=T_q,
+                                      bytes_per_element=bytes_per_element)
+    T_k = T_q if T_k is None else as_positive_int(T_k, "T_k", "score_bytes")
+    return B * h * T_q * T_k * nbytes  # the (B, h, T_q, T_k) array

@@ -17,7 +17,9 @@ See the chapter `decoder-kv-cache`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import inspect
+import textwrap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +28,7 @@ from lib.attention import attention_forward, merge_heads, split_heads
 from lib.nn import relu
 from lib.shapes import as_array, as_positive_int, as_rng, as_seed, check_shapes, positive_ints
 
-VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"  # 27 tokens; "." marks the start and end of a name
+VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"  # 27 tokens; "." (id 0) marks the start and end of a name
 
 
 # ---------------------------------------------------------------- counting matmul FLOPs
@@ -233,6 +235,38 @@ def _block(x: np.ndarray, p: dict, n_heads: int, cache: dict | None) -> tuple[np
     return x, att["A"]
 
 
+def block_with_activations(x: np.ndarray, p: dict, n_heads: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One pre-norm block written out line by line (no cache), returning its intermediate arrays too.
+
+    x (B, T, d) -> (B, T, d), {"a1", "q", "k", "v", "A", "x_mid", "a2", "hidden", "x_out"}.
+    The same numbers as `block_forward` without a cache; the chapter prints this function.
+    """
+    d = _check_layer(p, "p", "block_with_activations")["d"]
+    x = as_array(x, "x", "block_with_activations")
+    check_shapes("block_with_activations", sizes={"d": d}, x=(x, "B T d"))
+    if d % as_positive_int(n_heads, "n_heads", "block_with_activations"):
+        raise ValueError(f"block_with_activations: d = {d} must be divisible by n_heads = {n_heads}.")
+    a1 = rms_norm(x, p["g1"])                            # (B, T, d)       normalise each token
+    q = split_heads(a1 @ p["Wq"], n_heads)               # (B, T, d) @ (d, d) -> (B, h, T, d_k)
+    k = split_heads(a1 @ p["Wk"], n_heads)               # (B, h, T, d_k)
+    v = split_heads(a1 @ p["Wv"], n_heads)               # (B, h, T, d_k)
+    y, att = attention_forward(q, k, v, causal=True)     # (B, h, T, d_k), weights A (B, h, T, T)
+    x_mid = x + merge_heads(y) @ p["Wo"]                 # residual 1: (B, T, d) + (B, T, d) @ (d, d)
+    a2 = rms_norm(x_mid, p["g2"])                        # (B, T, d)
+    hidden = relu(a2 @ p["W1"])                          # (B, T, d) @ (d, d_ff) -> (B, T, d_ff)
+    x_out = x_mid + hidden @ p["W2"]                     # residual 2: (B, T, d_ff) @ (d_ff, d) -> (B, T, d)
+    acts = {"a1": a1, "q": q, "k": k, "v": v, "A": att["A"], "x_mid": x_mid, "a2": a2, "hidden": hidden, "x_out": x_out}
+    return x_out, acts
+
+
+def block_source() -> str:
+    """The lines of `block_with_activations` that compute the block (its checks left out), for printing."""
+    lines = inspect.getsource(block_with_activations).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("a1 = "))
+    end = next(i for i, line in enumerate(lines) if line.lstrip().startswith("acts = "))
+    return textwrap.dedent("\n".join(lines[start:end]))
+
+
 def forward(params: dict, tokens: object, config: Config, *, start: int = 0,
             caches: list[dict] | None = None) -> np.ndarray:
     """Logits for every position of a token sequence (the full, uncached forward pass).
@@ -311,6 +345,48 @@ def generate(params: dict, prompt: object, n_new: int, config: Config, *, use_ca
     return tok, np.stack(step_logits)
 
 
+def step_function(params: dict, config: Config, t: int, *, cached: bool) -> Callable[[], np.ndarray]:
+    """A function of no arguments that computes the logits choosing token t + 1 (batch 1), for timing.
+
+    cached=False: a full forward pass over t tokens. cached=True: only token t, attending over a
+    cache pre-filled with the first t - 1 tokens (copied at each call, so calls do not grow it).
+    -> fn() returning logits (1, V)
+    """
+    _check_config(config, "step_function")
+    _check_params(params, config, "step_function")
+    t = as_positive_int(t, "t", "step_function")
+    if t > config.block_size:
+        raise ValueError(f"step_function: t = {t} is past block_size = {config.block_size}.")
+    tok = (np.arange(t, dtype=np.int64) % config.vocab_size)[None]  # (1, t): any fixed tokens will do
+    if not cached:
+        return lambda: _forward(params, tok, config, 0, None)[:, -1]
+    caches = [{} for _ in range(config.n_layers)]
+    if t > 1:
+        _forward(params, tok[:, :-1], config, 0, caches)  # prefill t - 1 tokens
+
+    def step() -> np.ndarray:
+        fresh = [dict(c) for c in caches]  # the step appends to its own copy
+        return _forward(params, tok[:, -1:], config, t - 1, fresh)[:, -1]
+    return step
+
+
+def name_of(tokens: object) -> str:
+    """The text of a generated sequence up to and including the first end token "." after the start.
+
+    tokens (T,) or (1, T) -> str; ".emma.xq" -> ".emma.", and the whole text if no "." follows.
+    """
+    text = "".join(VOCAB[int(i)] for i in np.ravel(_token_ids(tokens, len(VOCAB), "name_of")))
+    end = text.find(".", 1)
+    return text if end < 0 else text[: end + 1]
+
+
+def param_count(config: Config) -> int:
+    """Number of weights of the decoder `init_params(config)` makes (embeddings, blocks, norms, LM head)."""
+    c = _check_config(config, "param_count")
+    per_layer = 4 * c.d * c.d + 2 * c.d * c.d_ff + 2 * c.d  # Wq Wk Wv Wo, W1 W2, gains g1 g2
+    return c.vocab_size * c.d + c.block_size * c.d + c.n_layers * per_layer + c.d + c.d * c.vocab_size
+
+
 def encode(text: str) -> np.ndarray:
     """Characters to token ids over VOCAB ('.' is 0, 'a' is 1, ...)."""
     if not isinstance(text, str):
@@ -336,6 +412,78 @@ def kv_cache_bytes(n_layers: int, n_heads: int, head_dim: int, seq_len: int, bat
     L, h, d_k, T, B, nbytes = positive_ints("kv_cache_bytes", n_layers=n_layers, n_heads=n_heads, head_dim=head_dim,
                                             seq_len=seq_len, batch=batch, bytes_per_element=bytes_per_element)
     return 2 * L * h * d_k * T * B * nbytes
+
+
+def gqa_kv_cache_bytes(n_layers: int, n_heads: int, n_kv_heads: int, head_dim: int, seq_len: int,
+                       batch: int = 1, bytes_per_element: int = 2) -> int:
+    """KV-cache bytes with grouped-query attention: only the n_kv_heads key/value heads are stored.
+
+    2 x layers x n_kv_heads x head_dim x sequence x batch x bytes; n_heads (the query heads) must be a
+    multiple of n_kv_heads. Llama-2-70B (80 layers, 64 query heads, 8 KV heads, head_dim 128, fp16):
+    327,680 B = 0.3125 MiB per token, 8x less than with 64 KV heads.
+    """
+    L, h, h_kv, d_k, T, B, nbytes = positive_ints(
+        "gqa_kv_cache_bytes", n_layers=n_layers, n_heads=n_heads, n_kv_heads=n_kv_heads, head_dim=head_dim,
+        seq_len=seq_len, batch=batch, bytes_per_element=bytes_per_element)
+    if h % h_kv:
+        raise ValueError(f"gqa_kv_cache_bytes: n_heads = {h} must be a multiple of n_kv_heads = {h_kv}.")
+    return 2 * L * h_kv * d_k * T * B * nbytes
+
+
+def llama_param_count(n_layers: int, d: int, d_ff: int, vocab_size: int, *, d_kv: int | None = None) -> int:
+    """Weights of a Llama-style decoder: no biases, SwiGLU MLP (3 matrices), RMSNorm gains, untied LM head.
+
+    L * (2 d^2 + 2 d d_kv + 3 d d_ff + 2 d) + 2 V d + d; d_kv = n_kv_heads * head_dim (d without GQA).
+    Llama-2-7B (32, 4096, 11008, 32000): 6,738,415,616.
+    """
+    L, d, d_ff, V = positive_ints("llama_param_count", n_layers=n_layers, d=d, d_ff=d_ff, vocab_size=vocab_size)
+    d_kv = d if d_kv is None else as_positive_int(d_kv, "d_kv", "llama_param_count")
+    per_layer = 2 * d * d + 2 * d * d_kv + 3 * d * d_ff + 2 * d  # Wq Wo, Wk Wv, gate/up/down, two norm gains
+    return L * per_layer + 2 * V * d + d  # token embedding, LM head, final norm
+
+
+def token_flops(d: int, d_ff: int, t: int, *, d_kv: int | None = None, mlp_matrices: int = 2) -> dict[str, int]:
+    """Matmul FLOPs of one layer for ONE token that attends over t keys, split into its three parts.
+
+    -> {"projections": 2*(2*d*d + 2*d*d_kv), "attention": 4*t*d, "mlp": 2*mlp_matrices*d*d_ff}.
+    d_kv = n_kv_heads * head_dim is the width of K and V (d without grouped-query attention);
+    mlp_matrices is 2 for a ReLU/GELU MLP (GPT-2), 3 for SwiGLU (Llama).
+    """
+    d, d_ff, t = positive_ints("token_flops", d=d, d_ff=d_ff, t=t)
+    d_kv = d if d_kv is None else as_positive_int(d_kv, "d_kv", "token_flops")
+    m = as_positive_int(mlp_matrices, "mlp_matrices", "token_flops")
+    return {"projections": 2 * (2 * d * d + 2 * d * d_kv),  # Wq, Wo (d, d); Wk, Wv (d, d_kv)
+            "attention": 2 * t * d + 2 * t * d,  # q . k for t keys, then t weighted values, all heads
+            "mlp": 2 * m * d * d_ff}  # m matrices of d x d_ff
+
+
+def attention_crossover(d: int, d_ff: int, *, d_kv: int | None = None, mlp_matrices: int = 2) -> float:
+    """The context length t* at which a token's attention FLOPs equal its projection + MLP FLOPs.
+
+    4 t d = 4 d^2 + 4 d d_kv + 2 m d d_ff  ->  t* = d + d_kv + m d_ff / 2; 6d for d_kv = d, d_ff = 4d, m = 2.
+    """
+    d, d_ff = positive_ints("attention_crossover", d=d, d_ff=d_ff)
+    d_kv = d if d_kv is None else as_positive_int(d_kv, "d_kv", "attention_crossover")
+    m = as_positive_int(mlp_matrices, "mlp_matrices", "attention_crossover")
+    return d + d_kv + m * d_ff / 2
+
+
+def decode_step(n_params: int, n_layers: int, d: int, d_kv: int, t: int, *, batch: int = 1,
+                bytes_per_element: int = 2) -> dict[str, float]:
+    """First-order FLOPs and bytes read of one decode step: every sequence of the batch adds one token.
+
+    FLOPs  ~ batch * (2 * n_params + 4 * n_layers * t * d)   2 per weight, plus attention over t keys
+    bytes  ~ n_params * bytes   (every weight is read once, shared by the batch)
+           + batch * 2 * n_layers * d_kv * t * bytes         (the whole KV cache is read)
+    -> {"flops", "weight_bytes", "kv_bytes", "bytes", "intensity"} (intensity = FLOPs per byte).
+    """
+    N, L, d, d_kv, t, B, nb = positive_ints("decode_step", n_params=n_params, n_layers=n_layers, d=d, d_kv=d_kv,
+                                            t=t, batch=batch, bytes_per_element=bytes_per_element)
+    flops = B * (2 * N + 4 * L * t * d)
+    weight_bytes, kv_bytes = N * nb, B * 2 * L * d_kv * t * nb
+    total = weight_bytes + kv_bytes
+    return {"flops": flops, "weight_bytes": weight_bytes, "kv_bytes": kv_bytes, "bytes": total,
+            "intensity": flops / total}
 
 
 def layer_flops(config: Config, T_q: int, T_k: int) -> int:

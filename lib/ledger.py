@@ -13,7 +13,12 @@ For one linear layer `Y = X @ W + b` with X (B, D_in), W (D_in, D_out), b (D_out
                    matmuls of the same size);
 - memory traffic   at least B*D_in + D_in*D_out + D_out + B*D_out elements read or written;
 - intensity        FLOPs per byte moved; the roofline `min(peak, intensity * bandwidth)` bounds
-                   the speed any kernel can reach.
+                   the speed any kernel can reach. At small B (B << D_in, D_out, no bias) it is
+                   about 2*B / bytes per element, so the layer turns compute-bound near the
+                   batch `ridge_batch` where that reaches the machine's ridge peak / bandwidth.
+
+For a whole model of N parameters trained on D tokens: about `6*N*D` FLOPs (`training_flops`), and
+memory = weights + gradients + optimizer state + activations (`training_memory`).
 """
 
 from __future__ import annotations
@@ -251,7 +256,7 @@ def ridge_intensity(peak_gflops: float, bandwidth_gbs: float) -> float:
 
 
 def human_bytes(n: float) -> str:
-    """Bytes in decimal units, as the seeds write them: 33024 -> '33.0 kB', 67108864 -> '67.1 MB'."""
+    """Bytes in decimal units (1 MB = 10**6 bytes; 1 MiB = 2**20 is 4.9% more): 33024 -> '33.0 kB', 67108864 -> '67.1 MB'."""
     n = as_number(n, "n", "human_bytes", positive=True) if n != 0 else 0.0
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
@@ -333,4 +338,112 @@ def linear_costs(B: int, D_in: int, D_out: int, dtype: str = "fp32", *, bias: bo
         train_flops=linear_flops(rows, D_in, D_out, backward=True),
         traffic_bytes=traffic,
         intensity=forward / traffic,
+    )
+
+
+# ---------------------------------------------------------------- rules for whole models
+def roofline_time(flops: float, bytes_moved: float, peak_gflops: float, bandwidth_gbs: float) -> float:
+    """Lower bound on the seconds a kernel takes: max(flops / peak, bytes / bandwidth).
+
+    peak in GFLOP/s and bandwidth in GB/s (10**9, not 2**30); the larger term is the bound that binds.
+    """
+    flops = as_number(flops, "flops", "roofline_time", positive=True)
+    moved = as_number(bytes_moved, "bytes_moved", "roofline_time", positive=True)
+    peak = as_number(peak_gflops, "peak_gflops", "roofline_time", positive=True)
+    bandwidth = as_number(bandwidth_gbs, "bandwidth_gbs", "roofline_time", positive=True)
+    return max(flops / (peak * 1e9), moved / (bandwidth * 1e9))
+
+
+def ridge_batch(D_in: int, D_out: int, peak_gflops: float, bandwidth_gbs: float, dtype: str = "bf16",
+                *, bias: bool = False) -> int | None:
+    """Smallest batch of rows B whose forward pass is compute-bound: intensity(B) >= peak / bandwidth.
+
+    Exact for this module's traffic model, solved for B:
+    2*B*D_in*D_out >= ridge * bytes * (B*(D_in + D_out) + D_in*D_out + D_out*bias).
+    At small B the intensity is about 2*B / bytes, so the answer is close to ridge * bytes / 2.
+    None when no batch is enough (the large-B limit D_in*D_out / ((D_in + D_out) * bytes / 2) stays
+    below the ridge).
+    """
+    D_in, D_out = positive_ints("ridge_batch", D_in=D_in, D_out=D_out)
+    ridge = ridge_intensity(as_number(peak_gflops, "peak_gflops", "ridge_batch", positive=True),
+                            as_number(bandwidth_gbs, "bandwidth_gbs", "ridge_batch", positive=True))
+    per = bytes_per_element(dtype, "ridge_batch")
+    slope = 2 * D_in * D_out - ridge * per * (D_in + D_out)  # FLOPs minus ridge * bytes, per row
+    if slope <= 0:
+        return None
+    B = int(np.ceil(ridge * per * (D_in * D_out + (D_out if bias else 0)) / slope))
+    while B > 1 and linear_flops(B - 1, D_in, D_out) >= ridge * linear_traffic_bytes(B - 1, D_in, D_out, dtype, bias):
+        B -= 1  # guard against rounding in the ceiling
+    while linear_flops(B, D_in, D_out) < ridge * linear_traffic_bytes(B, D_in, D_out, dtype, bias):
+        B += 1
+    return max(B, 1)
+
+
+def training_flops(params: float, tokens: float) -> float:
+    """Training FLOPs of a dense model: about 6 * params * tokens.
+
+    Each weight does one multiply-add (2 FLOPs) per token forward and two more matmuls' worth
+    (4 FLOPs) backward; attention's own T^2 terms and elementwise work are left out.
+    """
+    params = as_number(params, "params", "training_flops", positive=True)
+    return 6.0 * params * as_number(tokens, "tokens", "training_flops", positive=True)
+
+
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}  # fp32 numbers kept per parameter
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Bytes of one training step: weights + gradients + optimizer state + activations."""
+
+    params: int
+    dtype: str
+    optimizer: str
+    weights: int
+    gradients: int
+    optimizer_state: int  # the optimizer's fp32 numbers, plus an fp32 master copy in mixed precision
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.gradients + self.optimizer_state + self.activations
+
+    @property
+    def bytes_per_param(self) -> float:
+        """Bytes per parameter, activations left out (16 for Adam in fp32 or in bf16 mixed precision)."""
+        return (self.weights + self.gradients + self.optimizer_state) / self.params
+
+    def records(self) -> list[tuple[str, int]]:
+        return [("weights", self.weights), ("gradients", self.gradients),
+                (f"optimizer state ({self.optimizer})", self.optimizer_state),
+                ("activations", self.activations), ("total", self.total)]
+
+    def __str__(self) -> str:
+        head = f"training memory: {self.params:,} parameters, {self.dtype}, {self.optimizer}"
+        return "\n".join([head] + [f"  {q:<24} {v:>18,} B  {human_bytes(v) if v else '0 B':>9}" for q, v in self.records()])
+
+    __repr__ = __str__
+
+
+def training_memory(params: int, activation_bytes: int = 0, *, dtype: str = "fp32",
+                    optimizer: str = "adam") -> TrainingMemory:
+    """Bytes a training step keeps: weights, gradients, optimizer state and activations.
+
+    Weights and gradients take `dtype`'s bytes per parameter. The optimizer keeps fp32 numbers
+    (Adam: m and v, 8 bytes per parameter; momentum: 4; SGD: 0); with a 2-byte dtype (mixed
+    precision) it also keeps an fp32 master copy of the weights (4 more). So Adam costs
+    16 bytes per parameter in fp32 (4 + 4 + 8) and in bf16 mixed precision (2 + 2 + 4 + 8).
+    """
+    params = as_positive_int(params, "params", "training_memory")
+    if isinstance(activation_bytes, bool) or not isinstance(activation_bytes, (int, np.integer)) or activation_bytes < 0:
+        raise ValueError(f"training_memory: activation_bytes must be a whole number >= 0, got {activation_bytes!r}.")
+    if optimizer not in OPTIMIZER_STATES:
+        raise ValueError(f"training_memory: optimizer must be one of {sorted(OPTIMIZER_STATES)}, got {optimizer!r}.")
+    per = bytes_per_element(dtype, "training_memory")
+    master = 4 if per < 4 else 0  # fp32 master weights in mixed precision
+    return TrainingMemory(
+        params=params, dtype=str(dtype), optimizer=optimizer,
+        weights=params * per, gradients=params * per,
+        optimizer_state=params * (4 * OPTIMIZER_STATES[optimizer] + master),
+        activations=int(activation_bytes),
     )

@@ -1,19 +1,23 @@
-"""LoRA: fine-tune a frozen linear layer through a low-rank update `B @ A`.
+"""LoRA: fine-tune a frozen linear layer through a low-rank update `A @ B`.
 
 Orientation (the course's row convention, see the chapter `lora`):
 
-    Y = X @ (W0 + s * (B @ A)),   s = alpha / r
+    Y = X @ (W0 + s * (A @ B)) = X @ W0 + s * (X @ A) @ B,   s = alpha / r
 
     X  (N, D_in)     rows are examples
     W0 (D_in, D_out) the frozen "pretrained" weights
-    B  (D_in, r)     trainable, initialised to ZERO, so training starts exactly at W0
-    A  (r, D_out)    trainable, initialised small and random
+    A  (D_in, r)     trainable, the factor that touches X: initialised small and RANDOM
+    B  (r, D_out)    trainable, the factor that produces the output: initialised to ZERO,
+                     so training starts exactly at W0
     r                the rank, much smaller than D_in and D_out
 
-Letters: N examples, D_in / D_out layer widths, r rank. The update `B @ A` has D_in*D_out entries
-but only r*(D_in + D_out) parameters: for D_in = D_out = 4096 and r = 16, 131,072 instead of
-16,777,216 (128x fewer). PyTorch and the LoRA paper store weights as (out, in); their `B A` is the
-transpose of ours, which is why there the zero factor B sits on the output side.
+This is the initialisation of the LoRA paper (Hu et al. 2021, `h = W0 x + B A x` with A Gaussian
+and B = 0), of PEFT and of most implementations, written in the row layout: the paper's A (r, in)
+is our A.T, its B (out, r) our B.T, and `x @ A @ B` is its `B A x` transposed.
+
+Letters: N examples, D_in / D_out layer widths, r rank, L layers of a transformer. The update
+`A @ B` has D_in*D_out entries but only r*(D_in + D_out) parameters: for D_in = D_out = 4096 and
+r = 16, 131,072 instead of 16,777,216 (128x fewer).
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shape
 
 # ---------------------------------------------------------------- counting
 def lora_scale(alpha: float, r: int) -> float:
-    """The factor s = alpha / r that multiplies B @ A."""
+    """The factor s = alpha / r that multiplies A @ B."""
     alpha, r = as_number(alpha, "alpha", "lora_scale", positive=True), as_positive_int(r, "r", "lora_scale")
     return alpha / r
 
 
 def lora_params(D_in: int, D_out: int, r: int) -> int:
-    """Trainable parameters of a rank-r adapter: D_in*r (B) + r*D_out (A); 2*d*r when square."""
+    """Trainable parameters of a rank-r adapter: D_in*r (A) + r*D_out (B); 2*d*r when square."""
     D_in, D_out = as_positive_int(D_in, "D_in", "lora_params"), as_positive_int(D_out, "D_out", "lora_params")
     r = as_positive_int(r, "r", "lora_params")
     return D_in * r + r * D_out
@@ -50,69 +54,70 @@ def full_params(D_in: int, D_out: int) -> int:
 def init_lora(
     D_in: int, D_out: int, r: int, rng: np.random.Generator, *, std: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """B of zeros and A small random (std 1/sqrt(D_out) unless given), so B @ A = 0 at step 0.
+    """The paper's initialisation: A small random (std 1/sqrt(D_in) unless given), B zeros.
 
-    -> B (D_in, r), A (r, D_out)
+    A @ B = 0 at step 0, so the adapted layer starts exactly at W0; A random lets B learn.
+    -> A (D_in, r), B (r, D_out)
     """
     D_in, D_out = as_positive_int(D_in, "D_in", "init_lora"), as_positive_int(D_out, "D_out", "init_lora")
     r, rng = as_positive_int(r, "r", "init_lora"), as_rng(rng, "init_lora")
-    std = 1 / np.sqrt(D_out) if std is None else as_number(std, "std", "init_lora", positive=True)
-    B = np.zeros((D_in, r))
-    A = std * rng.standard_normal((r, D_out))
-    return B, A
+    std = 1 / np.sqrt(D_in) if std is None else as_number(std, "std", "init_lora", positive=True)
+    A = std * rng.standard_normal((D_in, r))  # (D_in, r): touches X, random
+    B = np.zeros((r, D_out))  # (r, D_out): produces the output, zero
+    return A, B
 
 
-def _check_adapter(where: str, X: object, W0: object, B: object, A: object) -> tuple[np.ndarray, ...]:
+def _check_adapter(where: str, X: object, W0: object, A: object, B: object) -> tuple[np.ndarray, ...]:
     X, W0 = as_array(X, "X", where), as_array(W0, "W0", where)
-    B, A = as_array(B, "B", where), as_array(A, "A", where)
-    check_shapes(where, X=(X, "N D_in"), W0=(W0, "D_in D_out"), B=(B, "D_in r"), A=(A, "r D_out"))
-    return X, W0, B, A
+    A, B = as_array(A, "A", where), as_array(B, "B", where)
+    check_shapes(where, X=(X, "N D_in"), W0=(W0, "D_in D_out"), A=(A, "D_in r"), B=(B, "r D_out"))
+    return X, W0, A, B
 
 
-def lora_forward(X: np.ndarray, W0: np.ndarray, B: np.ndarray, A: np.ndarray, alpha: float) -> np.ndarray:
-    """The adapted layer without forming the (D_in, D_out) update: X @ W0 + s * (X @ B) @ A.
+def lora_forward(X: np.ndarray, W0: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> np.ndarray:
+    """The adapted layer without forming the (D_in, D_out) update: X @ W0 + s * (X @ A) @ B.
 
-    X (N, D_in), W0 (D_in, D_out), B (D_in, r), A (r, D_out) -> Y (N, D_out)
+    X (N, D_in), W0 (D_in, D_out), A (D_in, r), B (r, D_out) -> Y (N, D_out)
     """
-    X, W0, B, A = _check_adapter("lora_forward", X, W0, B, A)
+    X, W0, A, B = _check_adapter("lora_forward", X, W0, A, B)
     alpha = as_number(alpha, "alpha", "lora_forward", positive=True)
-    s = lora_scale(alpha, B.shape[1])
-    H = X @ B  # (N, D_in) @ (D_in, r) -> (N, r): the input squeezed through the rank-r bottleneck
-    return linear_forward(X, W0) + s * (H @ A)  # (N, D_out) + (N, r) @ (r, D_out) -> (N, D_out)
+    s = lora_scale(alpha, A.shape[1])
+    H = X @ A  # (N, D_in) @ (D_in, r) -> (N, r): the input squeezed through the rank-r bottleneck
+    return linear_forward(X, W0) + s * (H @ B)  # (N, D_out) + (N, r) @ (r, D_out) -> (N, D_out)
 
 
 def lora_backward(
-    X: np.ndarray, W0: np.ndarray, B: np.ndarray, A: np.ndarray, alpha: float, dY: np.ndarray
+    X: np.ndarray, W0: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float, dY: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of the adapted layer; W0 is frozen, so it gets none.
 
-    X (N, D_in), W0 (D_in, D_out), B (D_in, r), A (r, D_out), dY (N, D_out)
-    -> dX (N, D_in), dB (D_in, r), dA (r, D_out)
+    X (N, D_in), W0 (D_in, D_out), A (D_in, r), B (r, D_out), dY (N, D_out)
+    -> dX (N, D_in), dA (D_in, r), dB (r, D_out)
     """
-    X, W0, B, A = _check_adapter("lora_backward", X, W0, B, A)
+    X, W0, A, B = _check_adapter("lora_backward", X, W0, A, B)
     dY = as_array(dY, "dY", "lora_backward")
-    check_shapes("lora_backward", X=(X, "N D_in"), W0=(W0, "D_in D_out"), A=(A, "r D_out"), dY=(dY, "N D_out"))
+    check_shapes("lora_backward", X=(X, "N D_in"), W0=(W0, "D_in D_out"), B=(B, "r D_out"), dY=(dY, "N D_out"))
     alpha = as_number(alpha, "alpha", "lora_backward", positive=True)
-    s = lora_scale(alpha, B.shape[1])
-    H = X @ B  # (N, D_in) @ (D_in, r) -> (N, r)
-    dA = s * (H.T @ dY)  # (r, N) @ (N, D_out) -> (r, D_out)
-    dH = s * (dY @ A.T)  # (N, D_out) @ (D_out, r) -> (N, r)
-    dB = X.T @ dH  # (D_in, N) @ (N, r) -> (D_in, r)
+    s = lora_scale(alpha, A.shape[1])
+    H = X @ A  # (N, D_in) @ (D_in, r) -> (N, r)
+    dB = s * (H.T @ dY)  # (r, N) @ (N, D_out) -> (r, D_out)
+    dH = s * (dY @ B.T)  # (N, D_out) @ (D_out, r) -> (N, r)
+    dA = X.T @ dH  # (D_in, N) @ (N, r) -> (D_in, r)
     dX_frozen, _, _ = linear_backward(X, W0, dY)  # dY @ W0.T: (N, D_out) @ (D_out, D_in) -> (N, D_in)
-    dX = dX_frozen + dH @ B.T  # (N, D_in) + (N, r) @ (r, D_in) -> (N, D_in)
-    return dX, dB, dA
+    dX = dX_frozen + dH @ A.T  # (N, D_in) + (N, r) @ (r, D_in) -> (N, D_in)
+    return dX, dA, dB
 
 
-def merge_lora(W0: np.ndarray, B: np.ndarray, A: np.ndarray, alpha: float) -> np.ndarray:
+def merge_lora(W0: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> np.ndarray:
     """Fold the adapter into one weight matrix, so inference costs nothing extra.
 
-    W0 (D_in, D_out), B (D_in, r), A (r, D_out) -> W_merged (D_in, D_out)
+    W0 (D_in, D_out), A (D_in, r), B (r, D_out) -> W_merged (D_in, D_out)
     """
-    W0, B, A = as_array(W0, "W0", "merge_lora"), as_array(B, "B", "merge_lora"), as_array(A, "A", "merge_lora")
-    check_shapes("merge_lora", W0=(W0, "D_in D_out"), B=(B, "D_in r"), A=(A, "r D_out"))
+    W0, A, B = as_array(W0, "W0", "merge_lora"), as_array(A, "A", "merge_lora"), as_array(B, "B", "merge_lora")
+    check_shapes("merge_lora", W0=(W0, "D_in D_out"), A=(A, "D_in r"), B=(B, "r D_out"))
     alpha = as_number(alpha, "alpha", "merge_lora", positive=True)
-    s = lora_scale(alpha, B.shape[1])
-    return W0 + s * (B @ A)  # (D_in, D_out) + (D_in, r) @ (r, D_out) -> (D_in, D_out)
+    s = lora_scale(alpha, A.shape[1])
+    return W0 + s * (A @ B)  # (D_in, D_out) + (D_in, r) @ (r, D_out) -> (D_in, D_out)
 
 
 def low_rank_approx(M: np.ndarray, r: int) -> np.ndarray:
@@ -126,6 +131,89 @@ def low_rank_approx(M: np.ndarray, r: int) -> np.ndarray:
         raise ValueError(f"low_rank_approx: r = {r} is larger than min(D_in, D_out) = {min(M.shape)}.")
     U, S, Vt = np.linalg.svd(M, full_matrices=False)
     return (U[:, :r] * S[:r]) @ Vt[:r]  # (D_in, r) @ (r, D_out) -> (D_in, D_out)
+
+
+def best_update(X: np.ndarray, delta: np.ndarray, r: int) -> np.ndarray:
+    """The rank-r update D that minimises the training loss ||X @ (delta - D)||_F.
+
+    The loss measures errors through X, so this is Eckart-Young after whitening: with X = Q R
+    (QR, R (D_in, D_in) invertible), ||X E||_F = ||R E||_F and D = R^-1 (best rank r of R delta).
+    It is the lowest loss any rank-r adapter can reach on the data X, whatever the optimiser.
+    X (N, D_in) with N >= D_in and full column rank, delta (D_in, D_out) -> D (D_in, D_out)
+    """
+    X, delta = as_array(X, "X", "best_update"), as_array(delta, "delta", "best_update")
+    check_shapes("best_update", X=(X, "N D_in"), delta=(delta, "D_in D_out"))
+    r = as_positive_int(r, "r", "best_update")
+    if X.shape[0] < X.shape[1] or np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ValueError(f"best_update: X {X.shape} needs full column rank (N >= D_in and independent columns).")
+    _, R = np.linalg.qr(X)  # R (D_in, D_in), upper triangular
+    return np.linalg.solve(R, low_rank_approx(R @ delta, min(r, min(delta.shape))))  # (D_in, D_out)
+
+
+# ---------------------------------------------------------------- a whole transformer
+# The linear layers of one Llama-2-7B block as (D_in, D_out), in the row convention: attention's
+# query, key, value and output projections, and the SwiGLU MLP's gate, up and down projections.
+LLAMA2_7B_LAYERS = {"q": (4096, 4096), "k": (4096, 4096), "v": (4096, 4096), "o": (4096, 4096),
+                    "gate": (4096, 11008), "up": (4096, 11008), "down": (11008, 4096)}
+LLAMA2_7B_BLOCKS = 32
+# Everything else it holds: 32,000 x 4,096 token embeddings, an untied 4,096 x 32,000 output layer,
+# two RMSNorm gains of 4,096 per block and a final one.
+LLAMA2_7B_OTHER = 2 * 32_000 * 4096 + 2 * 4096 * LLAMA2_7B_BLOCKS + 4096
+
+
+def _layers(layers: object, where: str) -> dict[str, tuple[int, int]]:
+    if not isinstance(layers, dict) or not layers:
+        raise TypeError(f"{where}: layers must be a non-empty dict {{name: (D_in, D_out)}}, got {type(layers).__name__}.")
+    out = {}
+    for name, shape in layers.items():
+        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+            raise ValueError(f"{where}: layers[{name!r}] must be a pair (D_in, D_out), got {shape!r}.")
+        out[name] = (as_positive_int(shape[0], "layers D_in", where), as_positive_int(shape[1], "layers D_out", where))
+    return out
+
+
+def model_params(layers: dict[str, tuple[int, int]], n_blocks: int, other: int = 0) -> int:
+    """Parameters of a transformer: n_blocks * (the weights of every linear layer) + `other`.
+
+    layers {name: (D_in, D_out)} for one block, other (embeddings, norms, ...) -> int
+    """
+    layers, n_blocks = _layers(layers, "model_params"), as_positive_int(n_blocks, "n_blocks", "model_params")
+    if isinstance(other, (bool, np.bool_)) or not isinstance(other, (int, np.integer)) or other < 0:
+        raise TypeError(f"model_params: other must be a whole number >= 0, got {other!r}.")
+    return n_blocks * sum(i * o for i, o in layers.values()) + int(other)
+
+
+def adapter_params(layers: dict[str, tuple[int, int]], n_blocks: int, r: int, targets: tuple[str, ...]) -> int:
+    """Trainable parameters of rank-r adapters on the `targets` projections of every block.
+
+    layers {name: (D_in, D_out)}, targets e.g. ("q", "v") -> n_blocks * sum r * (D_in + D_out)
+    """
+    layers = _layers(layers, "adapter_params")
+    n_blocks, r = as_positive_int(n_blocks, "n_blocks", "adapter_params"), as_positive_int(r, "r", "adapter_params")
+    if isinstance(targets, str) or not isinstance(targets, (tuple, list)) or not targets:
+        raise TypeError(f"adapter_params: targets must be a non-empty tuple of names, got {targets!r}.")
+    if any(t not in layers for t in targets):
+        raise ValueError(f"adapter_params: targets must be some of {list(layers)}, got {list(targets)}.")
+    return n_blocks * sum(lora_params(*layers[t], r) for t in targets)
+
+
+# Bytes per parameter in mixed-precision training with Adam: a frozen weight is stored once in
+# 16-bit (2 B); a trained one also needs its 16-bit gradient (2 B), an fp32 master copy (4 B) and
+# Adam's two fp32 moments (4 + 4 B): 16 B in all.
+FROZEN_BYTES, TRAINED_BYTES = 2, 2 + 2 + 4 + 4 + 4
+
+
+def training_state_bytes(n_total: int, n_trained: int) -> int:
+    """Bytes of weights, gradients and Adam state when n_trained of n_total parameters train.
+
+    Activations come on top (they depend on the batch and the sequence length, not on LoRA).
+    -> (n_total - n_trained) * 2 + n_trained * 16
+    """
+    n_total, n_trained = as_positive_int(n_total, "n_total", "training_state_bytes"), as_positive_int(
+        n_trained, "n_trained", "training_state_bytes")
+    if n_trained > n_total:
+        raise ValueError(f"training_state_bytes: n_trained = {n_trained} is more than n_total = {n_total}.")
+    return (n_total - n_trained) * FROZEN_BYTES + n_trained * TRAINED_BYTES
 
 
 # ---------------------------------------------------------------- the small fine-tuning task
@@ -203,25 +291,25 @@ def train_lora(
     X: np.ndarray, Y: np.ndarray, W0: np.ndarray, r: int, rng: np.random.Generator,
     *, alpha: float = 4.0, lr: float = 1.0, steps: int = 300,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """LoRA fine-tuning: plain gradient descent on B and A only; W0 never changes.
+    """LoRA fine-tuning: plain gradient descent on A and B only (the paper's init); W0 never changes.
 
-    X (N, D_in), Y (N, D_out), W0 (D_in, D_out) -> B (D_in, r), A (r, D_out), losses (steps + 1 values)
+    X (N, D_in), Y (N, D_out), W0 (D_in, D_out) -> A (D_in, r), B (r, D_out), losses (steps + 1 values)
     """
     X, Y, W0 = as_array(X, "X", "train_lora"), as_array(Y, "Y", "train_lora"), as_array(W0, "W0", "train_lora")
     check_shapes("train_lora", X=(X, "N D_in"), Y=(Y, "N D_out"), W0=(W0, "D_in D_out"))
     lr, steps = as_number(lr, "lr", "train_lora", positive=True), as_positive_int(steps, "steps", "train_lora")
     r, rng = as_positive_int(r, "r", "train_lora"), as_rng(rng, "train_lora")
     alpha = as_number(alpha, "alpha", "train_lora", positive=True)
-    B, A = init_lora(W0.shape[0], W0.shape[1], r, rng)
+    A, B = init_lora(W0.shape[0], W0.shape[1], r, rng)
     losses = []
     for step in range(steps):
-        Y_hat = lora_forward(X, W0, B, A, alpha)
+        Y_hat = lora_forward(X, W0, A, B, alpha)
         if not np.all(np.isfinite(Y_hat)):
             raise ValueError(f"train_lora: the output blew up (inf/NaN) at step {step}; lower lr (got {lr}) or alpha.")
         loss, dY = mse_loss(Y_hat, Y)
         losses.append(loss)
-        _, dB, dA = lora_backward(X, W0, B, A, alpha, dY)
-        B -= lr * dB
+        _, dA, dB = lora_backward(X, W0, A, B, alpha, dY)
         A -= lr * dA
-    losses.append(mse_loss(lora_forward(X, W0, B, A, alpha), Y)[0])
-    return B, A, losses
+        B -= lr * dB
+    losses.append(mse_loss(lora_forward(X, W0, A, B, alpha), Y)[0])
+    return A, B, losses

@@ -10,9 +10,12 @@ Letters: B batch rows, D_in / D_out features in and out, n the side of a square 
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -58,10 +61,15 @@ def time_call(fn: Callable[[], object], *, repeats: int = 5, min_time: float = 1
     number = max(1, int(np.ceil(min_time / once)))
     samples = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - t0) / number)
+        while True:
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            elapsed = time.perf_counter() - t0
+            if elapsed > 0:  # a browser's clock (Pyodide) ticks every 0.1 ms: run more calls until it moves
+                break
+            number *= 2
+        samples.append(elapsed / number)
     return statistics.median(samples) if stat == "median" else min(samples)
 
 
@@ -128,10 +136,12 @@ def peak_gflops(n: int = 1024, *, dtype: str = "fp32", repeats: int = 7) -> floa
 
 
 def bandwidth_gbs(n_bytes: int = 64_000_000, *, repeats: int = 7) -> float:
-    """Estimate memory bandwidth (GB/s) from the best of several copies of one large array.
+    """Estimate memory bandwidth (GB/s) from the best of several copies of one large array, on one core.
 
-    A copy reads n_bytes and writes n_bytes, so it moves 2 * n_bytes. Make the array much larger
-    than the caches (the default 64 MB is, on most machines) or this measures a cache instead.
+    A copy reads n_bytes and writes n_bytes, so it moves 2 * n_bytes. `np.copyto` runs on one
+    thread, so on a multicore machine this is less than a multithreaded matmul can stream; for a
+    roof that matches BLAS use `read_bandwidth_gbs`. Make the array larger than the caches, or
+    this measures a cache instead.
     """
     n_bytes = as_positive_int(n_bytes, "n_bytes", "bandwidth_gbs")
     repeats, _ = _timing(repeats, 0.0, "bandwidth_gbs")
@@ -140,3 +150,71 @@ def bandwidth_gbs(n_bytes: int = 64_000_000, *, repeats: int = 7) -> float:
     dst = np.empty_like(src)
     seconds = time_call(lambda: np.copyto(dst, src), repeats=repeats, min_time=0.0, stat="min")
     return 2 * src.nbytes / seconds / 1e9
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one, else os.cpu_count())."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def last_level_cache_bytes() -> int | None:
+    """Bytes of last-level cache the usable cores can reach together (each cache counted once), or None.
+
+    Read from /sys/devices/system/cpu/cpu*/cache on Linux: the highest cache level, one entry per
+    distinct instance shared by the cores this process may run on. (`lscpu` adds up every
+    instance on the chip, including those of cores this process never runs on.)
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = list(range(os.cpu_count() or 1))
+    seen: dict[tuple[int, str], int] = {}
+    for cpu in cpus:
+        for index in Path(f"/sys/devices/system/cpu/cpu{cpu}/cache").glob("index*"):
+            try:
+                level = int((index / "level").read_text())
+                text = (index / "size").read_text().strip()
+                shared = (index / "shared_cpu_list").read_text().strip()
+                size = int(text.rstrip("KMG")) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+            except (OSError, ValueError):
+                continue
+            seen[(level, shared)] = size
+    if not seen:
+        return None
+    top = max(level for level, _ in seen)
+    return sum(size for (level, _), size in seen.items() if level == top)
+
+
+def machine_info() -> dict:
+    """What produced a measurement: processor name, usable cores, their last-level cache, NumPy version."""
+    model = "unknown processor"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"processor": model, "cores": usable_cores(), "cache_bytes": last_level_cache_bytes(),
+            "numpy": np.__version__}
+
+
+def read_bandwidth_gbs(n_bytes: int = 256 * 2**20, *, threads: int | None = None, repeats: int = 7) -> float:
+    """Estimate how fast all cores together can read memory (GB/s): the best of several timed reads.
+
+    One fp32 array of n_bytes is split into `threads` chunks (default: every usable core, as BLAS
+    uses them) and each thread reads its chunk (a max, one comparison per element; NumPy releases
+    the interpreter lock while it runs). Make n_bytes several times the last-level cache, or this
+    measures the cache. This is the roof that matches a matmul: it reads on every core and writes little.
+    """
+    n_bytes = as_positive_int(n_bytes, "n_bytes", "read_bandwidth_gbs")
+    threads = usable_cores() if threads is None else as_positive_int(threads, "threads", "read_bandwidth_gbs")
+    repeats, _ = _timing(repeats, 0.0, "read_bandwidth_gbs")
+    data = np.ones(max(threads, n_bytes // 4), dtype=np.float32)
+    chunks = np.array_split(data, threads)
+    with ThreadPoolExecutor(threads) as pool:
+        seconds = time_call(lambda: list(pool.map(np.max, chunks)), repeats=repeats, min_time=0.0, stat="min")
+    return data.nbytes / seconds / 1e9

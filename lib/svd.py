@@ -139,6 +139,19 @@ def energy_kept(S: np.ndarray, k: int) -> float:
     return float(np.sum(S[:k] ** 2) / np.sum(S**2))
 
 
+def energy_rank(S: np.ndarray, fraction: float) -> int:
+    """The smallest k whose rank-k approximation keeps `fraction` of ||A||_F^2.  S (r,) sorted descending -> k"""
+    S = as_array(S, "S", "energy_rank")
+    check_shapes("energy_rank", S=(S, "r"))
+    if np.any(S < 0) or np.any(np.diff(S) > 0) or not np.any(S > 0):
+        raise ValueError("energy_rank: S should be non-negative, not all zero, and sorted from largest to smallest.")
+    fraction = _scalar(fraction, "fraction", "energy_rank")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"energy_rank: fraction must be in (0, 1], got {fraction}.")
+    kept = np.cumsum(S**2) / np.sum(S**2)  # (r,): energy kept by rank 1, 2, ...
+    return int(np.searchsorted(kept, fraction * (1 - 1e-12))) + 1
+
+
 def full_params(m: int, n: int) -> int:
     """Numbers stored by a dense (m, n) matrix: m * n."""
     return as_positive_int(m, "m", "full_params") * as_positive_int(n, "n", "full_params")
@@ -192,6 +205,46 @@ def deep_stack_norms(
         "backward": np.array(backward[::-1]),  # index l = the gradient arriving at layer l's input
         "singular_values": np.linalg.svd(Ws, compute_uv=False),  # (L, D)
     }
+
+
+def product_singular_values(
+    scale: float, rng: np.random.Generator, *, depth: int = 30, width: int = 64, orthogonal: bool = False
+) -> np.ndarray:
+    """Singular values of the end-to-end map W_1 @ W_2 @ ... @ W_L of a deep linear stack.
+
+    Each W_l (D, D) is scale * (i.i.d. N(0, 1) entries), or scale * (a random orthogonal matrix)
+    when `orthogonal`. The product's sigma_max / sigma_min is the stack's condition number.
+    -> S (D,), largest first
+    """
+    scale = _scalar(scale, "scale", "product_singular_values")
+    if scale <= 0:
+        raise ValueError(f"product_singular_values: scale must be positive, got {scale}.")
+    rng = as_rng(rng, "product_singular_values")
+    L = as_positive_int(depth, "depth", "product_singular_values")
+    D = as_positive_int(width, "width", "product_singular_values")
+    P = np.eye(D)
+    for _ in range(L):
+        G = rng.standard_normal((D, D))  # (D, D)
+        W = np.linalg.qr(G)[0] if orthogonal else G  # Q of a Gaussian matrix: a random orthogonal matrix
+        P = P @ (scale * W)  # (D, D) @ (D, D) -> (D, D)
+    return np.linalg.svd(P, compute_uv=False)
+
+
+# The three classic initialisation scales: the standard deviation of the entries of W (D_in, D_out).
+INIT_RULES = ("lecun", "xavier", "he")
+
+
+def init_std(rule: str, D_in: int, D_out: int) -> float:
+    """Standard deviation of a weight's entries under a classic rule.
+
+    lecun  1/sqrt(D_in)             keeps each output coordinate's variance (lib.linear.init_linear)
+    xavier sqrt(2/(D_in + D_out))   Glorot and Bengio: a compromise between forward and backward
+    he     sqrt(2/D_in)             for ReLU, which halves the mean square (lib.nn.init_mlp)
+    """
+    if rule not in INIT_RULES:
+        raise ValueError(f"init_std: rule must be one of {INIT_RULES}, got {rule!r}.")
+    D_in, D_out = positive_ints("init_std", D_in=D_in, D_out=D_out)
+    return {"lecun": 1 / np.sqrt(D_in), "xavier": np.sqrt(2 / (D_in + D_out)), "he": np.sqrt(2 / D_in)}[rule]
 
 
 # ---------------------------------------------------------------- data with structure

@@ -1,13 +1,24 @@
 """Vectors, the dot product, cosine similarity and projection.
 
-Shapes: d is the vector length (an embedding width); u, v are (d,).
+Shapes: d is the vector length (an embedding width); u, v are (d,); n is a number of vectors
+(rows of E); the norm |u| is the Euclidean length sqrt(u . u).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lib.shapes import as_array, as_number, check_shapes
+from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shapes
+
+# A tiny made-up vocabulary for the chapter `vectors`: one 4-dimensional embedding per word.
+WORDS = ("king", "queen", "emperor", "apple", "banana")
+EMBEDDINGS = np.array([  # (n, d) = (5, 4)
+    [0.90, 0.80, 0.10, 0.00],
+    [0.85, 0.75, 0.15, 0.05],
+    [2.00, 1.20, 1.50, 0.60],
+    [0.10, -0.20, 0.90, 0.70],
+    [0.00, -0.10, 0.80, 0.90],
+])
 
 
 def _pair(u: np.ndarray, v: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -62,3 +73,17 @@ def cosine_matrix(E: np.ndarray) -> np.ndarray:
         raise ValueError("cosine_matrix: a row of E is all zeros, so its angle is undefined.")
     unit_rows = E / lengths  # (n, d)
     return np.clip(unit_rows @ unit_rows.T, -1.0, 1.0)  # (n, d) @ (d, n) -> (n, n); rounding can exceed 1
+
+
+def random_pair_cosines(d: int, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
+    """Cosines between n_pairs pairs of independent random Gaussian vectors of length d.
+
+    d, n_pairs -> (n_pairs,); for large d they cluster around 0 with a spread of about 1/sqrt(d).
+    """
+    d = as_positive_int(d, "d", "random_pair_cosines")
+    n_pairs = as_positive_int(n_pairs, "n_pairs", "random_pair_cosines")
+    rng = as_rng(rng, "random_pair_cosines")
+    U = rng.standard_normal((n_pairs, d))  # (n_pairs, d): one u per row
+    V = rng.standard_normal((n_pairs, d))  # (n_pairs, d): one v per row
+    dots = np.einsum("pd,pd->p", U, V)  # row-wise u . v -> (n_pairs,)
+    return np.clip(dots / (np.linalg.norm(U, axis=1) * np.linalg.norm(V, axis=1)), -1.0, 1.0)

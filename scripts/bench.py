@@ -114,6 +114,100 @@ def bench_pages(tree: Path) -> None:
               f"{budget(own < 3e6, f'{page.name} under 3 MB')}")
 
 
+class StaticHost:
+    """Serves a folder as a static host such as GitHub Pages does: text gzipped when asked for."""
+
+    TEXT = (".html", ".js", ".css", ".json", ".svg", ".txt", ".ipynb", ".map")
+
+    def __init__(self, folder: Path, compress: bool = True):
+        import functools
+        import gzip
+        import http.server
+        import threading
+
+        text = self.TEXT
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                path = Path(self.translate_path(self.path.split("?")[0]))
+                if path.is_dir():
+                    path = path / "index.html"
+                if not path.is_file():
+                    return self.send_error(404)
+                body = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                if compress and path.suffix in text and "gzip" in self.headers.get("Accept-Encoding", ""):
+                    body = gzip.compress(body, 6)
+                    self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def cold_visit(browser, url: str) -> tuple[int, int]:
+    """Bytes over the wire and requests of one visit with an empty cache (a fresh browser context),
+    until the page has loaded and MathJax has typeset it."""
+    sys.path.insert(0, str(ROOT))
+    from tests.chromium import Tab
+
+    context = browser.send("Target.createBrowserContext")["browserContextId"]
+    target = browser.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})["targetId"]
+    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    tab = Tab(browser, session, target, lambda u: True, 1366, 900)
+    received: dict[str, int] = {}
+    on_event = browser._listeners[session]
+
+    def listen(message: dict) -> None:
+        if message.get("method") == "Network.loadingFinished":
+            received[message["params"]["requestId"]] = message["params"]["encodedDataLength"]
+        on_event(message)
+
+    browser._listeners[session] = listen
+    tab.send("Network.enable")
+    tab.goto(url)
+    tab.js("new Promise(ok => { (function poll() { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+           " MathJax.startup.promise.then(() => setTimeout(ok, 300)); else setTimeout(poll, 50); })(); })")
+    tab.close()
+    browser.send("Target.disposeBrowserContext", {"browserContextId": context})
+    return sum(received.values()), len(received)
+
+
+def bench_cold_visits(tree: Path) -> None:
+    """Every chapter of the toc, visited cold in headless Chromium, served as a static host would."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("\n## Cold chapter visits: skipped (no chromium)")
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.chromium import Chromium
+    from tests.test_site import toc_files
+
+    host, plain = StaticHost(tree / "_build" / "html"), StaticHost(tree / "_build" / "html", compress=False)
+    print("\n## A cold visit to each chapter (empty cache; text gzipped as a static host serves it)")
+    print(f"  {'chapter':<26}{'served':>10}  {'requests':>8}  {'uncompressed':>12}")
+    try:
+        with Chromium(chromium) as browser:
+            for page in [f for f in toc_files() if f.startswith("chapters/")]:
+                nbytes, requests = cold_visit(browser, f"{host.url}/{page}.html")
+                raw, _ = cold_visit(browser, f"{plain.url}/{page}.html")
+                print(f"  {Path(page).name:<26}{nbytes / 1e6:7.2f} MB  {requests:8d}  {raw / 1e6:9.2f} MB  "
+                      f"{budget(nbytes < 2e6, f'{page} cold visit < 2 MB')}")
+    finally:
+        host.close()
+        plain.close()
+
+
 def all_demos():
     import lib.demos
     from lib.widgets import Demo
@@ -137,33 +231,123 @@ def bench_demos() -> None:
         print(f"{name:<44}{t['in_place_ms']:8.1f}ms{t['naive_ms']:8.1f}ms{ratio:9.1f}x  {verdict}")
 
 
+def bench_runner(tree: Path) -> None:
+    """The in-page runner on loopback: bytes and seconds from the click to the first NumPy result."""
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import urlparse
+
+    sys.path.insert(0, str(ROOT))
+    from tests.chromium import Chromium
+
+    html = tree / "_build" / "html"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    print("\n## Run the code in your browser (Pyodide, loopback, headless Chromium)")
+    if not chromium or not (html / "_static" / "course-runner.js").exists():
+        print("skipped: needs chromium and a site built with the runner")
+        failures.append("runner bench could not run")
+        return
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    page = f"{site}/chapters/{sorted((html / 'chapters').glob('*.html'))[0].name}"
+    first_result = ("(async () => { const t0 = performance.now(); const ready = await courseRunner.start();"
+                    " const r = await courseRunner.runCode('import numpy as np\\nnp.linalg.svd(np.arange(12.0).reshape(3, 4), compute_uv=False)');"
+                    " return {seconds: (performance.now() - t0) / 1000, bytes: r.bytes, ok: !r.outputs.some(o => o.type === 'error'), stages: ready.stages}; })()")
+    requests: list[str] = []
+
+    def local(url: str) -> bool:
+        return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1"
+
+    def allow(url: str) -> bool:
+        requests.append(url)
+        return local(url)
+
+    def fetched_bytes(urls: list[str]) -> int:  # the server sends files as they are (no compression)
+        files = {html / urlparse(u).path.lstrip("/") for u in urls if local(u) and not u.startswith(("data:", "blob:", "about:"))}
+        return sum(f.stat().st_size for f in files if f.is_file())
+
+    python = re.compile(r"/_static/(vendor/pyodide/|course-runner/|course-runner-worker|course_runner)")
+    try:
+        with Chromium(chromium, timeout=120) as browser:
+            tab = browser.new_tab(allow=allow)
+            tab.send("Network.clearBrowserCache")
+            tab.goto(page)
+            time.sleep(2)
+            before = [u for u in requests if python.search(u)]
+            print(f"chapter page without the click: Python files fetched {len(before)}  "
+                  f"{budget(not before, 'a page without the click fetches no Python')}")
+            clicked = len(requests)
+            cold = tab.js(first_result)
+            cold["bytes"] = fetched_bytes(requests[clicked:])
+            mpl_early = [u for u in requests if "matplotlib-" in u]
+            print(f"first NumPy result, cold cache       {cold['seconds']:7.1f} s  {budget(cold['ok'] and cold['seconds'] <= 5, 'runner cold <= 5 s')}")
+            print(f"  of which (ms since the click): {cold['stages']}")
+            print(f"bytes fetched before it               {cold['bytes'] / 1e6:7.1f} MB  {budget(cold['bytes'] <= 18e6, 'runner <= 18 MB before the first result')}")
+            print(f"matplotlib fetched before it          {'yes' if mpl_early else 'no':>7}    {budget(not mpl_early, 'matplotlib only when a cell needs it')}")
+            t0 = time.perf_counter()
+            plot = tab.js("courseRunner.runCode('import matplotlib.pyplot as plt\\nplt.plot([1, 2, 3]);').then(r => r)")
+            png = any(o["type"] == "png" for o in plot["outputs"])
+            print(f"then a matplotlib cell to its PNG     {time.perf_counter() - t0:7.1f} s, {fetched_bytes(requests[clicked:]) / 1e6:.1f} MB in all"
+                  f"  {budget(png, 'a matplotlib cell shows its figure')}")
+            tab.goto(page)
+            warm = tab.js(first_result)
+            print(f"first NumPy result, warm HTTP cache   {warm['seconds']:7.1f} s  {budget(warm['ok'] and warm['seconds'] <= 3, 'runner warm <= 3 s')}")
+            outside = [u for u in requests if not local(u)]
+            print(f"requests off 127.0.0.1                {len(outside):7d}    {budget(not outside, 'runner fetches nothing from outside')}")
+            tab.close()
+    finally:
+        server.shutdown()
+
+
 def bench_make_test(tree: Path) -> None:
     seconds, _ = run(["make", "-o", ".venv/.installed", "test"], tree, {"CI": ""})
     print("\n## Tests")
     print(f"make test (warm environment)           {seconds / 60:7.1f} min  {budget(seconds < 600, 'make test < 10 min')}")
 
 
+def tree_bytes(folder: Path) -> tuple[int, int]:
+    """Bytes of the regular files under `folder`: all of them, and without bytecode caches."""
+    files = [f for f in folder.rglob("*") if f.is_file() and not f.is_symlink()]
+    return sum(f.stat().st_size for f in files), sum(f.stat().st_size for f in files if "__pycache__" not in f.parts)
+
+
 def bench_binder_env() -> None:
+    """What `requirements.txt` alone adds to a fresh venv (Binder's image brings Python, pip and JupyterLab)."""
     with tempfile.TemporaryDirectory(prefix="binder-env-") as tmp:
         venv = Path(tmp) / "venv"
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        empty, empty_code = tree_bytes(venv)
         subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-r", "requirements.txt"], cwd=ROOT, check=True,
                        capture_output=True)
         seconds = time.perf_counter() - t0
-        size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
-    print("\n## The environment Binder builds (requirements.txt in a fresh venv)")
+        full, code = tree_bytes(venv)
+    added, added_code = full - empty, code - empty_code
+    print("\n## The environment Binder builds (requirements.txt alone, in a fresh venv)")
     print(f"install time                           {seconds:7.1f} s")
-    print(f"installed size                         {size / 1e6:7.0f} MB  {budget(size < 500e6, 'environment < 500 MB')}")
+    print(f"installed packages                     {added_code / 1e6:7.0f} MB  {budget(added_code < 250e6, 'Binder packages < 250 MB')}")
+    print(f"  with the bytecode pip compiles       {added / 1e6:7.0f} MB")
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--runner"]:  # only the in-page runner, against the site already built here
+        bench_runner(ROOT)
+        raise SystemExit(1 if failures else 0)
     print(f"# Course benchmark  {time.strftime('%Y-%m-%d')}  ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
     tree = clean_copy()
     try:
         bench_build(tree)
         bench_pages(tree)
+        bench_cold_visits(tree)
         bench_demos()
+        bench_runner(tree)
         bench_make_test(tree)
         bench_binder_env()
     finally:

@@ -30,18 +30,20 @@ from hypothesis import strategies as st
 from lib import (
     attention,
     decoder,
+    gpt,
     gradcheck,
     ledger,
     linear,
     lora,
     measure,
+    model,
     nn,
     shapes,
     svd,
     vectors,
 )
 
-MODULES = [attention, decoder, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors]
+MODULES = [attention, decoder, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors, model, gpt]
 # Bad values whose error may be reported on another argument: a size that disagrees between two
 # arguments can be blamed on either (check_shapes names the one it meets second).
 SHAPE_LABELS = {"an extra leading axis", "a missing axis", "first axis + 1", "last axis + 1", "transposed"}
@@ -60,6 +62,14 @@ LAYERS = nn.init_mlp([2, 4, 3], np.random.default_rng(0))
 _, ATT_CACHE = attention.attention_forward(_a(2, 3, 4), _a(2, 3, 4), _a(2, 3, 4))
 _, SELF_CACHE = attention.self_attention_forward(_a(2, 3, 4), _a(4, 4), _a(4, 4), _a(4, 4))
 _P = _a(3, 2)
+MCFG = model.preset("gpt2-small")
+GCFG = gpt.GPTConfig(vocab=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)
+GPARAMS = gpt.init_params(GCFG, seed=0)
+GLORA = gpt.init_lora(GPARAMS, GCFG, 2, ("Wq",), seed=0)
+_, LN_CACHE = gpt.layer_norm(_a(3, 4), _a(4), _a(4))
+_TOK = np.array([[1, 2, 10, 3]])
+_TGT = np.array([[-1, -1, 3, 2]])
+_DIG = np.array([[1, 2, 3], [4, 5, 6]])
 
 
 def _loss() -> float:
@@ -80,6 +90,11 @@ def _ledger_add(title: str, spec: str) -> object:
     return ledger.Ledger("t", B=2, D=3).add(title, spec, "meaning")
 
 
+def _train(X: object, Y: object, cfg: object, steps: object, batch: object) -> object:
+    """gpt.train on fresh parameters: it trains them in place, so a shared dict would change between calls."""
+    return gpt.train(gpt.init_params(GCFG, seed=0), X, Y, cfg, steps=steps, batch=batch)
+
+
 def _bench_check(backward: object) -> object:
     return gradcheck.LinearBench.random(3, 2, 2, np.random.default_rng(0)).check(backward)
 
@@ -98,6 +113,7 @@ CALLS: list[Call] = [
     Call(vectors.project, dict(u=_a(3), v=_a(3))),
     Call(vectors.unit, dict(angle=0.3)),
     Call(vectors.cosine_matrix, dict(E=_a(4, 3))),
+    Call(vectors.random_pair_cosines, dict(d=3, n_pairs=4, rng=np.random.default_rng(0))),
     # ledger
     Call(ledger.bytes_per_element, dict(dtype="fp16")),
     Call(ledger.matmul_flops, dict(m=4, k=3, n=2)),
@@ -114,6 +130,11 @@ CALLS: list[Call] = [
     Call(ledger.ridge_intensity, dict(peak_gflops=100.0, bandwidth_gbs=10.0)),
     Call(ledger.human_bytes, dict(n=2048.0)),
     Call(ledger.linear_costs, dict(B=4, D_in=3, D_out=2, dtype="fp32", T=2)),
+    Call(ledger.roofline_time, dict(flops=1e9, bytes_moved=1e6, peak_gflops=100.0, bandwidth_gbs=10.0)),
+    Call(ledger.ridge_batch, dict(D_in=64, D_out=32, peak_gflops=100.0, bandwidth_gbs=10.0, dtype="bf16"),
+         skip=("bias",)),
+    Call(ledger.training_flops, dict(params=1e6, tokens=1e9)),
+    Call(ledger.training_memory, dict(params=1000, activation_bytes=64, dtype="bf16", optimizer="adam")),
     # gradcheck
     Call(gradcheck.numerical_gradient, dict(loss=_loss, param=_P)),
     Call(gradcheck.relative_error, dict(analytic=_a(3, 2), numeric=_a(3, 2)), allows_nonfinite=("numeric",)),
@@ -128,6 +149,10 @@ CALLS: list[Call] = [
     Call(measure.sweep_linear, dict(shapes=[(2, 3, 2)], repeats=1, min_time=0.0)),
     Call(measure.peak_gflops, dict(n=8, dtype="fp32", repeats=1)),
     Call(measure.bandwidth_gbs, dict(n_bytes=4096, repeats=1)),
+    Call(measure.read_bandwidth_gbs, dict(n_bytes=4096, threads=2, repeats=1)),
+    Call(measure.usable_cores, dict()),
+    Call(measure.last_level_cache_bytes, dict()),
+    Call(measure.machine_info, dict()),
     # nn
     Call(nn.relu, dict(Z=_a(4, 3))),
     Call(nn.relu_backward, dict(Z=_a(4, 3), dA=_a(4, 3))),
@@ -164,10 +189,13 @@ CALLS: list[Call] = [
     Call(svd.approx_errors, dict(A=_a(4, 3), k=2)),
     Call(svd.tail_errors, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
     Call(svd.energy_kept, dict(S=np.array([3.0, 2.0, 1.0]), k=1)),
+    Call(svd.energy_rank, dict(S=np.array([3.0, 2.0, 1.0]), fraction=0.9)),
     Call(svd.full_params, dict(m=4, n=3)),
     Call(svd.factored_params, dict(m=4, n=3, k=2)),
     Call(svd.condition_number, dict(A=_a(3, 3))),
     Call(svd.deep_stack_norms, dict(scale=1.0, rng=np.random.default_rng(0), depth=3, width=4, batch=2)),
+    Call(svd.product_singular_values, dict(scale=0.5, rng=np.random.default_rng(0), depth=3, width=4)),
+    Call(svd.init_std, dict(rule="he", D_in=4, D_out=3)),
     Call(svd.teacher_regression, dict(rng=np.random.default_rng(0), B=10, D_in=4, D_out=3, rank=2)),
     Call(svd.to_grayscale, dict(rgb=np.abs(_a(4, 5, 3)))),
     # attention
@@ -182,6 +210,12 @@ CALLS: list[Call] = [
     Call(attention.multi_head_attention, dict(X=_a(2, 3, 8), Wq=_a(8, 8), Wk=_a(8, 8), Wv=_a(8, 8), Wo=_a(8, 8), n_heads=2)),
     Call(attention.score_variance, dict(d_k=4, n_samples=10, rng=np.random.default_rng(0))),
     Call(attention.max_weight, dict(d_k=4, T=5, rng=np.random.default_rng(0), scale=True, n_rows=4)),
+    Call(attention.causal_average, dict(T=4)),
+    Call(attention.softmax_backward, dict(A=_a(2, 3, 3), dA=_a(2, 3, 3))),
+    Call(attention.repeat_kv, dict(K=_a(2, 2, 3, 4), n_rep=2)),
+    Call(attention.grouped_query_attention, dict(Q=_a(2, 4, 3, 5), K=_a(2, 2, 6, 5), V=_a(2, 2, 6, 7))),
+    Call(attention.attention_flops, dict(T_q=3, T_k=5, d=8)),
+    Call(attention.score_bytes, dict(batch=2, n_heads=4, T_q=3, T_k=5, bytes_per_element=2)),
     # decoder
     Call(decoder.rms_norm, dict(x=_a(3, 4), g=_a(4))),
     Call(decoder.layer_norm, dict(x=_a(3, 4), g=_a(4), b=_a(4))),
@@ -197,19 +231,78 @@ CALLS: list[Call] = [
     Call(decoder.kv_cache_bytes, dict(n_layers=2, n_heads=4, head_dim=8, seq_len=16, batch=1, bytes_per_element=2)),
     Call(decoder.layer_flops, dict(config=CFG, T_q=1, T_k=4)),
     Call(decoder.step_flops, dict(config=CFG, t=3, cached=True)),
+    Call(decoder.block_with_activations, dict(x=_a(1, 3, 8), p=PARAMS["layers"][0], n_heads=2)),
+    Call(decoder.block_source, dict()),
+    Call(decoder.step_function, dict(params=PARAMS, config=CFG, t=3, cached=True)),
+    Call(decoder.name_of, dict(tokens=np.array([0, 5, 0, 7]))),
+    Call(decoder.param_count, dict(config=CFG)),
+    Call(decoder.llama_param_count, dict(n_layers=2, d=8, d_ff=16, vocab_size=10, d_kv=4)),
+    Call(decoder.gqa_kv_cache_bytes, dict(n_layers=2, n_heads=8, n_kv_heads=2, head_dim=4, seq_len=5, batch=1,
+                                          bytes_per_element=2)),
+    Call(decoder.token_flops, dict(d=8, d_ff=32, t=5, d_kv=4, mlp_matrices=3)),
+    Call(decoder.attention_crossover, dict(d=8, d_ff=32, d_kv=4, mlp_matrices=3)),
+    Call(decoder.decode_step, dict(n_params=100, n_layers=2, d=8, d_kv=4, t=5, batch=2, bytes_per_element=2)),
     # lora
     Call(lora.lora_scale, dict(alpha=8.0, r=4)),
     Call(lora.lora_params, dict(D_in=8, D_out=6, r=2)),
     Call(lora.full_params, dict(D_in=8, D_out=6)),
     Call(lora.init_lora, dict(D_in=8, D_out=6, r=2, rng=np.random.default_rng(0))),
-    Call(lora.lora_forward, dict(X=_a(5, 8), W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0)),
-    Call(lora.lora_backward, dict(X=_a(5, 8), W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0, dY=_a(5, 6))),
-    Call(lora.merge_lora, dict(W0=_a(8, 6), B=_a(8, 2), A=_a(2, 6), alpha=4.0)),
+    Call(lora.lora_forward, dict(X=_a(5, 8), W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0)),
+    Call(lora.lora_backward, dict(X=_a(5, 8), W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0, dY=_a(5, 6))),
+    Call(lora.merge_lora, dict(W0=_a(8, 6), A=_a(8, 2), B=_a(2, 6), alpha=4.0)),
     Call(lora.low_rank_approx, dict(M=_a(8, 6), r=2)),
+    Call(lora.best_update, dict(X=_a(10, 6), delta=_a(6, 5), r=2)),
+    Call(lora.model_params, dict(layers={"q": (8, 8), "up": (8, 12)}, n_blocks=2, other=5)),
+    Call(lora.adapter_params, dict(layers={"q": (8, 8), "up": (8, 12)}, n_blocks=2, r=2, targets=("q",))),
+    Call(lora.training_state_bytes, dict(n_total=100, n_trained=10)),
     Call(lora.mse_loss, dict(Y_hat=_a(5, 6), Y=_a(5, 6))),
     Call(lora.make_task, dict(rng=np.random.default_rng(0), d=6, N=10, true_rank=2)),
     Call(lora.train_full, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), steps=2)),
     Call(lora.train_lora, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), r=2, rng=np.random.default_rng(0), steps=2)),
+    # model (the whole-model ledger)
+    Call(model.ModelConfig, dict(name="m", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64)),
+    Call(model.preset, dict(name="gpt2-small")),
+    Call(model.projection_shapes, dict(cfg=MCFG)),
+    Call(model.block_params, dict(cfg=MCFG)),
+    Call(model.param_counts, dict(cfg=MCFG)),
+    Call(model.n_params, dict(cfg=MCFG)),
+    Call(model.param_bytes, dict(cfg=MCFG, dtype="bf16")),
+    Call(model.model_ledger, dict(cfg=MCFG, T=4, B=2, dtype="bf16")),
+    Call(model.forward_flops, dict(cfg=MCFG, T=8)),
+    Call(model.attention_crossover, dict(cfg=MCFG)),
+    Call(model.six_n_flops, dict(cfg=MCFG, tokens=100)),
+    Call(model.train_flops, dict(cfg=MCFG, tokens=64, T=8)),
+    Call(model.kv_cache_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
+    Call(model.activation_bytes, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
+    Call(model.lora_params, dict(cfg=MCFG, r=2, targets=("q", "v"))),
+    Call(model.train_memory, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
+    Call(model.max_batch, dict(cfg=MCFG, T=8, memory_bytes=1e9, dtype="bf16")),
+    Call(model.inference_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
+    Call(model.with_changes, dict(cfg=MCFG)),
+    # gpt (the tiny GPT that trains)
+    Call(gpt.GPTConfig, dict(vocab=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)),
+    Call(gpt.param_shapes, dict(cfg=GCFG)),
+    Call(gpt.init_params, dict(cfg=GCFG, seed=0)),
+    Call(gpt.n_params, dict(params=GPARAMS)),
+    Call(gpt.layer_norm, dict(x=_a(3, 4), g=_a(4), b=_a(4))),
+    Call(gpt.layer_norm_backward, dict(dy=_a(3, 4), cache=LN_CACHE)),
+    Call(gpt.gelu, dict(x=_a(3, 4))),
+    Call(gpt.gelu_backward, dict(x=_a(3, 4), dy=_a(3, 4))),
+    Call(gpt.sequence_loss, dict(logits=_a(1, 4, 11), targets=_TGT)),
+    Call(gpt.forward, dict(params=GPARAMS, tokens=_TOK, cfg=GCFG)),
+    Call(gpt.loss, dict(params=GPARAMS, tokens=_TOK, targets=_TGT, cfg=GCFG)),
+    Call(gpt.loss_and_grads, dict(params=GPARAMS, tokens=_TOK, targets=_TGT, cfg=GCFG)),
+    Call(gpt.attention_maps, dict(params=GPARAMS, tokens=_TOK, cfg=GCFG)),
+    Call(gpt.generate, dict(params=GPARAMS, prompt=_TOK, n_new=2, cfg=GCFG)),
+    Call(gpt.kv_cache_elements, dict(cfg=GCFG, T=4, B=2)),
+    Call(gpt.make_task, dict(kind="reverse", n_examples=5, n_digits=3, seed=0)),
+    Call(gpt.to_sequences, dict(X=_DIG, Y=_DIG[:, ::-1].copy())),
+    Call(gpt.solve, dict(params=GPARAMS, X=_DIG, cfg=GCFG)),
+    Call(gpt.accuracy, dict(params=GPARAMS, X=_DIG, Y=_DIG[:, ::-1].copy(), cfg=GCFG)),
+    Call(gpt.adam_update, dict(p=_a(3, 2), g=_a(3, 2), m=_a(3, 2), v=np.abs(_a(3, 2)), t=2, lr=0.01)),
+    Call(_train, dict(X=_DIG, Y=_DIG[:, ::-1].copy(), cfg=GCFG, steps=2, batch=2)),
+    Call(gpt.init_lora, dict(params=GPARAMS, cfg=GCFG, r=2, targets=("Wq", "Wk"), seed=0)),
+    Call(gpt.merge_lora, dict(params=GPARAMS, lora=GLORA, alpha=2.0)),
 ]
 
 # Public functions and classes deliberately outside the matrix, with the reason.
@@ -222,6 +315,7 @@ NOT_IN_MATRIX = {
     "as_rng": "a validator; tests/test_shapes.py",
     "as_seed": "a validator; tests/test_shapes.py",
     "count_flops": "a context manager with no arguments",
+    "TrainingMemory": "a frozen record built by training_memory, which validates its inputs",
     "Row": "a record made by Ledger.add",
     "GradCheck": "a record made by check_gradients",
     "GradReport": "a record made by check_gradients",
@@ -229,6 +323,7 @@ NOT_IN_MATRIX = {
     "Cache": "a record made by mlp_forward",
     "TrainRun": "a record made by train_mlp",
     "Task": "a record made by make_task",
+    "train": "gpt.train trains its params in place; the matrix calls it through _train with fresh parameters",
 }
 
 
@@ -281,6 +376,8 @@ def _bad_values(value: object) -> dict[str, tuple[object, str]]:
         return {"a string": ("rng", MUST_FAIL), "a list": ([1, 2], MUST_FAIL)}
     if callable(value):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a number": (3, MUST_FAIL)}
+    if isinstance(value, (model.ModelConfig, gpt.GPTConfig)):
+        return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a dict": (dict(d=8), MUST_FAIL)}
     if isinstance(value, decoder.Config):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a dict": (dict(d=8), MUST_FAIL)}
     if isinstance(value, nn.Cache):
@@ -431,7 +528,7 @@ def test_attention_shapes_property(B, T, S, d_k, d_v):
 @settings(max_examples=40, deadline=None)
 @given(N=dims, D_in=dims, D_out=dims, r=dims)
 def test_lora_shapes_property(N, D_in, D_out, r):
-    X, W0, B, A = np.ones((N, D_in)), np.ones((D_in, D_out)), np.ones((D_in, r)), np.ones((r, D_out))
-    assert lora.lora_forward(X, W0, B, A, alpha=2.0).shape == (N, D_out)
-    with pytest.raises(ValueError, match=r"A should have shape \(r, D_out\)"):
-        lora.lora_forward(X, W0, B, A.T if r != D_out else np.ones((r + 1, D_out)), alpha=2.0)
+    X, W0, A, B = np.ones((N, D_in)), np.ones((D_in, D_out)), np.ones((D_in, r)), np.ones((r, D_out))
+    assert lora.lora_forward(X, W0, A, B, alpha=2.0).shape == (N, D_out)
+    with pytest.raises(ValueError, match=r"B should have shape \(r, D_out\)"):
+        lora.lora_forward(X, W0, A, B.T if r != D_out else np.ones((r + 1, D_out)), alpha=2.0)

@@ -74,6 +74,7 @@ window.control = (i, j) => demo(i).querySelectorAll('[data-control]')[j];
 window.frame = (i) => demo(i).querySelector('img.course-demo-frame');
 window.choices = (el) => el.tagName === 'SELECT' ? el.options.length : Number(el.max) + 1;
 window.setControl = async (i, j, k) => {
+  if (demo(i).courseDemoLoad) await demo(i).courseDemoLoad();  // frames the site fetches when needed
   const el = control(i, j);
   if (el.tagName === 'SELECT') { el.selectedIndex = k; } else { el.value = String(k); }
   el.dispatchEvent(new Event('input', {bubbles: true}));

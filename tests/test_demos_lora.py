@@ -46,3 +46,20 @@ def test_readout_uses_lib_counts(demo):
     canvas.render({"r": 4.0})
     texts = [t.get_text() for ax in canvas.fig.axes for t in ax.texts]
     assert any(f"{lora.lora_params(32, 32, 4):,} parameters" in t for t in texts)
+
+
+def test_optimum_bounds_every_run():
+    runs = rank_runs()
+    for r, loss in runs.losses.items():
+        assert runs.optimum[r] <= loss + 1e-12
+    assert runs.losses[2] == pytest.approx(runs.optimum[2], rel=1e-6)  # rank 2 converges in 300 steps
+    assert runs.losses[8] > 1.3 * runs.optimum[8]  # rank 8 has not: its loss is not its capacity
+
+
+def test_plot_losses_is_a_png():
+    from IPython.core.formatters import DisplayFormatter
+
+    from lib.demos.lora import plot_losses
+
+    data, _ = DisplayFormatter().format(plot_losses({"full": [1.0, 0.1], "LoRA r = 1": [1.0, 0.5]}, ylim=(0.05, 2)))
+    assert data["image/png"][:4] == b"\x89PNG"

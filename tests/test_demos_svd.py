@@ -83,3 +83,16 @@ def test_static_plots_return_figures():
 def test_controls_are_choices_and_sliders():
     demo = demos_svd.svd_demo()
     assert isinstance(demo.controls[0], Choice) and demo.controls[0].grid() == list(demos_svd.STAGES)
+
+
+def test_static_plots_display_as_png_without_pyplot():
+    # IPython formats the figure as image/png through _repr_png_, with no inline backend loaded
+    from IPython.core.formatters import DisplayFormatter
+
+    from lib import svd
+    from lib.demos.svd import plot_deep_stack, plot_spectrum
+
+    res = {0.125: svd.deep_stack_norms(0.125, np.random.default_rng(0), depth=3, width=8)}
+    for fig in (plot_spectrum(np.array([3.0, 2.0, 0.5]), "spectrum", k_mark=1), plot_deep_stack(res, 8)):
+        data, _ = DisplayFormatter().format(fig)
+        assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"

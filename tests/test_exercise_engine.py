@@ -77,6 +77,21 @@ def test_float32_precision_does_not_excuse_a_float64_error():
         compare(WANT + 1e-4, WANT)
 
 
+def test_a_prediction_is_not_given_away():
+    message = wrong(compare, [0.0, 0.5], [0.0, 0.1498], reveal=False)
+    assert "0.1498" not in message and "0.5" in message and "too large" in message, message
+    assert "0.1498" in wrong(compare, [0.0, 0.5], [0.0, 0.1498])
+
+
+def test_a_float32_result_upcast_by_a_float64_scalar_is_accepted():
+    rng = np.random.default_rng(5)
+    Q, K = rng.normal(size=(4, 9)), rng.normal(size=(3, 9))
+    upcast = (Q.astype(np.float32) @ K.T.astype(np.float32)) / np.sqrt(9)  # float32 / np.float64 -> float64
+    compare(upcast, Q @ K.T / 3)
+    with pytest.raises(Wrong):
+        compare(upcast * (1 + 1e-4), Q @ K.T / 3)
+
+
 def test_tiny_entries_of_a_big_array_do_not_fail_on_rounding():
     want = np.array([1e6, 3e-7])
     compare(np.array([1e6, 3e-7 + 1e-8]).astype(np.float32), want)
@@ -84,14 +99,14 @@ def test_tiny_entries_of_a_big_array_do_not_fail_on_rounding():
 
 def test_message_names_an_entry_that_really_fails_with_distinct_digits():
     want = np.array([1000.0, 0.001])
-    got = np.array([1000.0005, 0.001003])  # the larger difference (index 0) is inside the tolerance
+    got = np.array([1000.006, 0.006])  # the larger difference (index 0) is inside the tolerance
     message = wrong(compare, got, want)
-    assert "(1,)" in message and "0.001003" in message and "different values" in message, message
+    assert "(1,)" in message and "0.006" in message and "different values" in message, message
     numbers = re.findall(r"holds (\S+) where (\S+) is expected", message)[0]
     assert numbers[0] != numbers[1]
 
 
-@pytest.mark.parametrize("got, want", [(1.400004, 1.4), (1.0001, 1.0), (1.925004, 1.925), (np.float32(1.37), 1.36)])
+@pytest.mark.parametrize("got, want", [(1.40004, 1.4), (1.0001, 1.0), (1.92504, 1.925), (np.float32(1.37), 1.36)])
 def test_scalar_message_never_shows_equal_numbers_or_the_answer(got, want):
     message = wrong(compare, got, want)
     shown = re.findall(r"is (\S+), which", message)[0]

@@ -1,90 +1,242 @@
+"""Checkers of lib.exercises.lora: right answers pass in many forms, every named bug gets its sentence."""
+
 import numpy as np
 import pytest
 
-from lib.exercises.lora import ex1, ex2, ex3
+from lib import lora
+from lib.exercises import lora as ex
 
 
-def _raises(*_args):
+def _raises(*_):
     raise RuntimeError("boom")
 
 
-GARBAGE = [None, "abc", 42, _raises, lambda *a: None, lambda *a: "abc", lambda *a: np.nan]
+GARBAGE = [None, "abc", _raises, 42, lambda *a: None, lambda *a: "abc", lambda *a: np.nan]
 
 
-@pytest.mark.parametrize("ex", [ex1, ex2, ex3])
-def test_placeholder_and_garbage(ex):
-    assert ex.check(...).status == "not attempted"
-    assert ex.check(lambda *a: ...).status == "not attempted"
+@pytest.mark.parametrize("e", [ex.ex1, ex.ex2, ex.ex3, ex.ex4, ex.ex5])
+def test_placeholder_garbage_hints_and_folded_solution(e):
+    assert e.check(...).status == "not attempted"
     for bad in GARBAGE:
-        result = ex.check(bad)
+        result = e.check(bad)
         assert not result.ok and result.status in ("incorrect", "error") and result.message
-    assert ex.hint().text and ex.hint(99).text and ex.solution().code
+    assert e.hint().text and e.hint(2).text
+    sol = e.solution()
+    assert sol.code and sol.why and sol.folded
+    assert all(line.strip() not in " ".join(e.hints) for line in sol.code.splitlines() if len(line.strip()) > 12)
 
 
-# ---------------------------------------------------------------- ex1
-def test_ex1_correct():
-    assert ex1.check(lambda D_in, D_out, r: D_in * r + r * D_out).ok
+# ---------------------------------------------------------------- ex1: the paper's initialisation
+def _paper(D_in, D_out, r, rng):
+    return rng.standard_normal((D_in, r)) / np.sqrt(D_in), np.zeros((r, D_out))
+
+
+def _peft_like(D_in, D_out, r, rng):  # kaiming-uniform bound 1/sqrt(D_in), as PEFT's lora_A
+    bound = 1 / np.sqrt(D_in)
+    return rng.uniform(-bound, bound, size=(D_in, r)), np.zeros((r, D_out))
+
+
+def _loops(D_in, D_out, r, rng):
+    A = [[float(rng.normal(0.0, 0.02)) for _ in range(r)] for _ in range(D_in)]
+    B = [[0.0] * D_out for _ in range(r)]
+    return A, B
+
+
+@pytest.mark.parametrize("fn", [
+    _paper, _peft_like, _loops,
+    lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)).astype(np.float32), np.zeros((r, D_out), np.float32)),
+    lambda D_in, D_out, r, rng: (rng.normal(0, 1 / r, (D_in, r)), np.zeros((r, D_out))),
+    lambda D_in, D_out, r, rng: [rng.standard_normal((r, D_in)).T, np.zeros((D_out, r)).T],
+])
+def test_ex1_right(fn):
+    assert ex.ex1.check(fn).ok, ex.ex1.check(fn)
 
 
 @pytest.mark.parametrize("fn, keyword", [
-    (lambda D_in, D_out, r: D_in * r, "only one factor"),
-    (lambda D_in, D_out, r: (D_in * r) ** 2, "squared"),
-    (lambda D_in, D_out, r: D_in * D_out, "full matrix"),
-    (lambda D_in, D_out, r: 2 * D_in * r, "square"),
-    (lambda D_in, D_out, r: True, "boolean"),
+    (lambda D_in, D_out, r, rng: (np.zeros((D_in, r)), rng.standard_normal((r, D_out))), "mirror of the paper"),
+    (lambda D_in, D_out, r, rng: (np.zeros((D_in, r)), np.zeros((r, D_out))), "never moves"),
+    (lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)), rng.standard_normal((r, D_out))), "step 0"),
+    (lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)), 1e-8 * rng.standard_normal((r, D_out))), "step 0"),
+    (lambda D_in, D_out, r, rng: (np.zeros((r, D_out)), rng.standard_normal((D_in, r))), "you returned (B, A)"),
+    (lambda D_in, D_out, r, rng: (rng.standard_normal((r, D_in)), np.zeros((D_out, r))), "(out, in) shapes"),
+    (lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, D_out)), np.zeros((D_out, D_out))), "should have shape"),
+    (lambda D_in, D_out, r, rng: (np.tile(rng.standard_normal((D_in, 1)), (1, r)), np.zeros((r, D_out))),
+     "columns are equal"),
+    (lambda D_in, D_out, r, rng: (np.ones((D_in, r)), np.zeros((r, D_out))), "columns are equal"),
+    (lambda D_in, D_out, r, rng: (1000 * rng.standard_normal((D_in, r)), np.zeros((r, D_out))), "huge"),
+    (lambda D_in, D_out, r, rng: (1e-7 * rng.standard_normal((D_in, r)), np.zeros((r, D_out))), "almost zero"),
+    (lambda D_in, D_out, r, rng: (np.random.standard_normal((D_in, r)), np.zeros((r, D_out))), "global random state"),  # noqa: NPY002 (the bug tested)
+    (lambda D_in, D_out, r, rng: (np.random.default_rng(7).standard_normal((D_in, r)), np.zeros((r, D_out))),
+     "different rng seeds"),
+    (lambda D_in, D_out, r, rng: (np.random.default_rng().standard_normal((D_in, r)), np.zeros((r, D_out))),
+     "same rng seed"),
+    (lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)) / np.sqrt(D_in),), "two arrays"),
+    (lora.init_lora, "course's own version"),
 ])
 def test_ex1_bugs(fn, keyword):
-    result = ex1.check(fn)
-    assert result.status == "incorrect" and keyword in result.message
+    result = ex.ex1.check(fn)
+    assert result.status == "incorrect" and keyword in result.message, result
 
 
-# ---------------------------------------------------------------- ex2
-def _init(transform):
-    def init(D_in, D_out, r, rng):
-        return transform(np.zeros((D_in, r)), rng.standard_normal((r, D_out)) / np.sqrt(D_out), rng)
-    return init
+def test_ex1_symmetric_init_really_stays_rank_one():
+    # the reason the identical-column init is rejected: training never breaks the symmetry
+    task = lora.make_task(np.random.default_rng(0), d=8, N=40)
+    A = np.tile(np.random.default_rng(1).standard_normal((8, 1)), (1, 3)) / np.sqrt(8)
+    B = np.zeros((3, 8))
+    for _ in range(50):
+        _, dY = lora.mse_loss(lora.lora_forward(task.X, task.W0, A, B, 3.0), task.Y)
+        _, dA, dB = lora.lora_backward(task.X, task.W0, A, B, 3.0, dY)
+        A, B = A - 0.5 * dA, B - 0.5 * dB
+    assert np.linalg.matrix_rank(A @ B, tol=1e-10) == 1
 
 
-def test_ex2_correct():
-    assert ex2.check(_init(lambda B, A, rng: (B, A))).ok
+# ---------------------------------------------------------------- ex2: merging
+def _inplace(W0, A, B, alpha):  # what PEFT's merge does: allowed
+    W0 += (alpha / A.shape[1]) * A @ B
+    return W0
+
+
+def _loop_merge(W0, A, B, alpha):
+    r = A.shape[1]
+    out = W0.copy()
+    for k in range(r):
+        out = out + (alpha / r) * np.outer(A[:, k], B[k])
+    return out.tolist()
+
+
+@pytest.mark.parametrize("fn", [
+    lambda W0, A, B, alpha: W0 + (alpha / A.shape[1]) * A @ B,
+    lambda W0, A, B, alpha: W0 + alpha / B.shape[0] * np.einsum("ir,ro->io", A, B),
+    _loop_merge, _inplace,
+    lambda W0, A, B, alpha: (W0 + (alpha / A.shape[1]) * A @ B).astype(np.float32),
+    lambda W0, A, B, alpha: (B.T @ A.T * (alpha / len(B))).T + W0,
+])
+def test_ex2_right(fn):
+    assert ex.ex2.check(fn).ok, ex.ex2.check(fn)
 
 
 @pytest.mark.parametrize("fn, keyword", [
-    (_init(lambda B, A, rng: (rng.standard_normal(B.shape), A)), "step 0"),
-    (_init(lambda B, A, rng: (B.T, A.T)), "transposed"),
-    (_init(lambda B, A, rng: (A, B)), "(A, B)"),
-    (_init(lambda B, A, rng: (B, 0 * A)), "never moves"),
-    (_init(lambda B, A, rng: (rng.standard_normal(B.shape), 0 * A)), "zeroed A"),
-    (lambda D_in, D_out, r, rng: (np.zeros((D_in, r)), np.ones((r, D_out))), "rng"),
-    (_init(lambda B, A, rng: B), "two arrays"),
+    (lambda W0, A, B, alpha: W0 + A @ B, "forgot the scale"),
+    (lambda W0, A, B, alpha: W0 + (A.shape[1] / alpha) * A @ B, "upside down"),
+    (lambda W0, A, B, alpha: W0 + alpha * A @ B, "forgot to divide by r"),
+    (lambda W0, A, B, alpha: W0 + alpha / np.sqrt(A.shape[1]) * A @ B, "rsLoRA"),
+    (lambda W0, A, B, alpha: W0 + (alpha / A.shape[1]) * B @ A, "B @ A is a different"),
+    (lambda W0, A, B, alpha: W0 + (alpha / A.shape[1]) * (A @ B).T, "transposed"),
+    (lambda W0, A, B, alpha: (alpha / A.shape[1]) * A @ B, "only the update"),
+    (lambda W0, A, B, alpha: W0 - (alpha / A.shape[1]) * A @ B, "subtracted"),
+    (lambda W0, A, B, alpha: W0 + (alpha / W0.shape[0]) * A @ B, "is D_in"),
+    (lambda W0, A, B, alpha: W0 + (alpha / W0.shape[1]) * A @ B, "is D_out"),
+    (lora.merge_lora, "course's own version"),
 ])
 def test_ex2_bugs(fn, keyword):
-    result = ex2.check(fn)
+    result = ex.ex2.check(fn)
     assert result.status == "incorrect" and keyword in result.message, result
 
 
-# ---------------------------------------------------------------- ex3
-def test_ex3_correct():
-    assert ex3.check(lambda W0, B, A, alpha: W0 + (alpha / B.shape[1]) * (B @ A)).ok
+# ---------------------------------------------------------------- ex3: the backward pass
+def _grads(X, W0, A, B, alpha, dY):
+    s = alpha / A.shape[1]
+    H = X @ A
+    dH = s * dY @ B.T
+    return dY @ W0.T + dH @ A.T, X.T @ dH, s * H.T @ dY
+
+
+def _grads_loop(X, W0, A, B, alpha, dY):
+    s = alpha / A.shape[1]
+    dX, dA, dB = np.zeros(X.shape), np.zeros(A.shape), np.zeros(B.shape)
+    for n in range(X.shape[0]):  # one example at a time: outer products
+        h = X[n] @ A
+        dh = s * B @ dY[n]
+        dB += s * np.outer(h, dY[n])
+        dA += np.outer(X[n], dh)
+        dX[n] = W0 @ dY[n] + A @ dh
+    return [dX.tolist(), dA.tolist(), dB.tolist()]
+
+
+@pytest.mark.parametrize("fn", [
+    _grads, _grads_loop,
+    lambda *a: tuple(g.astype(np.float32) for g in _grads(*a)),
+    lambda X, W0, A, B, alpha, dY: (dY @ (W0 + alpha / A.shape[1] * A @ B).T, alpha / A.shape[1] * X.T @ dY @ B.T,
+                                    alpha / A.shape[1] * A.T @ X.T @ dY),
+])
+def test_ex3_right(fn):
+    assert ex.ex3.check(fn).ok, ex.ex3.check(fn)
+
+
+def _variant(**kw):
+    def f(X, W0, A, B, alpha, dY):
+        return ex._grads(X, W0, A, B, alpha, dY, **kw)
+    return f
 
 
 @pytest.mark.parametrize("fn, keyword", [
-    (lambda W0, B, A, alpha: W0 + B @ A, "forgot the scale"),
-    (lambda W0, B, A, alpha: W0 + (B.shape[1] / alpha) * B @ A, "upside down"),
-    (lambda W0, B, A, alpha: W0 + alpha * B @ A, "divide by r"),
-    (lambda W0, B, A, alpha: W0 + (alpha / B.shape[1]) * A @ B, "A @ B"),
-    (lambda W0, B, A, alpha: W0 + (alpha / B.shape[1]) * (B @ A).T, "transposed"),
-    (lambda W0, B, A, alpha: (alpha / B.shape[1]) * B @ A, "frozen W0"),
+    (_variant(s_dB=False, s_dH=False), "forgot the scale s = alpha / r everywhere"),
+    (_variant(s_dB=False), "dB lacks the scale"),
+    (_variant(s_dH=False), "dA (and the adapter's share of dX) lack the scale"),
+    (_variant(s2=True), "scale twice"),
+    (_variant(adapter_dX=False), "adapter's path"),
+    (_variant(s_dX=False), "dX's adapter path lacks the scale"),
+    (lambda *a: (lambda g: (g[0], g[2], g[1]))(_grads(*a)), "(dX, dB, dA)"),
+    (lora.lora_backward, "course's own version"),
 ])
 def test_ex3_bugs(fn, keyword):
-    result = ex3.check(fn)
+    result = ex.ex3.check(fn)
     assert result.status == "incorrect" and keyword in result.message, result
 
 
-def test_ex3_in_place_merge_is_accepted():
-    # the exercise text does not forbid it, and real merge code (PEFT's merge()) does exactly this
-    def merge(W0, B, A, alpha):
-        W0 += (alpha / B.shape[1]) * (B @ A)
-        return W0
-    result = ex3.check(merge)
-    assert result.ok, result
+def test_ex3_reference_matches_finite_differences():
+    from lib.gradcheck import check_gradients
+
+    rng = np.random.default_rng(5)
+    X, W0, A, B, dY = (rng.standard_normal(s) for s in ((4, 5), (5, 3), (5, 2), (2, 3), (4, 3)))
+    dX, dA, dB = ex._grads(X, W0, A, B, 3.0, dY)
+
+    def loss():
+        return float(np.sum(dY * lora.lora_forward(X, W0, A, B, 3.0)))
+
+    assert check_gradients(loss, {"X": X, "A": A, "B": B}, {"X": dX, "A": dA, "B": dB}).ok
+
+
+# ---------------------------------------------------------------- ex4: Llama-2-7B
+@pytest.mark.parametrize("answer", [8_388_608, 8388608.0, np.int64(8_388_608), np.array(8_388_608),
+                                    np.float32(8_388_608), 32 * 2 * 16 * (4096 + 4096)])
+def test_ex4_right(answer):
+    assert ex.ex4.check(answer).ok
+
+
+@pytest.mark.parametrize("answer, keyword", [
+    (2 * 16 * 2 * 4096, "one block"),
+    (4_194_304, "r = 8"),
+    (32 * 2 * 4096 * 4096, "full q and v"),
+    (32 * 4 * 16 * 8192, "q, k, v and o"),
+    (32 * 4 * 16 * 8192, "bytes at 16 bits"),
+    (4 * 8_388_608, "bytes at 32 bits"),
+    (lora.adapter_params(lora.LLAMA2_7B_LAYERS, 32, 16, tuple(lora.LLAMA2_7B_LAYERS)), "every linear layer"),
+    (32 * 2 * 16 * 16 * 8192, "squared the rank"),
+    (6_738_415_616 + 8_388_608, "whole model"),
+    (8_388_609, "not right"),
+])
+def test_ex4_bugs(answer, keyword):
+    result = ex.ex4.check(answer)
+    assert result.status == "incorrect" and keyword in result.message, result
+    assert "8,388,608" not in result.message  # a wrong count never gets the answer printed
+
+
+# ---------------------------------------------------------------- ex5: which factor moves first
+@pytest.mark.parametrize("answer", ["B", "b", " 'B' "])
+def test_ex5_right(answer):
+    assert ex.ex5.check(answer).ok
+
+
+@pytest.mark.parametrize("answer, keyword", [("A", "does not move"), ("both", "only one gradient"),
+                                             ("neither", "one factor does move"), ("maybe", "not one of"), (2, "as a string")])
+def test_ex5_bugs(answer, keyword):
+    result = ex.ex5.check(answer)
+    assert result.status == "incorrect" and keyword in result.message, result
+
+
+def test_ex5_prediction_is_what_training_does():
+    task = lora.make_task(np.random.default_rng(0), d=8, N=40)
+    A0, B0 = lora.init_lora(8, 8, 2, np.random.default_rng(1))
+    A1, B1, _ = lora.train_lora(task.X, task.Y, task.W0, 2, np.random.default_rng(1), steps=1)
+    assert np.array_equal(A1, A0) and not np.array_equal(B1, B0)

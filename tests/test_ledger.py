@@ -217,3 +217,59 @@ def test_bad_inputs_name_the_argument(fn, args, exc, match):
 def test_linear_costs_bad_T():
     with pytest.raises(ValueError, match="T must be a positive integer, got 0"):
         linear_costs(2, 3, 4, T=0)
+
+
+# ---------------------------------------------------------------- rules for whole models
+def test_roofline_time_by_hand():
+    # 1e12 FLOPs at 312 TFLOP/s = 3.205 ms; 1 GB at 2,039 GB/s = 0.490 ms: compute binds
+    assert ledger.roofline_time(1e12, 1e9, 312_000, 2_039) == pytest.approx(1e12 / 312e12)
+    # one row through 4096 x 4096 in bf16: 33,554,432 FLOPs, 33,570,816 bytes: bandwidth binds
+    assert ledger.roofline_time(33_554_432, 33_570_816, 312_000, 2_039) == pytest.approx(33_570_816 / 2_039e9)
+
+
+def test_ridge_batch_by_hand():
+    # ridge 50 FLOP/B in fp32 with a bias: (1024^2) crosses at 125, (4096^2) at 106, 4096->11008 at 104
+    assert ledger.ridge_batch(1024, 1024, 100_000, 2_000, "fp32", bias=True) == 125
+    assert ledger.ridge_batch(4096, 4096, 100_000, 2_000, "fp32", bias=True) == 106
+    assert ledger.ridge_batch(4096, 11008, 100_000, 2_000, "fp32", bias=True) == 104
+    # A100 bf16, no bias: ridge 312000/2039 = 153.0; B*(2*4096^2 - 153.0*2*8192) >= 153.0*2*4096^2 -> 165.4
+    B = ledger.ridge_batch(4096, 4096, 312_000, 2_039)
+    assert B == 166
+    ridge = 312_000 / 2_039
+    assert ledger.linear_costs(B, 4096, 4096, "bf16", bias=False).intensity >= ridge
+    assert ledger.linear_costs(B - 1, 4096, 4096, "bf16", bias=False).intensity < ridge
+    # small-batch law: intensity ~ 2B / bytes, so B ~ ridge * bytes / 2 = 153 (a slight underestimate)
+    assert abs(B - ridge) / ridge < 0.1
+    # the toy 128 -> 64 layer tops out at 21.3 FLOP/B in fp32: never compute-bound at a ridge of 50
+    assert ledger.ridge_batch(128, 64, 100_000, 2_000, "fp32") is None
+
+
+def test_training_flops_six_n_d():
+    assert ledger.training_flops(124e6, 10e9) == pytest.approx(7.44e18)
+    # per layer: 6 * params * rows equals linear_flops(backward=True) without the bias
+    assert ledger.training_flops(128 * 64, 32) == ledger.linear_flops(32, 128, 64, backward=True)
+
+
+def test_training_memory_by_hand():
+    m = ledger.training_memory(1000, 500)  # fp32 Adam: 4 + 4 + 8 bytes per parameter
+    assert (m.weights, m.gradients, m.optimizer_state, m.activations, m.total) == (4000, 4000, 8000, 500, 16500)
+    assert m.bytes_per_param == 16
+    mixed = ledger.training_memory(1000, dtype="bf16")  # 2 + 2 + (4 master + 8 moments)
+    assert (mixed.weights, mixed.gradients, mixed.optimizer_state) == (2000, 2000, 12000)
+    assert ledger.training_memory(1000, optimizer="sgd").total == 8000
+    assert ledger.training_memory(1000, optimizer="momentum").optimizer_state == 4000
+    assert "optimizer state (adam)" in str(m)
+    with pytest.raises(ValueError, match="training_memory: optimizer"):
+        ledger.training_memory(10, optimizer="lion")
+    with pytest.raises(ValueError, match="training_memory: activation_bytes"):
+        ledger.training_memory(10, -1)
+
+
+def test_numbers_in_the_memory_flops_review_answers():
+    # answer 1: 1024 -> 256 with a bias; answer 4: intensity 2 against a ridge of 20 is a tenth of the peak
+    assert ledger.linear_params(1024, 256) == 262_400
+    assert ledger.param_bytes(1024, 256, "bf16") == 524_800
+    assert ledger.roofline(2.0, 100.0, 5.0) == pytest.approx(100.0 / 10)
+    # answer 5: B = 1 -> 2 doubles the FLOPs and almost doubles the intensity of a 4096 x 4096 layer
+    one, two = (ledger.linear_costs(B, 4096, 4096, bias=False) for B in (1, 2))
+    assert two.forward_flops == 2 * one.forward_flops and 1.99 < two.intensity / one.intensity < 2

@@ -91,3 +91,11 @@ def test_peak_and_bandwidth_are_positive_finite_numbers():
 def test_bad_inputs_name_the_argument(fn, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fn(**kwargs)
+
+
+def test_read_bandwidth_and_machine_info():
+    gbs = measure.read_bandwidth_gbs(1 << 20, threads=2, repeats=1)
+    assert gbs > 0
+    info = measure.machine_info()
+    assert info["cores"] == measure.usable_cores() >= 1
+    assert info["cache_bytes"] is None or info["cache_bytes"] >= 1024

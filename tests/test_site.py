@@ -66,9 +66,9 @@ def test_notebook_follows_the_chapter_pattern(path):
 
 def test_colab_cells_name_the_configured_repository():
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    for path in CHAPTERS:
-        first = "".join(notebook(path)["cells"][0]["source"])
-        assert "google.colab" in first and url in first, f"{path.name}: Colab cell must install from {url}"
+    wrong = [p.name for p in CHAPTERS
+             if not ("google.colab" in (first := "".join(notebook(p)["cells"][0]["source"])) and url in first)]
+    assert not wrong, f"Colab cells must install from {url}: run `make repository` (wrong: {', '.join(wrong)})"
 
 
 # ---------------------------------------------------------------- the built pages
@@ -149,3 +149,4 @@ def test_chapter_page_has_math_demo_and_folded_solutions(page):
     assert "vendor/mathjax/tex-chtml.js" in text
     assert "tag_hide-output" in text, "solutions folded behind a toggle"
     assert "application/vnd.jupyter.widget-view+json" not in text, "the site shows no dead widgets"
+    assert 'class="output stderr"' not in text, "nothing a cell writes to stderr reaches a page"

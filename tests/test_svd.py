@@ -207,3 +207,32 @@ def test_geometry_helpers_agree_with_numpy(av, au, s2, ratio):
     np.testing.assert_allclose(np.linalg.svd(A, compute_uv=False), [s1, s2], rtol=1e-9, atol=1e-12)
     v1, u1 = svd.rotation(av)[:, 0], svd.rotation(au)[:, 0]
     np.testing.assert_allclose(A @ v1, s1 * u1, atol=1e-9)
+
+
+def test_product_singular_values_gain_versus_conditioning():
+    # orthogonal layers: condition number 1 at every depth, yet a scale of 1.2 grows 1.2**L
+    S = svd.product_singular_values(1.2, np.random.default_rng(0), depth=30, width=16, orthogonal=True)
+    np.testing.assert_allclose(S, 1.2**30, rtol=1e-9)
+    # Gaussian layers at 1/sqrt(D): typical gain near 1, but the product is badly conditioned
+    S = svd.product_singular_values(1 / 8, np.random.default_rng(0), depth=30, width=64)
+    assert 0.5 < np.sqrt(np.mean(S**2)) < 3 and S[0] / S[-1] > 1e10
+    one = svd.product_singular_values(0.5, np.random.default_rng(1), depth=1, width=4)
+    np.testing.assert_allclose(one, np.linalg.svd(0.5 * np.random.default_rng(1).standard_normal((4, 4)), compute_uv=False))
+
+
+def test_init_std_by_hand():
+    assert svd.init_std("lecun", 256, 1024) == 1 / 16
+    assert svd.init_std("he", 256, 1024) == pytest.approx(np.sqrt(2) / 16)
+    assert svd.init_std("xavier", 256, 1024) == pytest.approx(np.sqrt(2 / 1280))
+    with pytest.raises(ValueError, match="rule"):
+        svd.init_std("kaiming", 3, 3)
+
+
+def test_energy_rank_by_hand():
+    S = np.array([3.0, 2.0, 1.0, 1.0])  # squares 9, 4, 1, 1: total 15
+    assert svd.energy_rank(S, 9 / 15) == 1 and svd.energy_rank(S, 0.61) == 2
+    assert svd.energy_rank(S, 13 / 15) == 2 and svd.energy_rank(S, 0.9) == 3 and svd.energy_rank(S, 1.0) == 4
+    with pytest.raises(ValueError, match="fraction"):
+        svd.energy_rank(S, 0.0)
+    with pytest.raises(ValueError, match="sorted"):
+        svd.energy_rank(S[::-1], 0.5)

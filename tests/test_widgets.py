@@ -88,9 +88,49 @@ def test_static_player_starts_on_the_initial_frame():
     demo = dot_demo()
     page = demo.static_html()
     data = player_data(page)
-    first = re.search(r'class="course-demo-frame"[^>]*src="data:image/png;base64,([^"]+)"', page).group(1)
+    first = re.search(r'class="course-demo-frame"[^>]*src="(data:image/png;base64,[^"]+)"', page).group(1)
     # initial: x = 0.5 (index 1 of 3), row = top (index 1 of 2) -> flat index 1 * 2 + 1 = 3
-    assert first == data["frames"][data["order"][3]]
+    assert data["order"][3] == data["first"]
+    assert data["frames"][data["first"]] is None, "the first frame is stored once, as the img's src"
+    assert first == demo.frames()[0][data["first"]]
+
+
+def test_static_player_speaks_values_and_describes_each_frame():
+    demo = Demo("turn", [Slider("angle", 0, 180, 60, steps=13, label="angle (deg)", fmt="{:.0f}")],
+                lambda fig: (fig.add_subplot(), (lambda angle: None))[1],
+                figsize=(2, 2))
+    page = demo.static_html()
+    data = player_data(page)
+    assert 'aria-valuetext="60 degrees"' in page, "a slider announces its value, not its position"
+    assert data["spoken"][0][4] == "60 degrees" and data["labels"][0][4] == "60"
+    assert data["alt"][4] == "turn, at angle 60 degrees." and data["alt"][0] == "turn, at angle 0 degrees."
+    assert 'alt="turn, at angle 60 degrees."' in page
+    described = Demo("d", demo.controls, demo.draw, figsize=(2, 2), describe=lambda angle: f"cos = {angle:.0f}")
+    assert player_data(described.static_html())["alt"][1] == "cos = 15"
+
+
+def test_frames_are_rendered_for_2x_screens_at_a_legible_natural_size():
+    demo = dot_demo()
+    width, height = demo.css_size()
+    image = demo.canvas().render(demo.initial())
+    assert image.size == (2 * width, 2 * height), "device pixels = 2 x CSS pixels"
+    # the smallest text (tick labels, 10 pt by default) is at least 11 CSS px at the natural size
+    assert demo.scale() == pytest.approx(11 / 10)
+    page = demo.static_html()
+    assert f'width="{width}" height="{height}"' in page
+
+
+def test_whole_number_sliders_are_integer_and_start_on_the_lessons_value():
+    angle = Slider("angle", 0, 180, 60, steps=13, label="angle between u and v (deg)", fmt="{:.0f}")
+    live = angle.widget()
+    assert isinstance(live, ipywidgets.IntSlider) and live.value == 60 and live.step == 15
+    rank = Slider("k", 1, 61, 9, steps=16, fmt="{:.0f}")
+    assert rank.widget().value == 9 and rank.widget().step == 4
+    off_grid = Slider("a", 0, 180, 30, steps=5, fmt="{:.0f}")  # 30 is not on the site's 45-degree grid
+    assert off_grid.widget().value == 30 and off_grid.widget().step == 1
+    length = Slider("length", 0.5, 2.0, 1.5, steps=4, fmt="{:.2f}").widget()
+    assert isinstance(length, ipywidgets.FloatSlider) and length.value == 1.5
+    assert Slider("B", 0, 12, 5, steps=13, fmt="{:.0f}", readout=lambda v: f"B = {2 ** v:.0f}").text(5) == "B = 32"
 
 
 def test_too_many_frames_raises():
@@ -122,20 +162,40 @@ def test_show_uses_environment_variable(monkeypatch):
 
 
 # ---------------------------------------------------------------- the live face
+def all_widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from all_widgets(child)
+
+
 def test_live_returns_vbox_whose_image_follows_the_slider():
-    box = dot_demo().live()
+    demo = dot_demo()
+    box = demo.live()
     assert isinstance(box, ipywidgets.VBox)
-    image = next(w for w in box.children if isinstance(w, ipywidgets.Image))
-    controls = next(w for w in box.children if isinstance(w, ipywidgets.VBox)).children
-    slider = next(w for w in controls if isinstance(w, ipywidgets.FloatSlider))
-    dropdown = next(w for w in controls if isinstance(w, ipywidgets.Dropdown))
+    found = list(all_widgets(box))
+    image = next(w for w in found if isinstance(w, ipywidgets.Image))
+    slider = next(w for w in found if isinstance(w, ipywidgets.FloatSlider))
+    dropdown = next(w for w in found if isinstance(w, ipywidgets.Dropdown))
     before = image.value
     assert before[:4] == b"\x89PNG"
-    slider.value = 0.9
+    slider.value = 1.0
     after_slider = image.value
     assert after_slider != before
+    assert any(isinstance(w, ipywidgets.Label) and w.value == "1.00" for w in found), "readout follows"
     dropdown.value = "bottom"
     assert image.value != after_slider
+
+
+def test_live_figure_keeps_its_natural_size_and_labels_do_not_squash_sliders():
+    demo = dot_demo()
+    box = demo.live()
+    found = list(all_widgets(box))
+    image = next(w for w in found if isinstance(w, ipywidgets.Image))
+    assert image.layout.width == f"{demo.css_size()[0]}px" and image.layout.max_width == "100%"
+    assert box.layout.align_items == "flex-start", "a VBox stretches its children unless told not to"
+    slider = next(w for w in found if isinstance(w, ipywidgets.FloatSlider))
+    assert slider.description == "" and slider.layout.width == "100%", "the label sits above the track"
+    assert any(isinstance(w, ipywidgets.Label) and w.value == "x position" for w in found)
 
 
 def test_time_update_returns_positive_numbers():

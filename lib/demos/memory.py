@@ -1,8 +1,8 @@
 """Pictures for the chapter `memory-flops`: the roofline, drawn from numbers passed in.
 
 - `roofline_demo()`   a `lib.widgets.Demo`: pick a layer and a batch size and see where the layer
-                      sits on the roofline of an *illustrative* accelerator (fixed numbers, so the
-                      built site is the same on every machine);
+                      sits on the roofline of a named accelerator, from its datasheet (fixed
+                      numbers, so the built site is the same on every machine);
 - `plot_roofline(ax, ...)` and `plot_speed(ax, ...)` draw measured sweeps (from `lib.measure`)
                       against the roofs measured on this machine.
 
@@ -22,10 +22,12 @@ from lib.widgets import Choice, Demo, Slider
 
 BLUE, ORANGE, GREEN, RED, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9a9a9a"
 
-# An illustrative accelerator, NOT a measurement: round numbers of the right order for a
-# current datacenter GPU running fp32-sized traffic. Fixed, so the static site is deterministic.
-DEMO_PEAK_GFLOPS = 100_000.0  # 100 TFLOP/s
-DEMO_BANDWIDTH_GBS = 2_000.0  # 2 TB/s
+# A named accelerator from its datasheet, NOT a measurement: NVIDIA A100 80GB SXM, dense bf16
+# tensor-core peak and HBM2e bandwidth. Fixed, so the static site is deterministic.
+DEMO_ACCELERATOR = "NVIDIA A100 80GB SXM"
+DEMO_PEAK_GFLOPS = 312_000.0  # 312 TFLOP/s dense bf16 (624 with structured sparsity)
+DEMO_BANDWIDTH_GBS = 2_039.0  # 2,039 GB/s
+DEMO_DTYPE = "bf16"  # weights and activations in bf16, linears without bias (as in Llama)
 DEMO_LAYERS = {
     "128 -> 64": (128, 64),
     "1024 -> 1024": (1024, 1024),
@@ -52,16 +54,16 @@ def draw_roofs(ax: Axes, peak_gflops: float, bandwidth_gbs: float, xlim: tuple[f
 
 
 def roofline_demo() -> Demo:
-    """Batch size and layer size move one linear layer along the roofline of a fixed accelerator."""
+    """Batch size and layer size move one bf16 linear layer along the roofline of an A100's datasheet figures."""
     peak, bw = DEMO_PEAK_GFLOPS, DEMO_BANDWIDTH_GBS
     batches = 2 ** np.arange(13)  # B = 1 ... 4096, the slider's grid
 
     def draw(fig: Figure):
         ax = fig.add_subplot()
-        draw_roofs(ax, peak, bw, (0.1, 1e4), label="illustrative roofline")
-        ax.set_ylim(100, 3e5)
-        ax.text(0.13, 2.2e5, "memory-bound", fontsize=8, color=BLUE)
-        ax.text(400, 6e4, "compute-bound", fontsize=8, color=RED, ha="center")
+        draw_roofs(ax, peak, bw, (0.1, 1e4), label=f"{DEMO_ACCELERATOR}, bf16")
+        ax.set_ylim(100, 1.5e6)
+        ax.text(0.13, 8e5, "memory-bound", fontsize=8, color=BLUE)
+        ax.text(1500, 7e4, "compute-bound", fontsize=8, color=RED, ha="center")
         (path,) = ax.plot([], [], "-", color=ORANGE, lw=1, alpha=0.6, marker=".", ms=4, animated=True)
         (point,) = ax.plot([], [], "o", ms=10, color=ORANGE, mec="black", animated=True)
         readout = ax.text(0.98, 0.03, "", fontsize=7.5, family="monospace", ha="right", va="bottom",
@@ -70,15 +72,15 @@ def roofline_demo() -> Demo:
         def update(log2_B: float, layer: str) -> None:
             D_in, D_out = DEMO_LAYERS[layer]
             B = int(round(2**log2_B))
-            path_x = [linear_costs(int(b), D_in, D_out).intensity for b in batches]
+            path_x = [linear_costs(int(b), D_in, D_out, DEMO_DTYPE, bias=False).intensity for b in batches]
             path.set_data(path_x, roofline(np.array(path_x), peak, bw))
-            c = linear_costs(B, D_in, D_out)
+            c = linear_costs(B, D_in, D_out, DEMO_DTYPE, bias=False)
             attainable = roofline(c.intensity, peak, bw)
             point.set_data([c.intensity], [attainable])
             bound = "memory" if c.intensity < ridge_intensity(peak, bw) else "compute"
             t_us = max(c.forward_flops / (peak * 1e9), c.traffic_bytes / (bw * 1e9)) * 1e6
             readout.set_text(
-                f"B={B:,}  {D_in:,} -> {D_out:,}  fp32\n"
+                f"B={B:,}  {D_in:,} -> {D_out:,}  {DEMO_DTYPE}\n"
                 f"params    {c.params:>15,}\n"
                 f"param mem {human_bytes(c.param_bytes):>15}\n"
                 f"fwd FLOPs {c.forward_flops:>15.3g}\n"
@@ -96,9 +98,10 @@ def roofline_demo() -> Demo:
          Choice("layer", tuple(DEMO_LAYERS), "128 -> 64", label="layer D_in -> D_out")],
         draw,
         figsize=(5.0, 4.0),
-        caption="Illustrative accelerator (fixed numbers, not this machine): 100 TFLOP/s peak, "
-        "2 TB/s bandwidth. The orange path is every batch size from 1 to 4096; the dot is the one "
-        "selected. Small batches read the whole weight matrix to do little work each: memory-bound.",
+        caption="Datasheet figures of an NVIDIA A100 80GB SXM (not this machine): 312 TFLOP/s dense "
+        "bf16, 2,039 GB/s, a ridge at 153 FLOP/byte; bf16 layers without bias. The orange path marks "
+        "the batch sizes 1, 2, 4, ..., 4096; the dot is the one selected. Small batches read the whole "
+        "weight matrix to do little work each: memory-bound.",
     )
 
 
@@ -112,7 +115,7 @@ def plot_roofline(ax: Axes, sweeps: Mapping[str, Sequence[Mapping]], peak_gflops
     ys = [r["gflops"] for rs in sweeps.values() for r in rs]
     lo, hi = min(min(xs), 1.0) / 2, max(max(xs), ridge_intensity(peak_gflops, bandwidth_gbs)) * 3
     bottom = min(min(ys), 1.0) / 2
-    draw_roofs(ax, peak_gflops, bandwidth_gbs, (lo, hi), label="roofline (measured peak and copy bandwidth)",
+    draw_roofs(ax, peak_gflops, bandwidth_gbs, (lo, hi), label="roofline (measured peak and read bandwidth)",
                ridge_label_y=bottom * 3)
     for (label, results), color, marker in zip(sweeps.items(), (BLUE, ORANGE, GREEN, RED), "os^D", strict=False):
         ax.plot([r["intensity"] for r in results], [r["gflops"] for r in results], marker, ls="-",

@@ -1,10 +1,14 @@
 """Demos and plots for the chapters `svd` and `low-rank`; the math lives in `lib.svd`.
 
 Every `draw(fig)` builds its artists once and returns an `update(**params)` that mutates only the
-artists created with `animated=True` (see `lib.widgets`).
+artists created with `animated=True` (see `lib.widgets`). The static plots return a `PngFigure`:
+a matplotlib Figure built without pyplot (so nothing is left open) that Jupyter and myst-nb show
+as a PNG image through its `_repr_png_`, whether or not pyplot's inline backend was ever loaded.
 """
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -149,9 +153,18 @@ def low_rank_demo(image: np.ndarray | None = None) -> Demo:
 
 
 # ---------------------------------------------------------------- static plots
-def plot_deep_stack(results: dict[float, dict[str, np.ndarray]], D: int) -> Figure:
+class PngFigure(Figure):
+    """A Figure that displays as a PNG image in Jupyter and on the built site (`_repr_png_`)."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
+
+
+def plot_deep_stack(results: dict[float, dict[str, np.ndarray]], D: int) -> PngFigure:
     """Forward and backward norms layer by layer for several initialisation scales."""
-    fig = Figure(figsize=(8.0, 3.2), dpi=72, layout="constrained")
+    fig = PngFigure(figsize=(8.0, 3.2), dpi=72, layout="constrained")
     ax_f, ax_b = fig.subplots(1, 2, sharey=True)
     for scale, res in results.items():
         label = f"scale = {scale * np.sqrt(D):.2f} / sqrt(D)"
@@ -163,9 +176,9 @@ def plot_deep_stack(results: dict[float, dict[str, np.ndarray]], D: int) -> Figu
     return fig
 
 
-def plot_spectrum(S: np.ndarray, title: str, k_mark: int | None = None) -> Figure:
+def plot_spectrum(S: np.ndarray, title: str, k_mark: int | None = None) -> PngFigure:
     """Singular values on a log scale, optionally with the first dropped one marked."""
-    fig = Figure(figsize=(5.0, 2.8), dpi=72, layout="constrained")
+    fig = PngFigure(figsize=(5.0, 2.8), dpi=72, layout="constrained")
     ax = fig.add_subplot()
     ax.semilogy(np.arange(1, len(S) + 1), S, "o-", ms=3, color=BLUE)
     if k_mark is not None and k_mark < len(S):

@@ -36,9 +36,11 @@ def projection_demo() -> Demo:
             proj.set_data([0, p[0]], [0, p[1]])
             drop.set_data([u[0], p[0]], [u[1], p[1]])
             label_u.set_position(u * 1.08)
+            shadow = vectors.norm(u) * vectors.cosine(u, v)  # signed length of the green bar
             readout.set_text(
                 f"angle  = {angle:5.1f} deg\ncos    = {vectors.cosine(u, v):+.3f}\n"
-                f"u . v  = {vectors.dot(u, v):+.3f}\n|u||v| = {vectors.norm(u) * vectors.norm(v):.3f}"
+                f"shadow = |u| cos  = {shadow:+.3f}\n"
+                f"u . v  = shadow |v| = {vectors.dot(u, v):+.3f}"
             )
 
         return update
@@ -49,7 +51,8 @@ def projection_demo() -> Demo:
          Slider("length", 0.5, 2.0, 1.5, steps=4, label="length of u", fmt="{:.2f}")],
         draw,
         caption="u . v = |u| |v| cos(angle): positive when u leans towards v, zero at 90 degrees, "
-        "negative beyond. The green bar is the shadow of u on v, scaled by |v|.",
+        "negative beyond. The green bar is the shadow of u on the line through v (the projection); "
+        "its signed length is |u| cos(angle), and u . v is that length times |v| = 2.",
     )
 
 
@@ -108,6 +111,7 @@ def linear_map_demo() -> Demo:
          Choice("bias", ("off", "on"), "off", label="bias b = [1, 0.5]")],
         draw,
         figsize=(5.0, 5.0),
-        caption="The columns of W are where the basis vectors land; straight grid lines stay straight "
-        "and parallel. The bias slides everything without bending it: an affine map.",
+        caption="Math orientation y = W x: the columns of W are where the basis vectors land (in the course's "
+        "y = x W it would be the rows). Straight grid lines stay straight and parallel. The bias slides "
+        "everything without bending it: an affine map.",
     )

@@ -96,7 +96,18 @@ _NOTES: list[str] = []  # remarks from `call` (an in-place edit) added to a Wron
 
 
 class Wrong(Exception):
-    """Raised by a checker with the sentence the learner should read."""
+    """Raised by a checker with the sentence the learner should read.
+
+    `size_bound` marks a crash or a wrong shape: after an earlier case passed, that points at a hard-coded size.
+    """
+
+    size_bound = False
+
+
+def _size_bound(message: str) -> Wrong:
+    wrong = Wrong(message)
+    wrong.size_bound = True
+    return wrong
 
 
 class NotAttempted(Exception):
@@ -269,7 +280,7 @@ def call(fn: object, *args: object, name: str = "your function", copy_args: bool
     except TimeoutError:
         raise Wrong(f"{name} did not finish within {TIME_LIMIT_S:g} s; is there a loop that never ends?") from None
     except Exception as err:
-        raise Wrong(f"{name} raised {type(err).__name__}: {err}") from None
+        raise _size_bound(f"{name} raised {type(err).__name__}: {err}") from None
     if out is Ellipsis:
         raise NotAttempted
     changed = [str(i + 1) for i, (before, after) in enumerate(zip(args, copies, strict=True))
@@ -398,7 +409,7 @@ def _how_far(got: float, want: float) -> str:
     if ratio <= 0:
         return "it has the wrong sign" if ratio < 0 else "it should not be 0"
     side = "large" if ratio > 1 else "small"
-    if 0.5 <= ratio <= 2:
+    if 2 / 3 <= ratio <= 1.5:  # within 50%: a percentage reads best (never "1e+02%")
         pct = abs(ratio - 1) * 100
         return f"it is slightly too {side} (by less than 0.1%)" if pct < 0.1 else f"it is about {pct:.2g}% too {side}"
     factor = max(ratio, 1 / ratio)
@@ -415,7 +426,7 @@ def _fail(arr: np.ndarray, want: np.ndarray, tolerance: Tolerance, name: str, re
         if arr.ndim == 0:
             raise Wrong(f"{name} is a single number, but the answer is an array of shape {want.shape}.")
         flipped = " That is the expected shape reversed: is something transposed?" if arr.shape == want.shape[::-1] and arr.ndim == 2 else ""
-        raise Wrong(f"{name} has shape {arr.shape}, but the expected shape is {want.shape}.{flipped}")
+        raise _size_bound(f"{name} has shape {arr.shape}, but the expected shape is {want.shape}.{flipped}")
     tol = tolerance(want)
     bad = ~_close(arr, want, tol)
     broken = bad & ~np.isfinite(arr)
@@ -432,6 +443,9 @@ def _fail(arr: np.ndarray, want: np.ndarray, tolerance: Tolerance, name: str, re
     where = tuple(int(i) for i in np.unravel_index(np.argmax(excess), arr.shape))
     g, w = _pair(float(arr[where]), float(want[where]))
     count = int(bad.sum())
+    if reveal is False:  # predicted numbers: don't give them away
+        raise Wrong(f"{name} is not right ({count} of {arr.size} entries off): at index {where} it holds {g}; "
+                    f"{_how_far(float(arr[where]), float(want[where]))}.")
     raise Wrong(f"{name} has the right shape {arr.shape} but different values ({count} of {arr.size} entries "
                 f"off); for example at index {where} it holds {g} where {w} is expected.")
 
@@ -444,6 +458,9 @@ def _start(got: object, want: object, name: str, rtol: float, atol: float, scale
         raise Wrong(f"{name} is float16, which keeps only about 3 significant digits; this exercise needs "
                     "float32 or float64 (compute in float32, e.g. `.astype(np.float32)`).")
     want = np.asarray(want, dtype=float)
+    # judged at float32 precision at least: a float32 result upcast by a float64 scalar (x / np.sqrt(d))
+    # is float64 in dtype but float32 in accuracy, and is just as right
+    precision = min(precision, np.dtype(np.float32), key=lambda t: t.itemsize)
     tol = _tolerance_for(precision, rtol, atol, _scale(want) if scale is None else scale)
     if arr.shape == want.shape and np.all(_close(arr, want, tol(want))):
         return None
@@ -466,12 +483,14 @@ def compare(
 
     The tolerance per entry is max(rtol, k eps) * |want| + max(atol, max(k eps, 1e-9) * scale), with
     eps the precision of the answer's dtype (float16/32/64; ints, lists and Python floats count as
-    float64), k = ULPS (32, or 8 for float16) and scale max|want| unless given: float32 is judged as
-    float32, and tiny entries of a big array do not fail on rounding. float16 is refused unless
+    float64), k = ULPS (32, or 8 for float16) and scale max|want| unless given: every answer is judged
+    at float32 precision at least (a float32 result upcast to float64 is as right as before the
+    cast), float16 as float16, and tiny entries of a big array do not fail on rounding. float16 is refused unless
     `allow_float16`. `bugs` maps a sentence to what a known mistake returns (a value or a
     zero-argument function); it is named only if the answer matches it at that same tolerance and
-    its value is not also right. A wrong single number is not printed next to the
-    right one unless `reveal=True`; a wrong array shows its worst entry (relative to the tolerance).
+    its value is not also right. A wrong single number is not printed next to the right
+    one unless `reveal=True`; a wrong array shows its worst entry (relative to the tolerance) beside
+    the expected value unless `reveal=False` (for predictions, which a shown answer would spoil).
     """
     started = _start(got, want, name, rtol, atol, scale, allow_float16)
     if started is not None:
@@ -486,7 +505,7 @@ def _whole(got: object, name: str, what: str) -> int:
     if value != round(value):
         eps = float(np.finfo(raw.dtype).eps) if raw.dtype.kind == "f" else 0.0
         if abs(value - round(value)) > eps * abs(value):
-            raise Wrong(f"{name} is {value:g}, but {what} is a whole number.")
+            raise Wrong(f"{name} is {value!r}, but {what} is a whole number.")
     return round(value) if isinstance(got, (float, np.floating, np.ndarray)) else int(got)
 
 
@@ -608,10 +627,11 @@ def check_function(
     Each case's args are fresh; `fn` gets deep copies. `bugs` maps a sentence to a function of the
     same args returning what that mistake gives. If the reference returns a tuple, name its
     `parts` (e.g. ("dX", "dW", "db")): the answer must be a tuple of as many arrays, and a bug
-    (returning a tuple too) is named only when every part matches. Returns the outputs.
+    (returning a tuple too) is named only when every part matches. A crash or a wrong shape after an
+    earlier case passed asks whether a size is hard-coded. Returns the outputs.
     """
     need_function(fn)
-    outputs = []
+    outputs, passed = [], []
     for case in map(_case, cases):
         try:
             got = call(fn, *case.make(), name=name, forbid_inplace=forbid_inplace)
@@ -622,8 +642,12 @@ def check_function(
             else:
                 compare(got, want, name=output, bugs=case_bugs, **compare_options)
         except Wrong as wrong:
-            raise Wrong(f"with {case.label}: {wrong}") from None
+            sized = (f" It worked with {passed[0]}: is a size from that case hard-coded? Read the sizes from the "
+                     "arguments' shapes." if passed and wrong.size_bound else "")
+            stop = "" if not sized or str(wrong).endswith(".") else "."
+            raise Wrong(f"with {case.label}: {wrong}{stop}{sized}") from None
         outputs.append(got)
+        passed.append(case.label)
     return outputs
 
 

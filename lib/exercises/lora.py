@@ -1,119 +1,360 @@
-"""Exercises for the chapter `lora`: parameter count, initialisation, merging the adapter."""
+"""Exercises for the chapter `lora`: the paper's initialisation, merging, the backward pass, an
+adapter's size for Llama-2-7B, and which factor moves first.
+
+Convention (see `lib.lora`): Y = X @ W0 + (alpha / r) * (X @ A) @ B with A (D_in, r) random and
+B (r, D_out) zero at the start. Letters: N examples, D_in / D_out layer widths, r rank.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from lib import lora
-from lib.exercises import Exercise, Wrong, call, compare, to_array
+from lib.exercises import (
+    Exercise,
+    Wrong,
+    call,
+    cases,
+    check_function,
+    check_rng,
+    compare_choice,
+    compare_count,
+    need_function,
+    to_array,
+)
 
-# ---------------------------------------------------------------- ex1: counting parameters
-_COUNT_CASES = ((4096, 4096, 16), (768, 3072, 8), (10, 6, 3))
+
+def _not_lib(fn: object, *library: object) -> None:
+    """Refuse the course's own helper handed in as the answer."""
+    need_function(fn)
+    for f in library:
+        if fn is f:
+            raise Wrong(f"that is `lib.lora.{f.__name__}`, the course's own version; write your own with NumPy "
+                        "(that is the exercise).")
 
 
-def _check_count(fn) -> str:
-    for D_in, D_out, r in _COUNT_CASES:
-        got = call(fn, D_in, D_out, r, name="your lora_param_count")
-        if isinstance(got, (bool, np.bool_)):
-            raise Wrong(f"lora_param_count({D_in}, {D_out}, {r}) returned a boolean; return the count (an integer).")
-        compare(got, lora.lora_params(D_in, D_out, r), name=f"lora_param_count({D_in}, {D_out}, {r})", bugs={
-            "you counted only one factor (D_in*r, that is B); the adapter also trains A (r, D_out).": D_in * r,
-            "you counted only one factor (r*D_out, that is A); the adapter also trains B (D_in, r).": r * D_out,
-            "that is the full matrix D_in*D_out, what LoRA avoids training.": D_in * D_out,
-            "you squared (d*r); B and A are two separate matrices, so their sizes add: D_in*r + r*D_out.": (D_in * r) ** 2,
-            "2*d*r holds only for a square layer; B has D_in*r entries and A has r*D_out.": 2 * D_in * r,
-            "that is the number of entries of B @ A times r; count the entries of B and of A instead.": D_in * D_out * r,
-        }, rtol=0, atol=0.5)
-    return "for d = 4096 and r = 16 the adapter has 131,072 parameters, 128x fewer than the 16,777,216 of W."
+def _skip() -> None:
+    """For a bug that has no value on these inputs: raising makes the engine pass over it."""
+    raise ValueError("this bug does not apply here")
+
+
+# ---------------------------------------------------------------- ex1: the paper's initialisation
+_INIT_SIZES = ((6, 4, 3), (5, 9, 2), (8, 8, 1))  # (D_in, D_out, r): two values of each, non-square
+
+
+def _shift(A: np.ndarray, B: np.ndarray, D_in: int) -> float:
+    """How far the adapted layer's output moves at step 0 (alpha = r, so s = 1)."""
+    X = np.random.default_rng(1).standard_normal((5, D_in))
+    return float(np.abs((X @ A) @ B).max())
+
+
+def _check_one_init(out: object, D_in: int, D_out: int, r: int, passed: bool = False) -> None:
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise Wrong(f"init_lora should return two arrays (A, B), got {type(out).__name__}"
+                    f"{f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''}.")
+    A, B = to_array(out[0], "A"), to_array(out[1], "B")
+    want_A, want_B = (D_in, r), (r, D_out)
+    if (A.shape, B.shape) == (want_B, want_A) and want_A != want_B:
+        raise Wrong(f"you returned (B, A); return (A, B) with A of shape (D_in, r) = {want_A} and B of shape "
+                    f"(r, D_out) = {want_B}.")
+    if (A.shape, B.shape) == ((r, D_in), (D_out, r)) and (r, D_in) != want_A:
+        raise Wrong(f"those are the paper's (out, in) shapes, A (r, D_in) and B (D_out, r); in the course's row "
+                    f"convention X @ A @ B, A is (D_in, r) = {want_A} and B is (r, D_out) = {want_B}.")
+    if A.shape != want_A or B.shape != want_B:
+        raise Wrong(f"A should have shape (D_in, r) = {want_A} and B (r, D_out) = {want_B}; got A {A.shape}, "
+                    f"B {B.shape}{': is a size hard-coded? Use the D_in, D_out and r you are given' if passed else ''}.")
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+        raise Wrong("A or B contains NaN or inf.")
+    if np.all(A == 0) and np.all(B == 0):
+        raise Wrong("both factors are zero: then dB = s (X @ A).T @ dY and dA = s X.T @ dY @ B.T are both zero "
+                    "too, so gradient descent never moves. Keep B at zero but draw A at random.")
+    if np.all(A == 0):
+        raise Wrong("you zeroed A (the factor that touches X) and drew B at random. The output is unchanged at step "
+                    "0 that way too, but it is the mirror of the paper's choice and trains differently (Hayou et "
+                    "al., 2024): the paper, PEFT and this chapter draw A at random and start B, the factor that "
+                    "produces the output, at zero.")
+    if np.any(B != 0):
+        raise Wrong(f"B is not zero, so at step 0 the adapted layer already differs from the pretrained one "
+                    f"(outputs move by up to {_shift(A, B, D_in):.3g} here, with alpha = r). Start B at "
+                    "zeros so that training starts exactly at W0.")
+    rank = int(np.linalg.matrix_rank(A))
+    if rank < r:
+        raise Wrong(f"A has rank {rank}, not r = {r}: its columns are equal (or dependent). The r bottleneck units "
+                    "X @ A then get identical gradients and stay identical, so the adapter never learns more than "
+                    f"a rank-{rank} update. Draw every entry of A independently.")
+    std = float(np.sqrt(np.mean(A**2)))
+    if std > 10:
+        raise Wrong(f"A's entries have a root mean square of {std:.3g}: X @ A is then huge, and so are B's first "
+                    "gradients and steps. Use a scale of order 1/sqrt(D_in) (or at most 1).")
+    if std < 1e-4:
+        raise Wrong(f"A's entries have a root mean square of {std:.3g}, almost zero: B's first gradient "
+                    "s (X @ A).T @ dY is then almost zero and training barely starts. Use a scale of order "
+                    "1/sqrt(D_in).")
+
+
+def _check_init(fn) -> str:
+    _not_lib(fn, lora.init_lora)
+    for i, (D_in, D_out, r) in enumerate(_INIT_SIZES):
+        try:
+            out = call(fn, D_in, D_out, r, np.random.default_rng(0), name="your init_lora")
+            _check_one_init(out, D_in, D_out, r, passed=i > 0)
+            check_rng(fn, (D_in, D_out, r), name="your init_lora")
+        except Wrong as wrong:
+            raise Wrong(f"with D_in={D_in}, D_out={D_out}, r={r}: {wrong}") from None
+    return ("A (D_in, r) random and B (r, D_out) zero: A @ B = 0 exactly, so the first forward pass is the "
+            "pretrained layer, and B's gradient s (X @ A).T @ dY is not zero, so training starts.")
 
 
 ex1 = Exercise(
     "lora-ex1",
-    _check_count,
-    ["Count the entries of each trainable matrix and add them. W0 is frozen and does not count.",
-     "B is (D_in, r) and A is (r, D_out)."],
-    "def lora_param_count(D_in, D_out, r):\n    return D_in * r + r * D_out",
+    _check_init,
+    ["Two conditions: A @ B must be exactly zero at step 0, and some factor must still get a non-zero gradient. "
+     "Which factor does the paper start at zero: the one that touches X, or the one that produces the output?",
+     "In the row convention A is (D_in, r) and B is (r, D_out). Draw the random one from rng (a scale of order "
+     "1/sqrt(D_in) is usual)."],
+    "def init_lora(D_in, D_out, r, rng):\n"
+    "    A = rng.standard_normal((D_in, r)) / np.sqrt(D_in)   # (D_in, r): touches X, random\n"
+    "    B = np.zeros((r, D_out))                             # (r, D_out): produces the output, zero\n"
+    "    return A, B",
+    why="B = 0 makes A @ B = 0, so training starts exactly at W0; A random (with independent entries) makes "
+        "dB = s (X A)^T dY non-zero and lets each of the r directions learn something different.",
 )
 
 
-# ---------------------------------------------------------------- ex2: initialisation
-def _check_init(fn) -> str:
-    D_in, D_out, r, alpha = 6, 4, 2, 4.0
-    out = call(fn, D_in, D_out, r, np.random.default_rng(0), name="your init_lora")
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise Wrong(f"init_lora should return two arrays (B, A), got {type(out).__name__}.")
-    B, A = to_array(out[0], "B"), to_array(out[1], "A")
-    want_B, want_A = (D_in, r), (r, D_out)
-    if B.shape == want_A and A.shape == want_B:
-        raise Wrong(f"you returned (A, B); return (B, A) with B of shape {want_B} and A of shape {want_A}.")
-    if B.shape == want_B[::-1] or A.shape == want_A[::-1]:
-        raise Wrong(f"B and A look transposed: got B {B.shape} and A {A.shape}. In the row convention "
-                    f"X @ B @ A, B is (D_in, r) = {want_B} and A is (r, D_out) = {want_A}.")
-    if B.shape != want_B or A.shape != want_A:
-        raise Wrong(f"B should have shape (D_in, r) = {want_B} and A (r, D_out) = {want_A}; got B {B.shape}, A {A.shape}.")
-    if not (np.all(np.isfinite(B)) and np.all(np.isfinite(A))):
-        raise Wrong("B or A contains NaN or inf.")
-    if np.all(A == 0) and np.all(B == 0):
-        raise Wrong("both factors are zero: then dB = s X.T @ dY @ A.T and dA = s (X @ B).T @ dY are both "
-                    "zero too, so gradient descent never moves. Keep B at zero but draw A at random.")
-    if np.all(A == 0):
-        raise Wrong("you zeroed A and randomised B. The output is unchanged at step 0 either way, but this "
-                    "chapter's convention (and its backward pass) keeps B at zero and A random.")
-    if np.any(B != 0):
-        X = np.random.default_rng(1).standard_normal((5, D_in))
-        W0 = np.random.default_rng(2).standard_normal((D_in, D_out))
-        shift = np.abs(lora.lora_forward(X, W0, B, A, alpha) - X @ W0).max()
-        raise Wrong(f"B is random, so at step 0 the adapted layer already differs from the pretrained one "
-                    f"(outputs move by up to {shift:.3g} here). Initialise B to zeros so training starts exactly at W0.")
-    A_other = to_array(call(fn, D_in, D_out, r, np.random.default_rng(1), name="your init_lora")[1], "A")
-    if A_other.shape == A.shape and np.array_equal(A_other, A):
-        raise Wrong("A comes out the same for different rng's; draw it from the `rng` you are given.")
-    return "B @ A is exactly zero, so the first forward pass equals the pretrained layer, and A lets B start learning."
+# ---------------------------------------------------------------- ex2: merging
+def _merge_case(D_in: int, D_out: int, r: int, alpha: float, rng: np.random.Generator) -> tuple:
+    return (rng.standard_normal((D_in, D_out)), rng.standard_normal((D_in, r)), rng.standard_normal((r, D_out)),
+            alpha)
+
+
+# a square case with r = D_in = D_out first: there every wrong order or scale still has the right shape
+_MERGE_CASES = cases(_merge_case, dict(D_in=3, D_out=3, r=3, alpha=6.0), dict(D_in=5, D_out=4, r=2, alpha=3.0),
+                     dict(D_in=4, D_out=7, r=1, alpha=16.0), seed=31)
+
+
+def _merge(W0, A, B, alpha):
+    return W0 + (alpha / A.shape[1]) * (A @ B)  # (D_in, D_out) + (D_in, r) @ (r, D_out)
+
+
+def _scale_used(fn) -> None:
+    """Name an update W0 + c * A @ B with a constant c other than alpha / r (such as a hard-coded r)."""
+    for case in _MERGE_CASES:
+        W0, A, B, alpha = case.make()
+        try:
+            got = to_array(call(fn, W0.copy(), A, B, alpha, name="your merge"), "your merged W")
+        except Wrong:
+            return
+        if got.shape != W0.shape:
+            return
+        update, s = A @ B, alpha / A.shape[1]
+        c = float(np.sum((got - W0) * update) / np.sum(update * update))
+        if not np.allclose(got, W0 + c * update, rtol=1e-5, atol=1e-6):
+            return
+        if not np.isclose(c, s, rtol=1e-5):
+            raise Wrong(f"with D_in={A.shape[0]}, D_out={B.shape[1]}, r={A.shape[1]}, alpha={alpha:g}: your update "
+                        f"is {c:.4g} * A @ B, but the scale is alpha / r = {s:.4g}; is r (or alpha) a fixed "
+                        "number in your code? Read r from A.shape[1].")
+
+
+def _check_merge(fn) -> str:
+    _not_lib(fn, lora.merge_lora)
+    try:
+        _check_merge_cases(fn)
+    except Wrong as wrong:
+        if "different values" in str(wrong):
+            _scale_used(fn)
+        raise
+    return "the merged W gives the same outputs as the adapter, with no extra cost at inference."
+
+
+def _check_merge_cases(fn) -> None:
+    check_function(fn, _merge, _MERGE_CASES, name="your merge", output="your merged W", rtol=1e-5, atol=1e-6, bugs={
+        "you forgot the scale: the merged weight is W0 + (alpha / r) * A @ B, not W0 + A @ B.":
+            lambda W0, A, B, alpha: W0 + A @ B,
+        "the scale is upside down: use alpha / r, not r / alpha.":
+            lambda W0, A, B, alpha: W0 + (A.shape[1] / alpha) * A @ B,
+        "you multiplied by alpha but forgot to divide by r.":
+            lambda W0, A, B, alpha: W0 + alpha * A @ B,
+        "that is the rsLoRA scale alpha / sqrt(r); this chapter (and the paper) uses alpha / r.":
+            lambda W0, A, B, alpha: W0 + (alpha / np.sqrt(A.shape[1])) * A @ B,
+        "the order is A @ B, (D_in, r) @ (r, D_out); B @ A is a different matrix.":
+            lambda W0, A, B, alpha: W0 + (alpha / A.shape[1]) * B @ A,
+        "your update is transposed: A @ B is already (D_in, D_out), like W0.":
+            lambda W0, A, B, alpha: W0 + (alpha / A.shape[1]) * (A @ B).T,
+        "you returned only the update; add it to the frozen W0.":
+            lambda W0, A, B, alpha: (alpha / A.shape[1]) * A @ B,
+        "you subtracted the update; merging adds it: W0 + (alpha / r) * A @ B.":
+            lambda W0, A, B, alpha: W0 - (alpha / A.shape[1]) * A @ B,
+        "you read r from the wrong axis (A.shape[0] or W0.shape[0] is D_in): r is A.shape[1], or B.shape[0].":
+            lambda W0, A, B, alpha: W0 + (alpha / A.shape[0]) * A @ B,
+        "you read r from the wrong axis (B.shape[1] or W0.shape[1] is D_out): r is A.shape[1], or B.shape[0].":
+            lambda W0, A, B, alpha: W0 + (alpha / B.shape[1]) * A @ B,
+        "`alpha // r` is integer division (it rounds alpha / r down); use alpha / r.":
+            lambda W0, A, B, alpha: W0 + (alpha // A.shape[1]) * A @ B,
+        "you scaled W0 as well: only the update is scaled, W0 + (alpha / r) * A @ B.":
+            lambda W0, A, B, alpha: (alpha / A.shape[1]) * (W0 + A @ B),
+    })
 
 
 ex2 = Exercise(
     "lora-ex2",
-    _check_init,
-    ["One factor must be zero so that B @ A = 0; the other must be random so that the gradient of the "
-     "zero one is not zero.",
-     "B = np.zeros((D_in, r)); A = 0.1 * rng.standard_normal((r, D_out))"],
-    "def init_lora(D_in, D_out, r, rng):\n    B = np.zeros((D_in, r))                       # (D_in, r)\n"
-    "    A = rng.standard_normal((r, D_out)) / np.sqrt(D_out)  # (r, D_out)\n    return B, A",
+    _check_merge,
+    ["The merged weight is the frozen one plus the scaled low-rank update, and it has W0's shape.",
+     "r is the size the two factors share: A is (D_in, r), B is (r, D_out). Which product has W0's shape?"],
+    "def merge(W0, A, B, alpha):\n    r = A.shape[1]\n"
+    "    return W0 + (alpha / r) * (A @ B)    # (D_in, D_out) + (D_in, r) @ (r, D_out)",
+    why="X W0 + s (X A) B = X (W0 + s A B) by associativity and distributivity, so one (D_in, D_out) matrix does "
+        "the work of the frozen layer and the adapter together. (Libraries such as PEFT add the update to W0 in "
+        "place, which saves a copy; keep the original if you want to unmerge exactly.)",
 )
 
 
-# ---------------------------------------------------------------- ex3: merging
-_rng = np.random.default_rng(3)
-# first a square case with r = d, where every wrong order or scale still has the right shape
-_MERGE_CASES = [
-    (_rng.standard_normal((3, 3)), _rng.standard_normal((3, 3)), _rng.standard_normal((3, 3)), 6.0),
-    (_rng.standard_normal((5, 4)), _rng.standard_normal((5, 2)), _rng.standard_normal((2, 4)), 3.0),
-]
+# ---------------------------------------------------------------- ex3: the backward pass
+def _grad_case(N: int, D_in: int, D_out: int, r: int, alpha: float, rng: np.random.Generator) -> tuple:
+    # B is random here (not the zero of the start), so that a mistake in dA cannot hide behind B = 0
+    return (rng.standard_normal((N, D_in)), rng.standard_normal((D_in, D_out)), rng.standard_normal((D_in, r)),
+            rng.standard_normal((r, D_out)), alpha, rng.standard_normal((N, D_out)))
 
 
-def _check_merge(fn) -> str:
-    for W0, B, A, alpha in _MERGE_CASES:
-        r = B.shape[1]
-        got = call(fn, W0, B, A, alpha, name="your merge")
-        s = alpha / r
-        compare(got, lora.merge_lora(W0, B, A, alpha), name=f"merge with W0 {W0.shape}, r = {r}", bugs={
-            "you forgot the scale: the merged weight is W0 + (alpha / r) * B @ A, not W0 + B @ A.": W0 + B @ A,
-            "the scale is upside down: use alpha / r, not r / alpha.": W0 + (r / alpha) * B @ A,
-            "you multiplied by alpha but forgot to divide by r.": W0 + alpha * B @ A,
-            # the next two only have a shape when r == D_in == D_out, so they are computed lazily
-            "the order is B @ A, (D_in, r) @ (r, D_out); A @ B is a different (r, r) matrix.":
-                lambda W0=W0, B=B, A=A, s=s: W0 + s * A @ B,
-            "your update is transposed: B @ A is already (D_in, D_out), like W0.":
-                lambda W0=W0, B=B, A=A, s=s: W0 + s * (B @ A).T,
-            "you returned only the update; add it to the frozen W0.": s * B @ A,
-        })
-    return "the merged W gives the same outputs as the adapter, with no extra cost at inference."
+_GRAD_CASES = cases(_grad_case, dict(N=5, D_in=4, D_out=3, r=2, alpha=3.0), dict(N=3, D_in=6, D_out=5, r=1, alpha=4.0),
+                    dict(N=4, D_in=3, D_out=7, r=3, alpha=6.0), seed=32)
+
+
+def _grads(X, W0, A, B, alpha, dY, *, s_dB=True, s_dH=True, s2=False, adapter_dX=True, s_dX=True):
+    s = alpha / A.shape[1]
+    H = X @ A  # (N, r)
+    dB = (s if s_dB else 1.0) * H.T @ dY  # (r, D_out)
+    dH = (s if s_dH else 1.0) * dY @ B.T  # (N, r)
+    dA = (s if s2 else 1.0) * X.T @ dH  # (D_in, r)
+    dH_x = dH if s_dX else dY @ B.T  # what reaches dX through the adapter
+    dX = dY @ W0.T + (dH_x @ A.T if adapter_dX else 0.0)  # (N, D_in)
+    return dX, dA, dB
+
+
+def _check_grads(fn) -> str:
+    _not_lib(fn, lora.lora_backward)
+    check_function(fn, _grads, _GRAD_CASES, name="your lora_grads", parts=("dX", "dA", "dB"), rtol=1e-5,
+                   atol=1e-6, bugs={
+        "you forgot the scale s = alpha / r everywhere: it multiplies the adapter's output, so it multiplies dB, "
+        "dH = s dY B.T and everything after.":
+            lambda *a: _grads(*a, s_dB=False, s_dH=False),
+        "dB lacks the scale: dB = s (X @ A).T @ dY, with s = alpha / r.":
+            lambda *a: _grads(*a, s_dB=False),
+        "dA (and the adapter's share of dX) lack the scale: dH = s dY @ B.T, then dA = X.T @ dH.":
+            lambda *a: _grads(*a, s_dH=False),
+        "dA has the scale twice: s is already inside dH = s dY @ B.T, so dA = X.T @ dH.":
+            lambda *a: _grads(*a, s2=True),
+        "dX misses the adapter's path: X feeds both W0 and A, so dX = dY @ W0.T + dH @ A.T.":
+            lambda *a: _grads(*a, adapter_dX=False),
+        "dX's adapter path lacks the scale: it is dH @ A.T with dH = s dY @ B.T.":
+            lambda *a: _grads(*a, s_dX=False),
+        "you returned (dX, dB, dA); return them in the order (dX, dA, dB).":
+            lambda *a: (lambda g: (g[0], g[2], g[1]))(_grads(*a)),
+        "dA lacks the scale: dA = X.T @ dH with dH = s dY @ B.T, so dA = s X.T @ dY @ B.T.":
+            lambda *a: (lambda g, u: (g[0], u[1], g[2]))(_grads(*a), _grads(*a, s_dH=False)),
+        "dX misses the frozen path: X feeds both W0 and A, so dX = dY @ W0.T + dH @ A.T.":
+            lambda X, W0, A, B, alpha, dY: (lambda g: (g[0] - dY @ W0.T, g[1], g[2]))(_grads(X, W0, A, B, alpha, dY)),
+        "every gradient has the wrong sign: dY is the gradient of the loss, and the chain rule only multiplies by "
+        "the layer's matrices (the minus sign belongs to the update step, W -= lr * dW).":
+            lambda *a: tuple(-g for g in _grads(*a)),
+        "your scale is alpha, not alpha / r: divide by r = A.shape[1].":
+            lambda X, W0, A, B, alpha, dY: _grads(X, W0, A, B, alpha * A.shape[1], dY),
+        "you read r from the wrong axis (A.shape[0] is D_in): r is A.shape[1], or B.shape[0].":
+            lambda X, W0, A, B, alpha, dY: _grads(X, W0, A, B, alpha * A.shape[1] / A.shape[0], dY),
+    })
+    return ("dB = s (XA)^T dY, dH = s dY B^T, dA = X^T dH, dX = dY W0^T + dH A^T: each gradient has the shape of "
+            "its matrix, and finite differences agree.")
 
 
 ex3 = Exercise(
     "lora-ex3",
-    _check_merge,
-    ["The merged weight is the frozen one plus the scaled low-rank update, and it has W0's shape.",
-     "r is B.shape[1]; the update is (alpha / r) * (B @ A)."],
-    "def merge(W0, B, A, alpha):\n    r = B.shape[1]\n    return W0 + (alpha / r) * (B @ A)  # (D_in, r) @ (r, D_out) -> (D_in, D_out)",
+    _check_grads,
+    ["Name the intermediate H = X @ A (N, r). Then Y = X @ W0 + s * H @ B is two linear layers: apply the rule "
+     "of the linear layer (dW = input.T @ dOutput, dInput = dOutput @ W.T) to each.",
+     "Go backwards through s * H @ B first: that gives dB and dH, both with a factor s. Then H = X @ A gives dA "
+     "and a second contribution to dX."],
+    "def lora_grads(X, W0, A, B, alpha, dY):\n    s = alpha / A.shape[1]\n    H = X @ A                  # (N, r)\n"
+    "    dB = s * H.T @ dY          # (r, D_out)\n    dH = s * dY @ B.T          # (N, r)\n"
+    "    dA = X.T @ dH              # (D_in, r)\n    dX = dY @ W0.T + dH @ A.T  # (N, D_in): two paths from X\n"
+    "    return dX, dA, dB",
+    why="Each product is a linear layer whose gradient rule you know; s multiplies H @ B, so it reaches dB and dH "
+        "once; X feeds both W0 and A, so its gradient is the sum of the two paths.",
+)
+
+
+# ---------------------------------------------------------------- ex4: the size of an adapter for Llama-2-7B
+R_EX4, TARGETS_EX4 = 16, ("q", "v")
+
+
+def _check_llama_count(answer) -> str:
+    layers, blocks = lora.LLAMA2_7B_LAYERS, lora.LLAMA2_7B_BLOCKS
+    want = lora.adapter_params(layers, blocks, R_EX4, TARGETS_EX4)  # 32 * 2 * 16 * (4096 + 4096)
+    d = 4096
+    compare_count(answer, want, name="your count", bugs={
+        "that is one block; the model has 32 blocks, each with its own q and v adapters.":
+            2 * R_EX4 * 2 * d,
+        "that counts one of the two projections, or only one factor of each adapter, or r = 8 (the chapter's "
+        "example) instead of 16: q and v each get A (4096, 16) and B (16, 4096), in all 32 blocks.":
+            want // 2,
+        "those are the full q and v matrices (d * d each), what LoRA avoids training; count r * (D_in + D_out) "
+        "per adapter.":
+            blocks * 2 * d * d,
+        "that is the count in bytes at 16 bits (2 per parameter); give the number of parameters.": 2 * want,
+        "that is the count in bytes at 32 bits (4 per parameter); give the number of parameters.": 4 * want,
+        "that is q, k, v and o; the paper's placement is W_q and W_v only.":
+            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v", "o")),
+        "that is an adapter on every linear layer; the paper's placement is W_q and W_v only.":
+            lora.adapter_params(layers, blocks, R_EX4, tuple(layers)),
+        "you squared the rank: each adapter holds r * (D_in + D_out) numbers, not r^2 * (D_in + D_out).":
+            blocks * 2 * R_EX4**2 * 2 * d,
+        "that is a single adapter (one projection of one block); q and v both get one, in each of the 32 blocks.":
+            R_EX4 * 2 * d,
+        "that is q, k and v; the paper's placement is W_q and W_v only.":
+            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v")),
+        "that is the whole model plus the adapters; count only the trainable adapter parameters.":
+            lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER) + want,
+    })
+    return (f"32 blocks x 2 projections x 16 x (4096 + 4096) = {want:,} trainable parameters, about "
+            f"{want / lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER):.2%} of the model.")
+
+
+ex4 = Exercise(
+    "lora-ex4",
+    _check_llama_count,
+    ["Count one adapter first: a (D_in, D_out) layer gets A (D_in, r) and B (r, D_out).",
+     "W_q and W_v are both (4096, 4096); how many of them does the model have, over all its blocks?"],
+    "answer = 32 * 2 * 16 * (4096 + 4096)   # blocks * (q, v) * r * (D_in + D_out)",
+    why="Each adapted matrix adds r (D_in + D_out) trainable numbers; the paper adapts W_q and W_v, and every one "
+        "of the 32 blocks has its own pair.",
+)
+
+
+# ---------------------------------------------------------------- ex5: which factor moves first
+def _check_first_mover(answer) -> str:
+    if isinstance(answer, str):  # "B only", "only B", "B." all mean "B"
+        words = answer.strip().strip("'\"`.!").strip().split()
+        answer = " ".join(w for w in words if w.casefold() != "only") or answer
+    if isinstance(answer, str) and answer.strip().strip("'\"`").strip().casefold() in ("a and b", "a & b", "a, b",
+                                                                                          "a+b", "ab"):
+        answer = "both"
+    if isinstance(answer, str) and answer.strip().strip("'\"`").strip().casefold() in ("neither", "none", "no"):
+        raise Wrong("one factor does move: dB = s (X @ A).T @ dY is not zero, because A is random; only dA = "
+                    "s X.T @ dY @ B.T vanishes at the start, because B = 0. Answer \"A\", \"B\" or \"both\".")
+    compare_choice(answer, ("A", "B", "both"), "B", name="your answer", bugs={
+        "A": "dA = s X.T @ dY @ B.T, and B is zero at the start, so dA is zero: A does not move at the first step. "
+             "dB = s (X @ A).T @ dY is not zero, because A is random.",
+        "both": "only one gradient is non-zero at the start: dA = s X.T @ dY @ B.T vanishes because B = 0. B moves "
+                "first (dB = s (X @ A).T @ dY, A random), and A follows one step later.",
+    })
+    return "B: its gradient s (X A)^T dY uses the random A, while A's gradient s X^T dY B^T is zero as long as B = 0."
+
+
+ex5 = Exercise(
+    "lora-ex5",
+    _check_first_mover,
+    ["A factor moves when its gradient is not zero. Each factor's gradient contains the OTHER factor.",
+     "At step 0, which of A and B is zero?"],
+    'answer = "B"',
+    why="dB = s (XA)^T dY depends on A, which is random, so it is not zero; dA = s X^T dY B^T depends on B, which is "
+        "zero at the start. After one step B is non-zero, and from then on A moves too.",
 )

@@ -1,0 +1,214 @@
+"""Exercises for the chapter `tiny-gpt`: LayerNorm's backward pass, the attention pattern, an adapter's size."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib.exercises import Exercise, Wrong, call, cases, check_function, compare, compare_count
+from lib.gradcheck import numerical_gradient
+
+EPS = 1e-5
+
+
+# ---------------------------------------------------------------- ex1: LayerNorm backward
+def _ln_forward(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    xc = x - x.mean(axis=-1, keepdims=True)
+    return xc / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + EPS) * g + b
+
+
+def _ln_numeric(dy: np.ndarray, x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference: central differences (lib.gradcheck) of L = sum(dy * LayerNorm(x))."""
+    x, g, b = x.copy(), g.copy(), np.zeros_like(g)
+
+    def loss() -> float:
+        return float((dy * _ln_forward(x, g, b)).sum())
+
+    return tuple(numerical_gradient(loss, p, eps=1e-6) for p in (x, g, b))
+
+
+def _ln_parts(dy: np.ndarray, x: np.ndarray, g: np.ndarray):
+    xc = x - x.mean(axis=-1, keepdims=True)
+    rstd = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + EPS)
+    xhat = xc * rstd
+    u = dy * g
+    d = x.shape[-1]
+    return xhat, rstd, u, (dy * xhat).reshape(-1, d).sum(0), dy.reshape(-1, d).sum(0)
+
+
+def _ln_bug(kind: str):
+    """A named wrong LayerNorm backward pass, as a function of (dy, x, g)."""
+    def fn(dy, x, g):
+        xhat, rstd, u, dg, db = _ln_parts(dy, x, g)
+        d = x.shape[-1]
+        mean, proj = u.mean(axis=-1, keepdims=True), (u * xhat).mean(axis=-1, keepdims=True)
+        dx = rstd * (u - mean - xhat * proj)
+        if kind == "constants":
+            dx = u * rstd
+        elif kind == "no mean":
+            dx = rstd * (u - xhat * proj)
+        elif kind == "no variance":
+            dx = rstd * (u - mean)
+        elif kind == "no gain":
+            dx = rstd * (dy - dy.mean(-1, keepdims=True) - xhat * (dy * xhat).mean(-1, keepdims=True))
+        elif kind == "dg with x":
+            dg = (dy * x).reshape(-1, d).sum(0)
+        elif kind == "db mean":
+            db = dy.reshape(-1, d).mean(0)
+        elif kind == "dg mean":
+            dg = (dy * xhat).reshape(-1, d).mean(0)
+        elif kind == "no eps":
+            sigma = x.std(axis=-1, keepdims=True)
+            xhat = (x - x.mean(axis=-1, keepdims=True)) / sigma
+            u = dy * g
+            dx = (u - u.mean(-1, keepdims=True) - xhat * (u * xhat).mean(-1, keepdims=True)) / sigma
+            dg = (dy * xhat).reshape(-1, d).sum(0)
+        return dx, dg, db
+    return fn
+
+
+_LN_BUGS = {
+    "dx treats the mean and the standard deviation as constants (dx = dy * g / sigma), but both depend on "
+    "every entry of the row: subtract mean(u) and xhat * mean(u * xhat) too.": _ln_bug("constants"),
+    "dx is missing the - mean(u) term, the path through the row's mean.": _ln_bug("no mean"),
+    "dx is missing the - xhat * mean(u * xhat) term, the path through the row's variance.": _ln_bug("no variance"),
+    "dx forgot the gain: the gradient reaching xhat is u = dy * g, not dy.": _ln_bug("no gain"),
+    "dg uses x instead of the normalised xhat: y = g * xhat + b, so dg = sum(dy * xhat).": _ln_bug("dg with x"),
+    "db is a mean over the rows; b is added to every row, so its gradient is the sum.": _ln_bug("db mean"),
+    "dg is a mean over the rows; g scales every row, so its gradient is the sum.": _ln_bug("dg mean"),
+    "very close, but the epsilon is missing: sigma = sqrt(var + 1e-5), as in the forward pass.": _ln_bug("no eps"),
+}
+
+
+def _ln_case(A: int, N: int, d: int, rng: np.random.Generator) -> tuple:
+    shape = (A, N, d) if A > 1 else (N, d)  # a 2-D batch of rows, or a 3-D one (B, T, d)
+    x = 1.5 * rng.standard_normal(shape) + 0.3
+    return rng.standard_normal(shape), x, rng.standard_normal(d)
+
+
+_LN_CASES = cases(_ln_case, dict(A=1, N=3, d=5), dict(A=2, N=4, d=6), dict(A=1, N=7, d=3), dict(A=3, N=1, d=8))
+
+
+def _check_ln(fn) -> str:
+    for case in _LN_CASES:
+        dy, x, _ = case.make()
+        out = call(fn, *case.make(), name="your ln_backward")
+        if isinstance(out, (tuple, list)) and len(out) == 3:
+            shapes = [np.shape(o) for o in out[1:]]
+            if any(s == x.shape for s in shapes):
+                raise Wrong(f"with {case.label}: dg and db should have shape (d,) = ({x.shape[-1]},): g and b are "
+                            f"shared by every row, so sum their gradients over all the leading axes "
+                            f"(got dg {shapes[0]}, db {shapes[1]}).")
+    check_function(fn, _ln_numeric, _LN_CASES, name="your ln_backward", parts=("dx", "dg", "db"), bugs=_LN_BUGS,
+                   rtol=1e-5, atol=1e-7)
+    return "dx, dg and db agree with finite differences (lib.gradcheck) on every shape tried, 3-D batches included."
+
+
+ex1 = Exercise(
+    "tiny-gpt-ex1",
+    _check_ln,
+    ["Recompute xhat and 1/sigma from x first. dg and db are sums over every row; for dx, start from "
+     "u = dy * g, the gradient reaching xhat.",
+     "dx = (u - u.mean(-1, keepdims=True) - xhat * (u * xhat).mean(-1, keepdims=True)) / sigma; "
+     "flatten the leading axes with reshape(-1, d) before summing for dg and db."],
+    "def ln_backward(dy, x, g):\n"
+    "    d = x.shape[-1]\n"
+    "    xc = x - x.mean(axis=-1, keepdims=True)\n"
+    "    rstd = 1 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + 1e-5)\n"
+    "    xhat = xc * rstd                                 # (..., d)\n"
+    "    u = dy * g                                       # gradient reaching xhat\n"
+    "    dx = rstd * (u - u.mean(-1, keepdims=True) - xhat * (u * xhat).mean(-1, keepdims=True))\n"
+    "    dg = (dy * xhat).reshape(-1, d).sum(axis=0)      # (d,)\n"
+    "    db = dy.reshape(-1, d).sum(axis=0)               # (d,)\n"
+    "    return dx, dg, db",
+    why="Every entry of a row moves the row's mean and variance, so the gradient that reaches xhat, u, "
+        "loses its component along the constant direction (the mean) and along xhat (the variance) "
+        "before the 1/sigma scaling; g and b act on every row, so their gradients are sums.",
+)
+
+
+# ---------------------------------------------------------------- ex2: the attention pattern
+def _positions(n: int, task: str) -> np.ndarray:
+    j = np.arange(n)
+    return n - 1 - j if task == "reverse" else (j + 1) % n
+
+
+def _check_positions(fn) -> str:
+    for n in (5, 3, 8):
+        for task in ("reverse", "rotate"):
+            got = call(fn, n, task, name="your attended_position")
+            want = _positions(n, task)
+            j = np.arange(n)
+            bugs = {
+                "off by one: the first answer digit is x_n, at position n - 1 (positions count from 0).":
+                    (n - j) if task == "reverse" else (j + 2) % n,
+                "those positions count from 1; the first input digit is position 0.": want + 1,
+                "those are the query positions themselves (n + j); the query must look back into the input.": n + j,
+                "those are the positions of the digits being written; the query reads the input digit that the "
+                "answer copies.": n + 1 + j,
+                "the rotation must wrap round: the last answer digit is x_1, at position 0, not the separator at n.":
+                    j + 1 if task == "rotate" else None,
+                "that is a rotation to the right; y = (x_2, ..., x_n, x_1) is a rotation to the left.":
+                    (j - 1) % n if task == "rotate" else None,
+                "that is the other task's pattern.": _positions(n, "rotate" if task == "reverse" else "reverse"),
+            }
+            try:
+                compare(got, want, name="your positions", bugs={k: v for k, v in bugs.items() if v is not None})
+            except Wrong as wrong:
+                raise Wrong(f"with n={n}, task={task!r}: {wrong}") from None
+    return "reversal reads the input on an anti-diagonal, rotation on a diagonal shifted one step right that wraps round."
+
+
+ex2 = Exercise(
+    "tiny-gpt-ex2",
+    _check_positions,
+    ["The query at position n + j writes answer digit y_(j+1). Which input digit is it, and at which position?",
+     "Reverse: y_(j+1) = x_(n-j), at position n - 1 - j. Rotate: y_(j+1) = x_(j+2), at position (j + 1) mod n."],
+    "def attended_position(n, task):\n"
+    "    j = np.arange(n)\n"
+    "    return n - 1 - j if task == 'reverse' else (j + 1) % n",
+    why="The query at position n + j writes y_(j+1), which is a copy of one input digit; attention must "
+        "put its weight on that digit's position: x_(n-j) at n - 1 - j, or x_(j+2) at (j + 1) mod n.",
+)
+
+
+# ---------------------------------------------------------------- ex3: the adapter's size
+_SHAPES = {"Wq": ("d", "d"), "Wk": ("d", "d"), "Wv": ("d", "d"), "Wo": ("d", "d"), "W1": ("d", "F"), "W2": ("F", "d")}
+_ADAPTER_CASES = ((32, 64, 8, 1, ("Wq", "Wk")), (16, 48, 2, 3, ("Wq", "W1", "W2")), (8, 20, 4, 2, ("Wv", "Wo", "W2")),
+                  (24, 24, 3, 2, ("W1",)))
+
+
+def _adapter(d: int, F: int, r: int, L: int, targets: tuple[str, ...]) -> int:
+    size = {"d": d, "F": F}
+    return L * sum(r * (size[_SHAPES[t][0]] + size[_SHAPES[t][1]]) for t in targets)
+
+
+def _check_adapter(fn) -> str:
+    for d, F, r, L, targets in _ADAPTER_CASES:
+        got = call(fn, d, F, r, L, targets, name="your adapter_params")
+        want = _adapter(d, F, r, L, targets)
+        size = {"d": d, "F": F}
+        try:
+            compare_count(got, want, name="your count", bugs={
+                "2*d*r holds only for the square d x d projections; W1 and W2 are d x d_ff, so their adapters "
+                "have r * (d + d_ff).": L * len(targets) * 2 * d * r,
+                "you left out the layers: every block has its own adapters.": want // L,
+                "you counted only one factor of each adapter (D_in * r); the other (r * D_out) trains too.":
+                    L * sum(r * size[_SHAPES[t][0]] for t in targets),
+                "that is the size of the full matrices, not of their adapters.":
+                    L * sum(size[_SHAPES[t][0]] * size[_SHAPES[t][1]] for t in targets),
+            })
+        except Wrong as wrong:
+            raise Wrong(f"with d={d}, d_ff={F}, r={r}, n_layers={L}, targets={targets}: {wrong}") from None
+    return "1,024 for this chapter's adapter: two adapters of 8 x (32 + 32) each."
+
+
+ex3 = Exercise(
+    "tiny-gpt-ex3",
+    _check_adapter,
+    ["An adapter on a (D_in, D_out) matrix is B (D_in, r) and A (r, D_out). Find D_in and D_out of each target.",
+     "Wq, Wk, Wv, Wo: r * (d + d); W1 and W2: r * (d + d_ff). Add over the targets, times n_layers."],
+    "def adapter_params(d, d_ff, r, n_layers, targets):\n"
+    "    sizes = {'Wq': (d, d), 'Wk': (d, d), 'Wv': (d, d), 'Wo': (d, d), 'W1': (d, d_ff), 'W2': (d_ff, d)}\n"
+    "    return n_layers * sum(r * (sizes[t][0] + sizes[t][1]) for t in targets)",
+    why="An adapter on a (D_in, D_out) matrix is B (D_in, r) plus A (r, D_out); every block has its own.",
+)
