@@ -1,0 +1,99 @@
+"""The Reference pages in headless Chromium, offline: no console error, math typeset, and the index
+of exercises marks the exercises that this browser's progress record says are passed.
+
+Skips without /usr/bin/chromium or a built site (like tests/test_browser.py, whose pattern it follows).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.chromium import Chromium
+from tests.test_site import HTML
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PROGRESS_KEY = "linalg-nn-course:progress"  # the key the in-page runner stores passed exercises under
+
+if not CHROMIUM or not (HTML / "reference" / "exercises.html").exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser tests: install chromium and run `make book` first")
+    pytest.skip("needs /usr/bin/chromium and a built site", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(HTML)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Chromium(CHROMIUM) as b:
+        yield b
+
+
+@pytest.fixture
+def tab(browser):
+    t = browser.new_tab(allow=lambda url: url.startswith(("data:", "blob:", "about:"))
+                        or urlparse(url).hostname == "127.0.0.1")
+    yield t
+    t.close()
+
+
+def wait_for_math(tab) -> None:
+    """Wait until MathJax has typeset the page, on pages that load it (those with math)."""
+    if not tab.js("!!document.querySelector('script[src*=\"mathjax\"]')"):
+        return
+    tab.js("new Promise((ok, fail) => { const t0 = Date.now(); (function poll() {"
+           " if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(ok);"
+           " else if (Date.now() - t0 > 20000) fail(new Error('MathJax never started'));"
+           " else setTimeout(poll, 50); })(); })")
+
+
+@pytest.mark.parametrize("page", ["notation", "glossary", "concept-map", "api", "exercises", "api/lib.linear"])
+def test_reference_pages_load_offline_without_errors(tab, site_url, page):
+    tab.goto(f"{site_url}/reference/{page}.html")
+    wait_for_math(tab)
+    assert tab.js("document.querySelectorAll('mjx-merror').length") == 0, "a formula failed to typeset"
+    assert not tab.blocked and not tab.errors, (tab.blocked, tab.errors)
+
+
+def test_the_index_of_exercises_marks_passed_exercises(tab, site_url):
+    url = f"{site_url}/reference/exercises.html"
+    tab.goto(url)
+    rows = tab.js("document.querySelectorAll('.exercise-index tbody tr').length")
+    assert rows >= 30
+    assert tab.js("document.querySelectorAll('.exercise-tick').length") == 0, "nothing passed yet, nothing marked"
+    assert tab.js("document.querySelector('.exercise-index-progress')") is None
+    labels = tab.js("[...document.querySelectorAll('.exercise-index tbody tr a[href*=\"#\"]')]"
+                    ".map(a => decodeURIComponent(a.hash.slice(1)))")
+    assert len(labels) == rows and len(set(labels)) == rows
+    passed = {labels[0]: "2026-01-01T00:00:00Z", labels[-1]: "2026-01-02T00:00:00Z"}
+    tab.js(f"localStorage.setItem({json.dumps(PROGRESS_KEY)}, {json.dumps(json.dumps(passed))})")
+    try:
+        tab.goto(url)
+        marked = tab.js("[...document.querySelectorAll('tr.exercise-passed')].map(r => r.dataset.exercise)")
+        assert sorted(marked) == sorted(passed)
+        assert tab.js("document.querySelectorAll('.exercise-tick').length") == 2
+        note = tab.js("document.querySelector('.exercise-index-progress').textContent")
+        assert note == f"\u2713 marks the 2 of {rows} exercises you have passed in this browser."
+        assert not tab.errors, tab.errors
+    finally:
+        tab.js("localStorage.clear()")
