@@ -357,10 +357,12 @@ def registered_exercises() -> dict:
         sys.path.insert(0, str(ROOT))
     import lib.exercises as engine
 
+    found = {}
     for info in pkgutil.iter_modules(engine.__path__, "lib.exercises."):
         if not info.name.rsplit(".", 1)[-1].startswith("_"):
-            importlib.import_module(info.name)
-    return dict(engine.EXERCISES)
+            module = importlib.import_module(info.name)
+            found.update({v.label: v for v in vars(module).values() if isinstance(v, engine.Exercise)})
+    return found
 
 
 # ---------------------------------------------------------------- directives and roles
