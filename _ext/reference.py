@@ -357,10 +357,12 @@ def registered_exercises() -> dict:
         sys.path.insert(0, str(ROOT))
     import lib.exercises as engine
 
+    found = {}
     for info in pkgutil.iter_modules(engine.__path__, "lib.exercises."):
         if not info.name.rsplit(".", 1)[-1].startswith("_"):
-            importlib.import_module(info.name)
-    return dict(engine.EXERCISES)
+            module = importlib.import_module(info.name)
+            found.update({v.label: v for v in vars(module).values() if isinstance(v, engine.Exercise)})
+    return found
 
 
 # ---------------------------------------------------------------- directives and roles
@@ -513,11 +515,28 @@ def on_page_context(app, pagename, templatename, context, doctree) -> None:
         app.add_js_file("reference-progress.js")
 
 
+_TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
+_NAMED_TOGGLE = ('<summary aria-label="Show or hide the pages under this entry">'
+                 '<span class="toctree-toggle" role="presentation">')
+
+
+def name_toc_toggles(app, exception) -> None:
+    """The theme opens the API's module pages in the sidebar with a <summary> that has no name for
+    screen readers (axe: summary-name); give every such toggle one."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if _TOGGLE in text:
+            page.write_text(text.replace(_TOGGLE, _NAMED_TOGGLE), encoding="utf-8")
+
+
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.connect("config-inited", on_config_inited, priority=400)
     app.connect("autodoc-process-docstring", process_docstring)
     app.connect("html-page-context", on_page_context)
+    app.connect("build-finished", name_toc_toggles)
     app.add_directive("exercise-index", ExerciseIndex)
     app.add_directive("dtype-table", DtypeTable)
     app.add_directive("api-index", ApiIndex)
