@@ -71,7 +71,7 @@ def test_ex1_right(fn):
     (lambda D_in, D_out, r, rng: (np.random.default_rng().standard_normal((D_in, r)), np.zeros((r, D_out))),
      "same rng seed"),
     (lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)) / np.sqrt(D_in),), "two arrays"),
-    (lora.init_lora, "course's own version"),
+    (lora.init_lora, "the course's own lib"),
 ])
 def test_ex1_bugs(fn, keyword):
     result = ex.ex1.check(fn)
@@ -126,7 +126,7 @@ def test_ex2_right(fn):
     (lambda W0, A, B, alpha: W0 - (alpha / A.shape[1]) * A @ B, "subtracted"),
     (lambda W0, A, B, alpha: W0 + (alpha / W0.shape[0]) * A @ B, "is D_in"),
     (lambda W0, A, B, alpha: W0 + (alpha / W0.shape[1]) * A @ B, "is D_out"),
-    (lora.merge_lora, "course's own version"),
+    (lora.merge_lora, "the course's own lib"),
 ])
 def test_ex2_bugs(fn, keyword):
     result = ex.ex2.check(fn)
@@ -177,7 +177,7 @@ def _variant(**kw):
     (_variant(adapter_dX=False), "adapter's path"),
     (_variant(s_dX=False), "dX's adapter path lacks the scale"),
     (lambda *a: (lambda g: (g[0], g[2], g[1]))(_grads(*a)), "(dX, dB, dA)"),
-    (lora.lora_backward, "course's own version"),
+    (lora.lora_backward, "the course's own lib"),
 ])
 def test_ex3_bugs(fn, keyword):
     result = ex.ex3.check(fn)

@@ -74,7 +74,7 @@ def _smallest(A, k):
     (lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k] ** 2) @ _thin(A)[2][:k], "squared the kept"),
     (lambda A, k: _thin(A)[1][k] * np.outer(_thin(A)[0][:, k], _thin(A)[2][k]), "single column"),
     (lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k], _thin(A)[2][:k]), "returned 2 factors"),
-    (svd.rank_k_approx, "course's own version"),
+    (svd.rank_k_approx, "the course's own lib"),
 ])
 def test_ex1_bugs(fn, keyword):
     r = ex.ex1.check(fn)
@@ -145,7 +145,7 @@ def _sv(A):
     (lambda A: np.linalg.cond(A, "fro"), "Frobenius norm"),
     (lambda A: np.sqrt(np.abs(np.linalg.eigvalsh(A.T @ A)).max() / np.abs(np.linalg.eigvalsh(A.T @ A)).min()),
      "zero eigenvalues"),
-    (svd.condition_number, "course's own version"),
+    (svd.condition_number, "the course's own lib"),
 ])
 def test_ex3_bugs(fn, keyword):
     r = ex.ex3.check(fn)
@@ -176,7 +176,7 @@ def _g(act):
     (lambda D_in, D_out, act: np.sqrt(1 / D_in), "double the weight variance"),
     (lambda D_in, D_out, act: (2.0 if act == "relu" else 1.0) / np.sqrt(D_in), "inside the square root"),
     (lambda D_in, D_out, act: np.sqrt((0.5 if act == "relu" else 1.0) / D_in), "not half"),
-    (svd.init_std, "course's own version"),
+    (svd.init_std, "the course's own lib"),
 ])
 def test_ex4_bugs(fn, keyword):
     r = ex.ex4.check(fn)

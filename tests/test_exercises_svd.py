@@ -58,7 +58,7 @@ def test_ex1_right(fn):
     (lambda U, S, Vt: Vt @ np.diag(S) @ U, "factors are reversed"),
     (lambda U, S, Vt: U @ np.diag(S), "left out Vt"),
     (lambda U, S, Vt: np.diag(S) @ Vt, "left out U"),
-    (svd.reconstruct, "course's own version"),
+    (svd.reconstruct, "the course's own lib"),
 ])
 def test_ex1_bugs(fn, keyword):
     r = ex.ex1.check(fn)

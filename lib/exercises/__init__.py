@@ -32,6 +32,9 @@ sentence saying what to change. The tools:
   builds them from sizes and demands two values of every size), with bugs computed per case.
 - `check_rng(fn, args)`: an rng-taking function is reproducible from the rng it is given and
   ignores NumPy's global state.
+- `refuse_lib(fn, {"lib.svd.reconstruct": svd.reconstruct})`: the course's own function, handed in
+  or called by name, is not an answer. `not_applicable()` in a bug's function: that bug does not
+  apply to this case.
 - `call`, `to_array`, `to_number`, `need_function`, `time_limit` for hand-written checks.
 
 A declarative checker, whole:
@@ -68,6 +71,7 @@ import inspect
 import numbers
 import re
 import sys
+import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -81,7 +85,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "BYTE_UNITS", "EXERCISES", "FLOP_UNITS", "TIME_UNITS", "Case", "Exercise", "Note", "NotAttempted", "Result",
     "Wrong", "call", "cases", "check_function", "check_rng", "compare", "compare_choice", "compare_count",
-    "compare_units", "need_function", "time_limit", "to_array", "to_number",
+    "compare_units", "need_function", "not_applicable", "refuse_lib", "time_limit", "to_array", "to_number",
 ]
 
 TIME_LIMIT_S = 5.0
@@ -255,6 +259,47 @@ def time_limit(seconds: float | None = None) -> Iterator[None]:
         if armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def refuse_lib(fn: object, forbidden: dict[str, object], how: str = "with NumPy") -> None:
+    """Raise Wrong if `fn` is, or calls by name, one of the course's functions that solve the exercise.
+
+    `forbidden` maps the name to show ("lib.attention.softmax_backward") to the function. A learner's
+    own helper with the same name is not refused: names are resolved in the learner's globals.
+    """
+    targets = {id(f): name for name, f in forbidden.items()}
+    if id(fn) in targets:
+        raise Wrong(f"that is the course's own {targets[id(fn)]}, which the notebook imports; the exercise is "
+                    f"to write it yourself {how}.")
+    code, glb = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    if code is None:
+        return
+    names, todo = set(), [code]
+    while todo:  # the function's code and the code of every lambda or inner function in it
+        c = todo.pop()
+        names.update(c.co_names)
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    seen = [glb.get(n) for n in names]
+    seen += [cell.cell_contents for cell in getattr(fn, "__closure__", None) or () if _filled(cell)]
+    for obj in seen:
+        hits = [obj] if not isinstance(obj, types.ModuleType) else [getattr(obj, n, None) for n in names]
+        for hit in hits:
+            if id(hit) in targets:
+                raise Wrong(f"your function calls the course's own {targets[id(hit)]}; the exercise is to write "
+                            f"that computation yourself {how}.")
+
+
+def _filled(cell: object) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 (an empty closure cell raises ValueError)
+    except ValueError:
+        return False
+    return True
+
+
+def not_applicable() -> object:
+    """For a bug that has no value on these inputs: raising makes the engine pass over it."""
+    raise ValueError("this bug does not apply here")
 
 
 def need_function(fn: object) -> None:

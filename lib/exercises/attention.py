@@ -10,54 +10,27 @@ hard-coded d_k, h, T or B fails, and every bug a checker names is computed from 
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable
 
 import numpy as np
 
 from lib import attention
-from lib.exercises import Case, Exercise, Wrong, call, cases, check_function, compare, compare_units
+from lib.exercises import (
+    Case,
+    Exercise,
+    Wrong,
+    call,
+    cases,
+    check_function,
+    compare,
+    compare_units,
+    refuse_lib,
+)
 from lib.gradcheck import check_gradients
 
 
 def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)  # (..., m, n) -> (..., n, m)
-
-
-def refuse_lib(fn: object, forbidden: dict[str, object], how: str = "with NumPy") -> None:
-    """Raise Wrong if `fn` is, or calls by name, one of the course's functions that solve the exercise.
-
-    `forbidden` maps the name to show ("lib.attention.softmax_backward") to the function. A learner's
-    own helper with the same name is not refused: names are resolved in the learner's globals.
-    """
-    targets = {id(f): name for name, f in forbidden.items()}
-    if id(fn) in targets:
-        raise Wrong(f"that is the course's own {targets[id(fn)]}, which the notebook imports; the exercise is "
-                    f"to write it yourself {how}.")
-    code, glb = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
-    if code is None:
-        return
-    names, todo = set(), [code]
-    while todo:  # the function's code and the code of every lambda or inner function in it
-        c = todo.pop()
-        names.update(c.co_names)
-        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-    seen = [glb.get(n) for n in names]
-    seen += [cell.cell_contents for cell in getattr(fn, "__closure__", None) or () if _filled(cell)]
-    for obj in seen:
-        hits = [obj] if not isinstance(obj, types.ModuleType) else [getattr(obj, n, None) for n in names]
-        for hit in hits:
-            if id(hit) in targets:
-                raise Wrong(f"your function calls the course's own {targets[id(hit)]}; the exercise is to write "
-                            f"that computation yourself {how}.")
-
-
-def _filled(cell: object) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018 (an empty closure cell raises ValueError)
-    except ValueError:
-        return False
-    return True
 
 
 def _label(case: Case, what: str = "") -> str:

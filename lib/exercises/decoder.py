@@ -13,8 +13,18 @@ from collections.abc import Callable
 import numpy as np
 
 from lib import attention, decoder, nn
-from lib.exercises import Case, Exercise, Wrong, call, cases, compare, compare_count, compare_units
-from lib.exercises.attention import refuse_lib, short
+from lib.exercises import (
+    Case,
+    Exercise,
+    Wrong,
+    call,
+    cases,
+    compare,
+    compare_count,
+    compare_units,
+    refuse_lib,
+)
+from lib.exercises.attention import short
 
 # ---------------------------------------------------------------- ex1: Llama-2-70B KV cache with GQA
 _GiB = 2.0**30

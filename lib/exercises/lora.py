@@ -19,24 +19,9 @@ from lib.exercises import (
     check_rng,
     compare_choice,
     compare_count,
-    need_function,
+    refuse_lib,
     to_array,
 )
-
-
-def _not_lib(fn: object, *library: object) -> None:
-    """Refuse the course's own helper handed in as the answer."""
-    need_function(fn)
-    for f in library:
-        if fn is f:
-            raise Wrong(f"that is `lib.lora.{f.__name__}`, the course's own version; write your own with NumPy "
-                        "(that is the exercise).")
-
-
-def _skip() -> None:
-    """For a bug that has no value on these inputs: raising makes the engine pass over it."""
-    raise ValueError("this bug does not apply here")
-
 
 # ---------------------------------------------------------------- ex1: the paper's initialisation
 _INIT_SIZES = ((6, 4, 3), (5, 9, 2), (8, 8, 1))  # (D_in, D_out, r): two values of each, non-square
@@ -93,7 +78,7 @@ def _check_one_init(out: object, D_in: int, D_out: int, r: int, passed: bool = F
 
 
 def _check_init(fn) -> str:
-    _not_lib(fn, lora.init_lora)
+    refuse_lib(fn, {"lib.lora.init_lora": lora.init_lora})
     for i, (D_in, D_out, r) in enumerate(_INIT_SIZES):
         try:
             out = call(fn, D_in, D_out, r, np.random.default_rng(0), name="your init_lora")
@@ -157,7 +142,7 @@ def _scale_used(fn) -> None:
 
 
 def _check_merge(fn) -> str:
-    _not_lib(fn, lora.merge_lora)
+    refuse_lib(fn, {"lib.lora.merge_lora": lora.merge_lora})
     try:
         _check_merge_cases(fn)
     except Wrong as wrong:
@@ -232,7 +217,7 @@ def _grads(X, W0, A, B, alpha, dY, *, s_dB=True, s_dH=True, s2=False, adapter_dX
 
 
 def _check_grads(fn) -> str:
-    _not_lib(fn, lora.lora_backward)
+    refuse_lib(fn, {"lib.lora.lora_backward": lora.lora_backward})
     check_function(fn, _grads, _GRAD_CASES, name="your lora_grads", parts=("dX", "dA", "dB"), rtol=1e-5,
                    atol=1e-6, bugs={
         "you forgot the scale s = alpha / r everywhere: it multiplies the adapter's output, so it multiplies dB, "

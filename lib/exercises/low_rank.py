@@ -18,22 +18,10 @@ from lib.exercises import (
     check_function,
     compare,
     need_function,
+    not_applicable,
+    refuse_lib,
     to_array,
 )
-
-
-def _not_lib(fn: object, *library: object) -> None:
-    """Refuse the course's own helper handed in as the answer."""
-    need_function(fn)
-    for f in library:
-        if fn is f:
-            raise Wrong(f"that is `lib.svd.{f.__name__}`, the course's own version; write your own with NumPy "
-                        "(that is the exercise).")
-
-
-def _skip() -> None:
-    """For a bug that has no value on these inputs: raising makes the engine pass over it."""
-    raise ValueError("this bug does not apply here")
 
 
 # ---------------------------------------------------------------- ex1: rank_k
@@ -60,7 +48,7 @@ def _full_smallest(A, k):
 
 
 def _check_rank_k(fn) -> str:
-    _not_lib(fn, lib_svd.rank_k_approx)
+    refuse_lib(fn, {"lib.svd.rank_k_approx": lib_svd.rank_k_approx})
     (A, k) = _RANK_CASES[0].make()
     got = call(fn, A, k, name="your rank_k")
     if isinstance(got, (tuple, list)) and len(got) in (2, 3) and all(np.ndim(g) >= 1 for g in got):
@@ -89,7 +77,7 @@ def _check_rank_k(fn) -> str:
             lambda A, k: (_thin(A)[0][:, :k] * _thin(A)[1][:k] ** 2) @ _thin(A)[2][:k],
         f"you kept {_RANK_CASES[0].make()[1]} terms whatever k is: slice with the k you are given, U[:, :k], "
         "S[:k], Vt[:k].":
-            lambda A, k: _rank_k(A, _RANK_CASES[0].make()[1]) if k != _RANK_CASES[0].make()[1] else _skip(),
+            lambda A, k: _rank_k(A, _RANK_CASES[0].make()[1]) if k != _RANK_CASES[0].make()[1] else not_applicable(),
         "your loop runs over range(1, k + 1): it skips the first term (i = 0, the largest) and adds the (k+1)-th; "
         "use range(k).":
             lambda A, k: _rank_k(A, k + 1) - _rank_k(A, 1),
@@ -197,7 +185,7 @@ def _sv(A):
 
 def _eig_ratio(A):
     if A.shape[0] != A.shape[1]:
-        return _skip()
+        return not_applicable()
     lam = np.abs(np.linalg.eigvals(A))
     return lam.max() / lam.min()
 
@@ -219,14 +207,14 @@ def _gram_zero(fn) -> None:
 
 
 def _check_condition(fn) -> str:
-    _not_lib(fn, lib_svd.condition_number)
+    refuse_lib(fn, {"lib.svd.condition_number": lib_svd.condition_number})
     try:
         check_function(fn, lambda A: _sv(A)[0] / _sv(A)[-1], _COND_CASES, name="your condition",
                        output="your condition number", bugs={
             "that is sigma_min / sigma_max, the inverse: the condition number is sigma_max / sigma_min >= 1.":
                 lambda A: _sv(A)[-1] / _sv(A)[0],
             "you divided by the second singular value; sigma_min is the LAST one, S[-1].":
-                lambda A: _sv(A)[0] / _sv(A)[1] if _sv(A).size > 2 else _skip(),
+                lambda A: _sv(A)[0] / _sv(A)[1] if _sv(A).size > 2 else not_applicable(),
             "that is a ratio of |eigenvalues|; for a non-symmetric matrix use the singular values.": _eig_ratio,
             "that is sigma_max - sigma_min; the condition number is a ratio.": lambda A: _sv(A)[0] - _sv(A)[-1],
             "that is sigma_max alone; divide by sigma_min.": lambda A: _sv(A)[0],
@@ -237,16 +225,16 @@ def _check_condition(fn) -> str:
             "their ratio (or use the singular values directly).": lambda A: (_sv(A)[0] / _sv(A)[-1]) ** 2,
             "that is the condition number in the 1-norm (np.linalg.cond(A, 1)); the condition number here is the "
             "2-norm one, sigma_max / sigma_min (np.linalg.cond(A) with no second argument).":
-                lambda A: np.linalg.cond(A, 1) if A.shape[0] == A.shape[1] else _skip(),
+                lambda A: np.linalg.cond(A, 1) if A.shape[0] == A.shape[1] else not_applicable(),
             "that is the condition number in the inf-norm (np.linalg.cond(A, np.inf)); the condition number here is "
             "the 2-norm one, sigma_max / sigma_min (np.linalg.cond(A) with no second argument).":
-                lambda A: np.linalg.cond(A, np.inf) if A.shape[0] == A.shape[1] else _skip(),
+                lambda A: np.linalg.cond(A, np.inf) if A.shape[0] == A.shape[1] else not_applicable(),
             "that is the ratio of A's largest and smallest ENTRY (in absolute value); the condition number compares "
             "its largest and smallest singular values.": lambda A: np.abs(A).max() / np.abs(A).min(),
             "np.linalg.eigvalsh assumes a symmetric matrix and reads only one triangle of A; A is not symmetric: "
             "use its singular values (np.linalg.svd).":
                 lambda A: (lambda lam: lam.max() / lam.min())(np.abs(np.linalg.eigvalsh(A)))
-                if A.shape[0] == A.shape[1] else _skip(),
+                if A.shape[0] == A.shape[1] else not_applicable(),
         })
     except Wrong:
         _gram_zero(fn)
@@ -285,7 +273,7 @@ def _gain(activation: str) -> float:
 
 
 def _check_init_scale(fn) -> str:
-    _not_lib(fn, lib_svd.init_std)
+    refuse_lib(fn, {"lib.svd.init_std": lib_svd.init_std})
     check_function(fn, _init_scale, _INIT_CASES, name="your init_scale", output="your standard deviation", bugs={
         "that is the variance (1/D_in or 2/D_in), not the standard deviation: take its square root.":
             lambda D_in, D_out, a: _gain(a) / D_in,
@@ -298,19 +286,19 @@ def _check_init_scale(fn) -> str:
         "forward variance needs sqrt(1/D_in), times sqrt(2) for ReLU.":
             lambda D_in, D_out, a: np.sqrt(2.0 / (D_in + D_out)),
         "the factor 2 is for ReLU only (it zeroes half the mean square); a linear layer needs sqrt(1/D_in).":
-            lambda D_in, D_out, a: np.sqrt(2.0 / D_in) if a == "linear" else _skip(),
+            lambda D_in, D_out, a: np.sqrt(2.0 / D_in) if a == "linear" else not_applicable(),
         "ReLU zeroes half of the mean square, so double the weight variance: sqrt(2/D_in) (He), not sqrt(1/D_in).":
-            lambda D_in, D_out, a: np.sqrt(1.0 / D_in) if a == "relu" else _skip(),
+            lambda D_in, D_out, a: np.sqrt(1.0 / D_in) if a == "relu" else not_applicable(),
         "the 2 goes inside the square root: the weights' VARIANCE doubles for ReLU, so std = sqrt(2/D_in), not "
         "2/sqrt(D_in).":
-            lambda D_in, D_out, a: 2.0 / np.sqrt(D_in) if a == "relu" else _skip(),
+            lambda D_in, D_out, a: 2.0 / np.sqrt(D_in) if a == "relu" else not_applicable(),
         "ReLU halves the mean square, so the weights need twice the variance, not half: sqrt(2/D_in).":
-            lambda D_in, D_out, a: np.sqrt(0.5 / D_in) if a == "relu" else _skip(),
+            lambda D_in, D_out, a: np.sqrt(0.5 / D_in) if a == "relu" else not_applicable(),
         "your scale is 0, so every weight would be 0; if you wrote `1 // D_in` (or `2 // D_in`), that is integer "
         "division, which rounds down to 0: divide with `/`.": lambda D_in, D_out, a: 0.0,
         **{f"that is the right scale for D_in = {other}, not for this D_in: read D_in from the argument instead of "
            "a fixed number.": (lambda D_in, D_out, a, other=other: np.sqrt(_gain(a) / other)
-                                                  if other not in (D_in, 2 * D_in, D_in / 2) else _skip())
+                                                  if other not in (D_in, 2 * D_in, D_in / 2) else not_applicable())
            for other in sorted({c.make()[0] for c in _INIT_CASES})},
     }, allow_float16=True)
     return "sqrt(1/D_in) for a linear layer (LeCun, the course's init_linear), sqrt(2/D_in) for ReLU (He, init_mlp)."

@@ -18,19 +18,12 @@ from lib.exercises import (
     check_function,
     compare,
     need_function,
+    refuse_lib,
     to_array,
 )
 
 _rng = np.random.default_rng(11)
 
-
-def _not_lib(fn: object, *library: object) -> None:
-    """Refuse the course's own helper handed in as the answer."""
-    need_function(fn)
-    for f in library:
-        if fn is f:
-            raise Wrong(f"that is `lib.svd.{f.__name__}`, the course's own version; write your own with NumPy "
-                        "(that is the exercise).")
 
 
 # ---------------------------------------------------------------- ex1: reconstruct
@@ -47,7 +40,7 @@ def _reconstruct(U, S, Vt):
 
 
 def _check_reconstruct(fn) -> str:
-    _not_lib(fn, lib_svd.reconstruct)
+    refuse_lib(fn, {"lib.svd.reconstruct": lib_svd.reconstruct})
     check_function(fn, _reconstruct, _RECONSTRUCT_CASES, name="your reconstruct", output="your matrix",
                    rtol=1e-5, atol=1e-6, bugs={
         "S is a 1-D array, so U @ S is a matrix-vector product (a vector), not a scaling of U's columns: "
