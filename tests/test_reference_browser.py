@@ -6,17 +6,13 @@ Skips without /usr/bin/chromium or a built site (like tests/test_browser.py, who
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
-import threading
-from urllib.parse import urlparse
 
 import pytest
 
-from tests.chromium import Chromium
+from tests.test_browser import browser, site_url, tab  # noqa: F401  (fixtures)
 from tests.test_site import HTML
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -30,34 +26,7 @@ if not CHROMIUM or not (HTML / "reference" / "exercises.html").exists():
 pytestmark = pytest.mark.browser
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def site_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(HTML)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Chromium(CHROMIUM) as b:
-        yield b
-
-
-@pytest.fixture
-def tab(browser):
-    t = browser.new_tab(allow=lambda url: url.startswith(("data:", "blob:", "about:"))
-                        or urlparse(url).hostname == "127.0.0.1")
-    yield t
-    t.close()
-
-
-def wait_for_math(tab) -> None:
+def wait_for_math(tab) -> None:  # noqa: F811
     """Wait until MathJax has typeset the page, on pages that load it (those with math)."""
     if not tab.js("!!document.querySelector('script[src*=\"mathjax\"]')"):
         return
@@ -68,14 +37,14 @@ def wait_for_math(tab) -> None:
 
 
 @pytest.mark.parametrize("page", ["notation", "glossary", "concept-map", "api", "exercises", "api/lib.linear"])
-def test_reference_pages_load_offline_without_errors(tab, site_url, page):
+def test_reference_pages_load_offline_without_errors(tab, site_url, page):  # noqa: F811
     tab.goto(f"{site_url}/reference/{page}.html")
     wait_for_math(tab)
     assert tab.js("document.querySelectorAll('mjx-merror').length") == 0, "a formula failed to typeset"
     assert not tab.blocked and not tab.errors, (tab.blocked, tab.errors)
 
 
-def test_the_index_of_exercises_marks_passed_exercises(tab, site_url):
+def test_the_index_of_exercises_marks_passed_exercises(tab, site_url):  # noqa: F811
     url = f"{site_url}/reference/exercises.html"
     tab.goto(url)
     rows = tab.js("document.querySelectorAll('.exercise-index tbody tr').length")
