@@ -83,7 +83,7 @@ def affine_map_demo() -> Demo:
                 option_labels=[f"b = [{k}]" for k in BIASES])],
         draw,
         figsize=(5.0, 4.6),
-        caption="W is fixed; x moves on a circle of radius 1.5. With b = 0 every image grid passes "
+        caption="W is fixed; x moves on a circle of radius 1.5. With b = 0 the image of the grid passes "
         "through the origin (the red star sits on the cross); any other b slides the whole picture, "
         "unchanged in shape, so that the origin lands on b.",
     )
