@@ -41,6 +41,7 @@ def test_ex1_accepts_right_answers(fn):
 BACKWARD_BUGS = [
     (lambda X, W, dY: (dY @ W, X.T @ dY, dY.sum(0)), "multiplied by W, not W.T"),
     (lambda X, W, dY: (-dY @ W.T, X.T @ dY, dY.sum(0)), "dX has the wrong sign"),
+    (lambda X, W, dY: (W.T @ dY, X.T @ dY, dY.sum(0)), "W.T @ dY has the factors in the wrong order"),
     (lambda X, W, dY: (dY @ W.T, dY.T @ X, dY.sum(0)), "dW is transposed"),
     (lambda X, W, dY: (dY @ W.T, X.T @ dY / len(X), dY.sum(0)), "dW: you divided by B"),
     (lambda X, W, dY: (dY @ W.T, X[:-1].T @ dY[:-1], dY.sum(0)), "dW misses one example"),
@@ -67,7 +68,16 @@ def test_ex1_names_each_bug(fn, fragment):
 
 def test_ex1_the_library_function_is_not_an_answer():
     from lib.linear import linear_backward
-    assert _said(ex1.check(linear_backward), "library's")
+    assert _said(ex1.check(linear_backward), "course's own lib.linear.linear_backward")
+
+
+def test_ex1_a_wrapper_around_the_library_function_is_not_an_answer():
+    from lib.linear import linear_backward
+
+    def wrapper(X, W, dY):
+        return linear_backward(X, W, dY)
+    result = ex1.check(wrapper)
+    assert result.status == "incorrect" and _said(result, "calls the course's own lib.linear.linear_backward")
 
 
 def test_ex1_every_bug_has_its_own_sentence():
@@ -274,6 +284,18 @@ def _check_bug(kind):
 def test_ex3_names_each_bug(kind, fragment):
     result = ex3.check(_check_bug(kind))
     assert _said(result, fragment), result
+
+
+def test_ex3_the_library_check_is_not_an_answer():
+    from lib.gradcheck import check_gradients, numerical_gradient, relative_error
+
+    def via_check(loss, params, grads, eps):
+        return {r.name: r.rel_error for r in check_gradients(loss, params, grads, eps=eps).rows}
+
+    def via_parts(loss, params, grads, eps):
+        return {k: relative_error(grads[k], numerical_gradient(loss, p, eps=eps)) for k, p in params.items()}
+    assert _said(ex3.check(via_check), "lib.gradcheck.check_gradients")
+    assert ex3.check(via_parts).status == "incorrect"
 
 
 def test_ex3_format_and_restore():

@@ -18,10 +18,11 @@ from lib.exercises import (
     call,
     compare,
     need_function,
+    refuse_lib,
     to_array,
     to_number,
 )
-from lib.gradcheck import LinearBench, numerical_gradient
+from lib.gradcheck import LinearBench, check_gradients, numerical_gradient, relative_error
 
 # ---------------------------------------------------------------- judging several cases at once
 # A bug is named only when it reproduces the answer on every case (an answer that merely resembles
@@ -142,6 +143,8 @@ def _linear_bugs(cases: list[tuple]) -> list[dict]:
         {
             "dX: you multiplied by W, not W.T; the product must undo X @ W, so dX = dY @ W.T.": lambda c: dY[c] @ W[c],
             "dX is transposed: W @ dY.T gives (D_in, B); write dY @ W.T to get (B, D_in).": lambda c: W[c] @ dY[c].T,
+            "dX: W.T @ dY has the factors in the wrong order (it runs only when B = D_in); dY comes first, "
+            "dX = dY @ W.T, (B, D_out) @ (D_out, D_in).": lambda c: W[c].T @ dY[c],
             "dX has the wrong sign: dX = dY @ W.T, with no minus (the minus of gradient descent comes later, "
             "in the update).": lambda c: -dY[c] @ W[c].T,
             "dX: you divided by B; the loss's own 1/B (if any) is already inside dY, so dX = dY @ W.T with no mean.":
@@ -181,8 +184,7 @@ def _check_backward(fn) -> str:
     need_function(fn)
     from lib.linear import linear_backward
 
-    if fn is linear_backward:
-        raise Wrong("that is the library's linear_backward, which the chapter imports; write your own.")
+    refuse_lib(fn, {"lib.linear.linear_backward": linear_backward})
     got, error = run(fn, _BACKWARD_CASES, _read_three, "your linear_backward")
     cases = _BACKWARD_CASES[:len(got)]
     want = [(dY @ W.T, X.T @ dY, dY.sum(axis=0)) for X, W, dY in cases]  # (B, D_in), (D_in, D_out), (D_out,)
@@ -328,6 +330,9 @@ _GRAD_CHECK_CASES = [((4, 3, 2), 8, "W+", 1e-5), ((3, 5, 4), 9, "", 1e-5), ((3, 
 
 def _check_grad_check(fn) -> str:
     need_function(fn)
+    refuse_lib(fn, {"lib.gradcheck.check_gradients": check_gradients,
+                    "lib.gradcheck.numerical_gradient": numerical_gradient,
+                    "lib.gradcheck.relative_error": relative_error})
     note = ""
     got_all, want_all, bugs, names = [], [], {}, []
     for sizes, seed, bug, eps in _GRAD_CHECK_CASES:
