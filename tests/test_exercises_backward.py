@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, mystery_backward
+from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, ex6, mystery_backward
 from lib.gradcheck import LinearBench
 
 
@@ -384,3 +384,65 @@ def test_solutions_are_folded_and_explained():
         note = ex.solution()
         assert note.why and "<details" in note._repr_html_()
         assert ex.hints[-1].strip() not in note.code
+
+
+# ---------------------------------------------------------------- ex6: the backward pass over sequences
+def _E(X, dY):
+    return np.einsum("bti,bto->io", X, dY)
+
+
+SEQ_RIGHT = [
+    lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum(axis=(0, 1))),
+    lambda X, W, dY: (dY @ W.T, X.reshape(-1, X.shape[-1]).T @ dY.reshape(-1, dY.shape[-1]),
+                      dY.reshape(-1, dY.shape[-1]).sum(0)),
+    lambda X, W, dY: (dY @ W.T, np.tensordot(X, dY, axes=([0, 1], [0, 1])), dY.sum(0).sum(0)),
+    lambda X, W, dY: tuple(a.astype(np.float32) for a in (dY @ W.T, _E(X, dY), dY.sum(axis=(0, 1)))),
+    lambda X, W, dY: (dY @ W.T, sum(X[n].T @ dY[n] for n in range(len(X))), dY.sum(axis=(0, 1)).tolist()),
+]
+
+
+@pytest.mark.parametrize("fn", SEQ_RIGHT)
+def test_ex6_accepts_right_answers(fn):
+    assert ex6.check(fn).status == "correct"
+
+
+def test_ex6_solution_is_accepted():
+    namespace = {"np": np}
+    exec(ex6._solution, namespace)
+    assert ex6.check(namespace["seq_backward"]).status == "correct"
+
+
+SEQ_BUGS = [
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum(0)), "summed over the batch axis only"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum(1)), "summed over the positions only"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum((1, 2))), "summed over the features"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.mean((0, 1))), "mean over the tokens"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum()), "everything to one number"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY[0].sum(0)), "db: that is only the first sequence"),
+    (lambda X, W, dY: (dY @ W.T, np.swapaxes(X, 1, 2) @ dY, dY.sum((0, 1))), "one matrix per sequence"),
+    (lambda X, W, dY: (dY @ W.T, X[0].T @ dY[0], dY.sum((0, 1))), "dW uses only the first sequence"),
+    (lambda X, W, dY: (dY @ W.T, X[:, 0].T @ dY[:, 0], dY.sum((0, 1))), "only one position"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY) / len(X), dY.sum((0, 1))), "dW: you divided by B;"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY) / X.shape[0] / X.shape[1], dY.sum((0, 1))), "divided by B * T"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY).T, dY.sum((0, 1))), "dW is transposed"),
+    (lambda X, W, dY: ((dY @ W.T).sum(0), _E(X, dY), dY.sum((0, 1))), "dX: you summed it"),
+]
+
+
+@pytest.mark.parametrize(("fn", "fragment"), SEQ_BUGS)
+def test_ex6_names_each_bug(fn, fragment):
+    result = ex6.check(fn)
+    assert result.status == "incorrect" and _said(result, fragment), result
+
+
+def test_ex6_every_bug_has_its_own_sentence():
+    messages = [ex6.check(fn).message for fn, _ in SEQ_BUGS]
+    assert len(set(messages)) == len(messages)
+
+
+def test_ex6_the_library_function_is_not_an_answer():
+    from lib.linear import linear_backward
+
+    def wrapper(X, W, dY):
+        return linear_backward(X.reshape(-1, X.shape[-1]), W, dY.reshape(-1, dY.shape[-1]))
+    assert _said(ex6.check(wrapper), "lib.linear.linear_backward")

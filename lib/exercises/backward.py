@@ -557,3 +557,80 @@ ex5 = Exercise(
 )
 
 
+
+
+# ---------------------------------------------------------------- ex6: the backward pass over sequences
+_SEQ_SIZES = [(2, 3, 4, 5), (3, 4, 5, 2), (4, 2, 3, 6)]  # (B, T, D_in, D_out): every size distinct in each case
+_seq_rng = np.random.default_rng(61)
+_SEQ_CASES = [(_seq_rng.normal(size=(B, T, i)), _seq_rng.normal(size=(i, o)), _seq_rng.normal(size=(B, T, o)))
+              for B, T, i, o in _SEQ_SIZES]
+
+
+def _seq_bugs(cases: list[tuple]) -> list[dict]:
+    """The mistakes of a 3-D backward pass: sentence -> (case index -> what the bug returns)."""
+    X, W, dY = ([c[k] for c in cases] for k in range(3))
+    dW = lambda c: np.einsum("bti,bto->io", X[c], dY[c])  # noqa: E731
+    return [
+        {
+            "dX: you summed it over an axis; each token has its own row of X, so dX = dY @ W.T keeps the shape "
+            "(B, T, D_in).": lambda c: (dY[c] @ W[c].T).sum(axis=0),
+        },
+        {
+            "dW has one matrix per sequence, (B, D_in, D_out): W is shared by the B sequences too, so sum over "
+            "the batch axis as well as the positions.": lambda c: np.swapaxes(X[c], 1, 2) @ dY[c],
+            "dW uses only the first sequence: W is used by every sequence, so sum over the batch axis too.":
+                lambda c: X[c][0].T @ dY[c][0],
+            "dW uses only one position per sequence: W is used at every position, so sum over T too.":
+                lambda c: X[c][:, 0].T @ dY[c][:, 0],
+            "dW: you divided by B; any 1/B of the loss is already inside dY, so just sum.":
+                lambda c: dW(c) / len(X[c]),
+            "dW: you divided by B * T (a mean over the tokens); any mean of the loss is already inside dY, so just "
+            "sum.": lambda c: dW(c) / (X[c].shape[0] * X[c].shape[1]),
+            "dW is transposed: it must have W's shape (D_in, D_out).": lambda c: dW(c).T,
+        },
+        {
+            "db: you summed over the batch axis only, which leaves (T, D_out); b is broadcast over both B and T, "
+            "so sum over axes 0 and 1.": lambda c: dY[c].sum(axis=0),
+            "db: you summed over the positions only, which leaves (B, D_out); b is broadcast over both B and T, "
+            "so sum over axes 0 and 1.": lambda c: dY[c].sum(axis=1),
+            "db: you summed over the features; b has one entry per output feature, so keep the last axis and sum "
+            "over axes 0 and 1.": lambda c: dY[c].sum(axis=(1, 2)),
+            "db: you took the mean over the tokens; b is broadcast, so its gradient is the sum over axes 0 and 1.":
+                lambda c: dY[c].mean(axis=(0, 1)),
+            "db: you summed everything to one number; keep one entry per output, sum over axes 0 and 1 only.":
+                lambda c: dY[c].sum(),
+            "db: that is only the first sequence; b is used by every sequence, so sum over the batch axis too.":
+                lambda c: dY[c][0].sum(axis=0),
+        },
+    ]
+
+
+def _check_seq_backward(fn) -> str:
+    need_function(fn)
+    from lib.linear import linear_backward
+
+    refuse_lib(fn, {"lib.linear.linear_backward": linear_backward})
+    got, error = run(fn, _SEQ_CASES, _read_three, "your seq_backward")
+    cases = _SEQ_CASES[:len(got)]
+    want = [(dY @ W.T, np.einsum("bti,bto->io", X, dY), dY.sum(axis=(0, 1))) for X, W, dY in cases]
+    where = [f"(B={B}, T={T}, D_in={i}, D_out={o})" for B, T, i, o in _SEQ_SIZES]
+    _judge_three(got, want, _seq_bugs(cases), where[:len(got)])
+    if error:
+        raise error
+    return ("dX = dY @ W.T (one row per token), dW sums X[n, t] outer dY[n, t] over every sequence and position, "
+            "db = dY.sum(axis=(0, 1)): a parameter broadcast over B and T sums its gradient over exactly those axes.")
+
+
+ex6 = Exercise(
+    "backward-sequence-layer",
+    _check_seq_backward,
+    ["In Y = X @ W + b with X of shape (B, T, D_in), which axes of Y was W used along, and which was b "
+     "broadcast along? A parameter's gradient sums over the axes it was shared along.",
+     "Merge the two leading axes first: X.reshape(-1, D_in) is (B*T, D_in), a batch of B*T tokens; or write "
+     "dW with np.einsum and name the axes 'bti,bto->io'. db must come out with shape (D_out,)."],
+    "def seq_backward(X, W, dY):\n    dX = dY @ W.T                                # (B, T, D_out) @ (D_out, D_in)\n"
+    "    dW = np.einsum(\"bti,bto->io\", X, dY)        # sum over B and T -> (D_in, D_out)\n"
+    "    db = dY.sum(axis=(0, 1))                     # (D_out,)\n    return dX, dW, db",
+    why="W and b are shared by every token of every sequence, so their gradients sum over both leading axes; "
+    "each token keeps its own row of dX.",
+)
