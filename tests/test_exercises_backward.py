@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, ex6, mystery_backward
+from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, ex6, ex7, mystery_backward
 from lib.gradcheck import LinearBench
 
 
@@ -446,3 +446,33 @@ def test_ex6_the_library_function_is_not_an_answer():
     def wrapper(X, W, dY):
         return linear_backward(X.reshape(-1, X.shape[-1]), W, dY.reshape(-1, dY.shape[-1]))
     assert _said(ex6.check(wrapper), "lib.linear.linear_backward")
+
+
+# ---------------------------------------------------------------- ex7: what a sampled check misses
+@pytest.mark.parametrize("answer", [1 - 20 / 2048, 0.99, np.float32(0.9902), (1 - 1 / 2048) ** 20, np.array(0.990)])
+def test_ex7_accepts(answer):
+    assert ex7.check(answer).status == "correct"
+
+
+@pytest.mark.parametrize(("answer", "fragment"), [
+    (20 / 2048, "*catches*"), (0.0098, "*catches*"), (99.0, "percentage"), (1 - 60 / 3104, "all three tensors"),
+    (1.0, "never finds it"), (0.0, "always finds it"), (0.5, "count the entries"),
+])
+def test_ex7_names_each_bug(answer, fragment):
+    result = ex7.check(answer)
+    assert result.status == "incorrect" and _said(result, fragment), result
+
+
+def test_ex7_the_answer_is_what_the_bench_shows():
+    from lib.linear import linear_backward
+
+    big = LinearBench.random(16, 64, 32, np.random.default_rng(2))
+    assert big.W.size == 2048
+
+    def one_bad(X, W, dY):
+        dX, dW, db = linear_backward(X, W, dY)
+        dW = dW.copy()
+        dW[3, 5] += 0.5
+        return dX, dW, db
+    full = {r.name: r for r in big.check(one_bad).rows}
+    assert not full["W"].ok

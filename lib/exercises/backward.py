@@ -634,3 +634,43 @@ ex6 = Exercise(
     why="W and b are shared by every token of every sequence, so their gradients sum over both leading axes; "
     "each token keeps its own row of dX.",
 )
+
+
+# ---------------------------------------------------------------- ex7: predict what a sampled check misses
+SAMPLE_N, SAMPLE_ENTRIES = 20, 64 * 32  #: 20 sampled entries of the 2,048 of dW on the (16, 64, 32) bench
+_MISS = 1 - SAMPLE_N / SAMPLE_ENTRIES  # without replacement: 0.990...
+MISS_ATOL = 0.002  #: absolute tolerance: with-replacement (1 - 1/2048)**20 = 0.99028 is right too
+
+
+def _check_sample_miss(answer) -> str:
+    p = to_number(answer, "your probability")
+    if not 0 <= p <= 1 and 1 <= p <= 100:
+        raise Wrong("give the probability as a number between 0 and 1, not a percentage.")
+    if abs(p - _MISS) <= MISS_ATOL:
+        return (f"{_MISS:.3f}: the sample sees 20 of {SAMPLE_ENTRIES:,} entries, so it passes a dW with one bad entry "
+                "99 times in 100. Sampling catches bugs that spoil a whole tensor, not a few entries.")
+    bugs = {
+        "that is the probability that the sample *catches* the bad entry (20/2048); the question asks how often "
+        "it misses it.": SAMPLE_N / SAMPLE_ENTRIES,
+        "that counts the entries of all three tensors; the bad entry is in dW, whose 2,048 entries are sampled "
+        "separately (20 per tensor).": 1 - 3 * SAMPLE_N / (16 * 64 + SAMPLE_ENTRIES + 32),
+        "1 would mean a sample never finds it; 20 of the 2,048 entries are checked, so it is found now and then.":
+            1.0,
+        "0 would mean a sample always finds it; 20 of 2,048 entries leave most of dW unchecked.": 0.0,
+    }
+    for sentence, value in bugs.items():
+        if abs(p - value) <= 1e-3 * max(1.0, abs(value)) or (value and abs(p / value - 1) < 0.01):
+            raise Wrong(sentence)
+    raise Wrong(f"got {p:g}: count the entries of dW (D_in x D_out) and the share of them a sample of 20 visits.")
+
+
+ex7 = Exercise(
+    "backward-sampled-check",
+    _check_sample_miss,
+    ["How many entries does dW have on this bench, and how many of them does samples=20 look at?",
+     "The check passes W unless one of the 20 sampled indices is the bad one: that happens with probability "
+     "(number of samples) / (entries of dW). What is left for the miss?"],
+    "answer = 1 - 20 / (64 * 32)   # 0.990: 20 of 2,048 entries checked, the bad one seen 1 time in 100",
+    why="A sample of k of N entries sees one given entry with probability k/N; a bug confined to one entry "
+    "needs the full check.",
+)
