@@ -36,14 +36,14 @@ from lib import (
     linear,
     lora,
     measure,
-    model,
     nn,
     shapes,
+    sizing,
     svd,
     vectors,
 )
 
-MODULES = [attention, decoder, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors, model, gpt]
+MODULES = [attention, decoder, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors, sizing, gpt]
 # Bad values whose error may be reported on another argument: a size that disagrees between two
 # arguments can be blamed on either (check_shapes names the one it meets second).
 SHAPE_LABELS = {"an extra leading axis", "a missing axis", "first axis + 1", "last axis + 1", "transposed"}
@@ -62,7 +62,7 @@ LAYERS = nn.init_mlp([2, 4, 3], np.random.default_rng(0))
 _, ATT_CACHE = attention.attention_forward(_a(2, 3, 4), _a(2, 3, 4), _a(2, 3, 4))
 _, SELF_CACHE = attention.self_attention_forward(_a(2, 3, 4), _a(4, 4), _a(4, 4), _a(4, 4))
 _P = _a(3, 2)
-MCFG = model.preset("gpt2-small")
+MCFG = sizing.preset("gpt2-small")
 GCFG = gpt.GPTConfig(vocab=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)
 GPARAMS = gpt.init_params(GCFG, seed=0)
 GLORA = gpt.init_lora(GPARAMS, GCFG, 2, ("Wq",), seed=0)
@@ -133,8 +133,6 @@ CALLS: list[Call] = [
     Call(ledger.roofline_time, dict(flops=1e9, bytes_moved=1e6, peak_gflops=100.0, bandwidth_gbs=10.0)),
     Call(ledger.ridge_batch, dict(D_in=64, D_out=32, peak_gflops=100.0, bandwidth_gbs=10.0, dtype="bf16"),
          skip=("bias",)),
-    Call(ledger.training_flops, dict(params=1e6, tokens=1e9)),
-    Call(ledger.training_memory, dict(params=1000, activation_bytes=64, dtype="bf16", optimizer="adam")),
     # gradcheck
     Call(gradcheck.numerical_gradient, dict(loss=_loss, param=_P)),
     Call(gradcheck.relative_error, dict(analytic=_a(3, 2), numeric=_a(3, 2)), allows_nonfinite=("numeric",)),
@@ -259,26 +257,33 @@ CALLS: list[Call] = [
     Call(lora.make_task, dict(rng=np.random.default_rng(0), d=6, N=10, true_rank=2)),
     Call(lora.train_full, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), steps=2)),
     Call(lora.train_lora, dict(X=_a(10, 6), Y=_a(10, 6), W0=_a(6, 6), r=2, rng=np.random.default_rng(0), steps=2)),
-    # model (the whole-model ledger)
-    Call(model.ModelConfig, dict(name="m", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64)),
-    Call(model.preset, dict(name="gpt2-small")),
-    Call(model.projection_shapes, dict(cfg=MCFG)),
-    Call(model.block_params, dict(cfg=MCFG)),
-    Call(model.param_counts, dict(cfg=MCFG)),
-    Call(model.n_params, dict(cfg=MCFG)),
-    Call(model.param_bytes, dict(cfg=MCFG, dtype="bf16")),
-    Call(model.model_ledger, dict(cfg=MCFG, T=4, B=2, dtype="bf16")),
-    Call(model.forward_flops, dict(cfg=MCFG, T=8)),
-    Call(model.attention_crossover, dict(cfg=MCFG)),
-    Call(model.six_n_flops, dict(cfg=MCFG, tokens=100)),
-    Call(model.train_flops, dict(cfg=MCFG, tokens=64, T=8)),
-    Call(model.kv_cache_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
-    Call(model.activation_bytes, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
-    Call(model.lora_params, dict(cfg=MCFG, r=2, targets=("q", "v"))),
-    Call(model.train_memory, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
-    Call(model.max_batch, dict(cfg=MCFG, T=8, memory_bytes=1e9, dtype="bf16")),
-    Call(model.inference_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
-    Call(model.with_changes, dict(cfg=MCFG)),
+    # sizing (the whole-model ledger): formulas on plain integers, then config-level helpers
+    Call(sizing.kv_bytes, dict(n_layers=2, n_kv_heads=2, head_dim=4, T=5, B=1, bytes_per_element=2)),
+    Call(sizing.token_flops, dict(d=8, d_ff=32, t=5, d_kv=4, mlp_matrices=3)),
+    Call(sizing.crossover_vs_weights, dict(d=8, d_ff=32, d_kv=4, mlp_matrices=3)),
+    Call(sizing.decode_step, dict(n_params=100, n_layers=2, d=8, d_kv=4, t=5, batch=2, bytes_per_element=2)),
+    Call(sizing.lora_layer_params, dict(D_in=8, D_out=6, r=2)),
+    Call(sizing.training_flops, dict(params=1e6, tokens=1e9)),
+    Call(sizing.training_state_bytes, dict(n_total=100, n_trained=10)),
+    Call(sizing.training_memory, dict(params=1000, activation_bytes=64, dtype="bf16", optimizer="adam")),
+    Call(sizing.ModelConfig, dict(name="m", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64)),
+    Call(sizing.preset, dict(name="gpt2-small")),
+    Call(sizing.projection_shapes, dict(cfg=MCFG)),
+    Call(sizing.block_params, dict(cfg=MCFG)),
+    Call(sizing.param_counts, dict(cfg=MCFG)),
+    Call(sizing.n_params, dict(cfg=MCFG)),
+    Call(sizing.param_bytes, dict(cfg=MCFG, dtype="bf16")),
+    Call(sizing.model_ledger, dict(cfg=MCFG, T=4, B=2, dtype="bf16")),
+    Call(sizing.forward_flops, dict(cfg=MCFG, T=8)),
+    Call(sizing.crossover_vs_mlp, dict(cfg=MCFG)),
+    Call(sizing.train_flops, dict(cfg=MCFG, tokens=64, T=8)),
+    Call(sizing.kv_cache_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
+    Call(sizing.activation_bytes, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
+    Call(sizing.lora_params, dict(cfg=MCFG, r=2, targets=("q", "v"))),
+    Call(sizing.train_memory, dict(cfg=MCFG, B=2, T=8, dtype="bf16")),
+    Call(sizing.max_batch, dict(cfg=MCFG, T=8, memory_bytes=1e9, dtype="bf16")),
+    Call(sizing.inference_bytes, dict(cfg=MCFG, T=8, B=2, dtype="bf16")),
+    Call(sizing.with_changes, dict(cfg=MCFG)),
     # gpt (the tiny GPT that trains)
     Call(gpt.GPTConfig, dict(vocab=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)),
     Call(gpt.param_shapes, dict(cfg=GCFG)),
@@ -376,7 +381,7 @@ def _bad_values(value: object) -> dict[str, tuple[object, str]]:
         return {"a string": ("rng", MUST_FAIL), "a list": ([1, 2], MUST_FAIL)}
     if callable(value):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a number": (3, MUST_FAIL)}
-    if isinstance(value, (model.ModelConfig, gpt.GPTConfig)):
+    if isinstance(value, (sizing.ModelConfig, gpt.GPTConfig)):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a dict": (dict(d=8), MUST_FAIL)}
     if isinstance(value, decoder.Config):
         return {"None": (None, MUST_FAIL), "a string": ("abc", MUST_FAIL), "a dict": (dict(d=8), MUST_FAIL)}

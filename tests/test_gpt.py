@@ -4,7 +4,7 @@ cached decoding, LoRA."""
 import numpy as np
 import pytest
 
-from lib import gpt, model
+from lib import gpt, sizing
 from lib.gradcheck import check_gradients
 
 SMALL = gpt.GPTConfig(d=8, n_heads=2, n_layers=2, d_ff=12, block_size=6)
@@ -145,12 +145,12 @@ def test_lora_starts_at_base_trains_only_adapters_and_merges():
 def test_count_matches_the_model_ledger():
     cfg = gpt.GPTConfig()
     params = gpt.init_params(cfg)
-    led = model.ModelConfig("tiny", vocab=cfg.vocab, d=cfg.d, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
+    led = sizing.ModelConfig("tiny", vocab=cfg.vocab, d=cfg.d, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
                             d_ff=cfg.d_ff, norm="layernorm", bias=False, max_len=cfg.block_size)
-    assert gpt.n_params(params) == model.n_params(led)
+    assert gpt.n_params(params) == sizing.n_params(led)
     kv = [{} for _ in range(cfg.n_layers)]
     gpt._forward(params, np.zeros((3, 7), dtype=np.int64), cfg, kv=kv)
-    assert sum(c["K"].nbytes + c["V"].nbytes for c in kv) == model.kv_cache_bytes(led, 7, 3, "fp64")
+    assert sum(c["K"].nbytes + c["V"].nbytes for c in kv) == sizing.kv_cache_bytes(led, 7, 3, "fp64")
 
 
 def test_adam_update_by_hand():
