@@ -113,7 +113,7 @@ PRESETS: dict[str, ModelConfig] = {
     # Karpathy's microgpt: 27 characters, one block, ReLU MLP, parameter-free RMSNorm, no biases
     "microgpt": ModelConfig("microgpt", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64, mlp="relu",
                             tied=False, norm="rmsnorm-no-gain", bias=False, positions="learned", max_len=16),
-    # the course's tiny GPT as the chapter tiny-gpt trains it (lib.gpt.GPTConfig's sizes, block_size = 2n
+    # the course's tiny GPT as the chapter tiny-gpt trains it (lib.transformer.Config's defaults, block_size = 2n
     # = 10 for 5-digit tasks): LayerNorm with gain and bias, GELU, no biases on the matrices, untied
     "tiny-gpt": ModelConfig("tiny GPT", vocab=11, d=32, n_layers=1, n_heads=2, d_ff=64, mlp="gelu",
                             tied=False, norm="layernorm", bias=False, positions="learned", max_len=10),

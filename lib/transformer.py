@@ -289,7 +289,7 @@ def _block(x: np.ndarray, params: dict, p: str, c: Config, ad: dict, s: float, c
     up = _lin(b, params[p + "W3"], ad.get("W3"), s) if c.mlp == "swiglu" else None   # SwiGLU's second branch
     hidden = _act(u, c) if up is None else _act(u, c) * up               # (B, T, d_ff)
     x2 = x1 + _lin(hidden, params[p + "W2"], ad.get("W2"), s)            # residual 2: (B, T, d_ff) @ (d_ff, d)
-    return x2, {"a": a, "n1": n1, "att": att, "m": m, "b": b, "n2": n2, "u": u, "up": up, "hidden": hidden}
+    return x2, {"a": a, "n1": n1, "att": att, "m": m, "x1": x1, "b": b, "n2": n2, "u": u, "up": up, "hidden": hidden}
 
 
 def _block_back(dx: np.ndarray, params: dict, p: str, c: Config, ad: dict, s: float, acts: dict, start: int,
@@ -317,6 +317,26 @@ def _block_back(dx: np.ndarray, params: dict, p: str, c: Config, ad: dict, s: fl
           + _lin_back(_merge_heads(dk), acts["a"], params[p + "Wk"], ad.get("Wk"), s, g, p + "Wk", lg)
           + _lin_back(_merge_heads(dv), acts["a"], params[p + "Wv"], ad.get("Wv"), s, g, p + "Wv", lg))
     return dx1 + _norm_grads(da, acts["n1"], p + "ln1", g)
+
+
+def block_forward(x: np.ndarray, params: dict[str, np.ndarray], cfg: Config, layer: int = 0) -> tuple[np.ndarray, dict]:
+    """Block `layer` alone on its input (no cache, no adapters), with its intermediate arrays.
+
+    x (B, T, d) -> x_out (B, T, d), {"a1": (B, T, d) normalised input, "q": (B, h, T, d_h), "k", "v":
+    (B, h, T, d_h) (shared heads repeated), "A": (B, h, T, T) weights, "x_mid": (B, T, d) after
+    residual 1, "a2": (B, T, d), "hidden": (B, T, d_ff), "x_out": (B, T, d)}
+    """
+    c = _config(cfg, "block_forward")
+    _check_params(params, c, "block_forward")
+    x = as_array(x, "x", "block_forward")
+    if x.ndim != 3 or x.shape[-1] != c.d or x.shape[1] > c.block_size:
+        raise ValueError(f"block_forward: x should have shape (B, T, d) with d = {c.d} and T <= {c.block_size}, got {x.shape}.")
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < c.n_layers:
+        raise ValueError(f"block_forward: layer must be an integer in [0, {c.n_layers}), got {layer!r}.")
+    out, acts = _block(x, params, f"h{layer}.", c, {}, 1.0, None, 0)
+    att = acts["att"]
+    return out, {"a1": acts["a"], "q": att["Q"], "k": att["K"], "v": att["V"], "A": att["A"], "x_mid": acts["x1"],
+                 "a2": acts["b"], "hidden": acts["hidden"], "x_out": out}
 
 
 def _source_of(fn: Callable, first: str, stop: str) -> str:

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lib import gpt, sizing
+from lib import data, sizing, transformer
+from lib.lora import init_model_lora
 from lib.demos.model import (
     CONTEXTS,
     PRESET_KEYS,
@@ -62,11 +63,11 @@ def test_demo_controls_and_update(demo):
 
 
 def test_tiny_gpt_demo_frames():
-    cfg = gpt.GPTConfig(d=16, n_heads=2, n_layers=1, d_ff=32, block_size=6)
-    params = gpt.init_params(cfg, 0)
-    lora = gpt.init_lora(params, cfg, 2, ("Wq",), seed=0)
+    cfg = transformer.Config(d=16, n_heads=2, n_layers=1, d_ff=32, block_size=6)
+    params = transformer.init_params(cfg, 0)
+    lora = init_model_lora(params, 2, ("Wq",), seed=0)
     lora = {k: a + 0.5 for k, a in lora.items()}  # a non-zero adapter: the two models differ
-    examples = gpt.make_task("rotate", 3, 3, 0)[0]
+    examples = data.digit_task("rotate", 3, 3, 0)[0]
     demo = tiny_gpt_demo(params, lora, 2.0, cfg, examples)
     canvas = demo.canvas()
     a = np.asarray(canvas.render({"example": 0, "model_": "reverse"})).copy()

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from lib import decoder, ledger
+from dataclasses import replace
+
+from lib import ledger, transformer
 from lib import sizing as model
 from lib.ledger import roofline
 from lib.sizing import preset
@@ -28,9 +30,8 @@ def test_mistral_7b_published_count():
 
 
 def test_tiny_gpt_preset_matches_its_arrays():
-    from lib import gpt
-    params = gpt.init_params(gpt.GPTConfig(block_size=10), seed=0)  # the chapter's n = 5: T = 2n = 10
-    assert model.n_params(preset("tiny-gpt")) == gpt.n_params(params)
+    params = transformer.init_params(transformer.Config(block_size=10), seed=0)  # the chapter's n = 5: T = 2n = 10
+    assert model.n_params(preset("tiny-gpt")) == transformer.n_params(params)
 
 
 def test_microgpt_count_by_hand():
@@ -42,11 +43,10 @@ def test_microgpt_count_by_hand():
 
 
 def test_microgpt_count_matches_real_arrays():
-    # lib.decoder's model has microgpt's sizes plus three RMSNorm gains (two per block, one final)
-    params = decoder.init_params(decoder.Config(), seed=0)
-    flat = [params["wte"], params["wpe"], params["g_f"], params["W_lm"]] + list(params["layers"][0].values())
+    # lib.transformer.MICROGPT has microgpt's sizes plus three RMSNorm gains (two per block, one final)
+    params = transformer.init_params(transformer.MICROGPT, seed=0)
     cfg = model.with_changes(preset("microgpt"), norm="rmsnorm")
-    assert model.n_params(cfg) == sum(a.size for a in flat)
+    assert model.n_params(cfg) == transformer.n_params(params) == model.n_params(preset("microgpt")) + 3 * 16
 
 
 def test_gpt2_block_by_hand():
@@ -96,9 +96,9 @@ def test_kv_bytes_by_hand_and_from_the_config():
 def test_token_flops_hand_case_and_agreement_with_layer_flops():
     parts = model.token_flops(16, 64, 10)
     assert parts == {"projections": 8 * 16 * 16, "attention": 4 * 10 * 16, "mlp": 4 * 16 * 64}
-    cfg = decoder.Config(d=32, n_heads=4, d_ff=96, block_size=20)
+    cfg = replace(transformer.MICROGPT, d=32, n_heads=4, d_ff=96, block_size=20)
     for t in (1, 7, 20):
-        assert sum(model.token_flops(32, 96, t).values()) == decoder.layer_flops(cfg, 1, t)
+        assert sum(model.token_flops(32, 96, t).values()) == transformer.layer_flops(cfg, 1, t)
     gqa = model.token_flops(8, 20, 3, d_kv=2, mlp_matrices=3)
     assert gqa == {"projections": 2 * (2 * 64 + 2 * 16), "attention": 4 * 3 * 8, "mlp": 2 * 3 * 8 * 20}
 
@@ -191,11 +191,11 @@ def test_forward_flops_by_hand():
 
 
 def test_forward_flops_equal_counted_matmuls():
-    # lib.decoder counts the FLOPs of every matmul it does; one cached step at context t matches
-    dcfg = decoder.Config()
+    # lib.transformer counts the FLOPs of every matmul it does; one cached step at context t matches
+    dcfg = transformer.MICROGPT
     cfg = preset("microgpt")
     for t in (1, 5, 16):
-        assert sum(model.forward_flops(cfg, t).values()) == decoder.step_flops(dcfg, t, cached=True)
+        assert sum(model.forward_flops(cfg, t).values()) == transformer.step_flops(dcfg, t, cached=True)
 
 
 def test_six_n_rule_and_where_it_is_off():

@@ -133,17 +133,18 @@ def draw_attention(ax, A: np.ndarray, n: int, title: str = "", animated: bool = 
 def trained_tiny_gpt(seed: int = 0) -> tuple[dict, dict, float, object, np.ndarray]:
     """The chapter `tiny-gpt`'s run, seeded: a GPT trained to reverse 5 digits, a rank-8 adapter on
     Wq and Wk trained to rotate them, and 6 held-out rows. -> params, lora, alpha, cfg, examples"""
-    from lib import gpt
+    from lib import data, train, transformer
+    from lib.lora import init_model_lora
 
     n, alpha = 5, 8.0
-    cfg = gpt.GPTConfig(vocab=11, d=32, n_heads=2, n_layers=1, d_ff=64, block_size=2 * n)
-    params = gpt.init_params(cfg, seed=seed)
-    X, Y = gpt.make_task("reverse", 2000, n, seed=seed)
-    gpt.train(params, X, Y, cfg, steps=200, batch=32, lr=0.01, seed=seed)
-    Xr, Yr = gpt.make_task("rotate", 2000, n, seed=seed + 2)
-    lora = gpt.init_lora(params, cfg, 8, targets=("Wq", "Wk"), seed=seed + 1)
-    gpt.train(params, Xr, Yr, cfg, steps=400, batch=32, lr=0.01, seed=seed + 1, lora=lora, alpha=alpha)
-    examples = gpt.make_task("rotate", 6, n, seed=seed + 3, exclude=Xr)[0]
+    cfg = transformer.Config(vocab_size=11, d=32, n_heads=2, n_layers=1, d_ff=64, block_size=2 * n)
+    params = transformer.init_params(cfg, seed=seed)
+    X, Y = data.digit_task("reverse", 2000, n, seed=seed)
+    train.train(params, X, Y, cfg, steps=200, batch=32, lr=0.01, seed=seed)
+    Xr, Yr = data.digit_task("rotate", 2000, n, seed=seed + 2)
+    lora = init_model_lora(params, 8, targets=("Wq", "Wk"), seed=seed + 1)
+    train.train(params, Xr, Yr, cfg, steps=400, batch=32, lr=0.01, seed=seed + 1, lora=lora, alpha=alpha)
+    examples = data.digit_task("rotate", 6, n, seed=seed + 3, exclude=Xr)[0]
     return params, lora, alpha, cfg, examples
 
 
@@ -152,7 +153,7 @@ def tiny_gpt_demo(params: dict | None = None, lora: dict | None = None, alpha: f
     """Choose an input and a model (the base model, or base + the rotation adapter): its two attention
     maps and its answer. Everything is computed once from the given trained weights; with no
     arguments, from `trained_tiny_gpt()` (a few seconds of training)."""
-    from lib import gpt
+    from lib import data, train, transformer
 
     if params is None:
         params, lora, alpha, cfg, examples = trained_tiny_gpt()
@@ -161,9 +162,9 @@ def tiny_gpt_demo(params: dict | None = None, lora: dict | None = None, alpha: f
     for i, x in enumerate(examples):
         for which in ("reverse", "rotate"):
             ad = None if which == "reverse" else lora
-            answer = gpt.solve(params, x[None], cfg, lora=ad, alpha=alpha)[0]
-            tokens = np.concatenate([x, [gpt.SEP], answer[:-1]])[None]  # what the model read while answering
-            maps = gpt.attention_maps(params, tokens, cfg, lora=ad, alpha=alpha)[0][0]  # (h, T, T)
+            answer = train.solve(params, x[None], cfg, lora=ad, alpha=alpha)[0]
+            tokens = np.concatenate([x, [data.SEP], answer[:-1]])[None]  # what the model read while answering
+            maps = transformer.attention_maps(params, tokens, cfg, lora=ad, alpha=alpha)[0][0]  # (h, T, T)
             frames[i, which] = (maps, answer)
 
     def draw(fig: Figure):
