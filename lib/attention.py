@@ -8,7 +8,8 @@ d model width, d_k key width (per head), d_v value width, h heads, with d = h * 
     Y = A V                   (B, T_q, T_k) @ (B, T_k, d_v) -> (B, T_q, d_v)
 
 Every function also accepts a head axis, (B, h, T, d_k), because `@` broadcasts over all
-leading axes. See the chapter `attention`.
+leading axes. Positions enter as rotations (RoPE): `rope_angles` and `apply_rope` rotate q and k
+so that the score of a query at m and a key at n depends only on n - m. See the chapter `attention`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from lib.nn import _softmax, softmax  # noqa: F401  (softmax: re-exported, the attention chapter uses it)
-from lib.shapes import as_array, as_positive_int, as_rng, check_shapes, positive_ints
+from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shapes, positive_ints
 
 
 def causal_average(T: int) -> np.ndarray:
@@ -308,3 +309,50 @@ def score_bytes(batch: int, n_heads: int, T_q: int, T_k: int | None = None, byte
                                       bytes_per_element=bytes_per_element)
     T_k = T_q if T_k is None else as_positive_int(T_k, "T_k", "score_bytes")
     return B * h * T_q * T_k * nbytes  # the (B, h, T_q, T_k) array
+
+
+def rope_angles(T: int, d_h: int, base: float = 10000.0, start: int = 0) -> np.ndarray:
+    """Rotary-embedding angles: position start + t turns pair i by (start + t) * base ** (-2 i / d_h).
+
+    T positions, head width d_h (even) -> angles (T, d_h // 2), in radians
+    """
+    T, d_h = positive_ints("rope_angles", T=T, d_h=d_h)
+    if d_h % 2:
+        raise ValueError(f"rope_angles: d_h must be even (RoPE rotates pairs of coordinates), got {d_h}.")
+    base = as_number(base, "base", "rope_angles", positive=True)
+    start = _as_start(start, "rope_angles")
+    freqs = base ** (-2.0 * np.arange(d_h // 2) / d_h)  # (d_h // 2,): pair 0 turns fastest, 1 rad per position
+    return (start + np.arange(T))[:, None] * freqs[None, :]  # (T, 1) * (1, d_h // 2) -> (T, d_h // 2)
+
+
+def _as_start(start: object, where: str) -> int:
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
+        raise TypeError(f"{where}: start must be a non-negative integer (the first position), got {start!r}.")
+    if start < 0:
+        raise ValueError(f"{where}: start must be a non-negative integer (the first position), got {start}.")
+    return int(start)
+
+
+def apply_rope(x: np.ndarray, start: int = 0, base: float = 10000.0) -> np.ndarray:
+    """Rotate each pair (x[..., 2i], x[..., 2i+1]) of every token by its RoPE angle.
+
+    x (..., T, d_h), d_h even -> same shape; token t sits at position start + t.
+    This is the interleaved-pair form of the RoFormer paper (Su et al., 2021). Llama's Hugging
+    Face code rotates halves instead, pairing coordinate i with i + d_h/2: the same rotation up
+    to a fixed permutation of the coordinates (applied to both q and k, it leaves q . k alone).
+    Applied to q and k, the score q_m . k_n = q^T R_m^T R_n k = q^T R_(n-m) k depends on n - m only.
+    """
+    x = as_array(x, "x", "apply_rope")
+    if x.ndim < 2:
+        raise ValueError(f"apply_rope: x should have shape (..., T, d_h), got {x.shape}.")
+    T, d_h = x.shape[-2:]
+    if d_h % 2:
+        raise ValueError(f"apply_rope: the last axis d_h of x must be even (RoPE rotates pairs), got shape {x.shape}.")
+    base, start = as_number(base, "base", "apply_rope", positive=True), _as_start(start, "apply_rope")
+    theta = rope_angles(T, d_h, base=base, start=start)  # (T, d_h // 2)
+    cos, sin = np.cos(theta).astype(x.dtype), np.sin(theta).astype(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]  # (..., T, d_h // 2) each: the two coordinates of every pair
+    out = np.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin  # the 2-D rotation [[cos, -sin], [sin, cos]] of each pair
+    out[..., 1::2] = even * sin + odd * cos
+    return out

@@ -212,6 +212,8 @@ CALLS: list[Call] = [
     Call(attention.causal_average, dict(T=4)),
     Call(attention.softmax_backward, dict(A=_a(2, 3, 3), dA=_a(2, 3, 3))),
     Call(attention.repeat_kv, dict(K=_a(2, 2, 3, 4), n_rep=2)),
+    Call(attention.rope_angles, dict(T=3, d_h=4, base=100.0, start=2)),
+    Call(attention.apply_rope, dict(x=_a(2, 3, 4), start=1, base=100.0)),
     Call(attention.grouped_query_attention, dict(Q=_a(2, 4, 3, 5), K=_a(2, 2, 6, 5), V=_a(2, 2, 6, 7))),
     Call(attention.attention_flops, dict(T_q=3, T_k=5, d=8)),
     Call(attention.score_bytes, dict(batch=2, n_heads=4, T_q=3, T_k=5, bytes_per_element=2)),
