@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from lib import data, sizing, transformer
-from lib.lora import init_model_lora
 from lib.demos.model import (
     CONTEXTS,
     PRESET_KEYS,
@@ -14,6 +13,7 @@ from lib.demos.model import (
     param_shares,
     tiny_gpt_demo,
 )
+from lib.lora import init_model_lora
 
 
 @pytest.fixture(scope="module")

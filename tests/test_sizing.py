@@ -1,9 +1,9 @@
 """lib.sizing, the whole-model ledger, against published numbers and hand-computed cases."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
-
-from dataclasses import replace
 
 from lib import ledger, transformer
 from lib import sizing as model

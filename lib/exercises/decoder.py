@@ -9,10 +9,9 @@ of the cross-entropy loss with respect to the logits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
-
-from dataclasses import replace
 
 from lib import attention, data, nn, sizing, transformer
 from lib.exercises import (
