@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.linear import linear_backward, linear_forward
+from lib.linear import _backward, _forward
+from lib.nn import _mse
 from lib.shapes import as_array, as_number, as_positive_int, as_rng, as_seed, check_shapes
 
 
@@ -85,9 +86,12 @@ def lora_forward(X: np.ndarray, W0: np.ndarray, A: np.ndarray, B: np.ndarray, al
     """
     X, W0, A, B = _check_adapter("lora_forward", X, W0, A, B)
     alpha = as_number(alpha, "alpha", "lora_forward", positive=True)
-    s = lora_scale(alpha, A.shape[1])
+    return _lora_fwd(X, W0, A, B, alpha / A.shape[1])
+
+
+def _lora_fwd(X: np.ndarray, W0: np.ndarray, A: np.ndarray, B: np.ndarray, s: float) -> np.ndarray:
     H = X @ A  # (N, D_in) @ (D_in, r) -> (N, r): the input squeezed through the rank-r bottleneck
-    return linear_forward(X, W0) + s * (H @ B)  # (N, D_out) + (N, r) @ (r, D_out) -> (N, D_out)
+    return _forward(X, W0) + s * (H @ B)  # (N, D_out) + (N, r) @ (r, D_out) -> (N, D_out)
 
 
 def lora_backward(
@@ -102,14 +106,25 @@ def lora_backward(
     dY = as_array(dY, "dY", "lora_backward")
     check_shapes("lora_backward", X=(X, "N D_in"), W0=(W0, "D_in D_out"), B=(B, "r D_out"), dY=(dY, "N D_out"))
     alpha = as_number(alpha, "alpha", "lora_backward", positive=True)
-    s = lora_scale(alpha, A.shape[1])
-    H = X @ A  # (N, D_in) @ (D_in, r) -> (N, r)
+    return _lora_back(X, W0, A, B, alpha / A.shape[1], dY)
+
+
+def _lora_back(X: np.ndarray, W0: np.ndarray, A: np.ndarray, B: np.ndarray, s: float,
+               dY: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dA, dB, dH = _factor_grads(X, A, B, s, dY)
+    dX_frozen, _, _ = _backward(X, W0, dY)  # dY @ W0.T: (N, D_out) @ (D_out, D_in) -> (N, D_in)
+    dX = dX_frozen + dH @ A.T  # (N, D_in) + (N, r) @ (r, D_in) -> (N, D_in)
+    return dX, dA, dB
+
+
+def _factor_grads(X: np.ndarray, A: np.ndarray, B: np.ndarray, s: float, dY: np.ndarray,
+                  H: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """dA (D_in, r), dB (r, D_out) and dH = dL/d(X @ A) (N, r): all a training step needs (W0 is frozen)."""
+    H = X @ A if H is None else H  # (N, D_in) @ (D_in, r) -> (N, r)
     dB = s * (H.T @ dY)  # (r, N) @ (N, D_out) -> (r, D_out)
     dH = s * (dY @ B.T)  # (N, D_out) @ (D_out, r) -> (N, r)
     dA = X.T @ dH  # (D_in, N) @ (N, r) -> (D_in, r)
-    dX_frozen, _, _ = linear_backward(X, W0, dY)  # dY @ W0.T: (N, D_out) @ (D_out, D_in) -> (N, D_in)
-    dX = dX_frozen + dH @ A.T  # (N, D_in) + (N, r) @ (r, D_in) -> (N, D_in)
-    return dX, dA, dB
+    return dA, dB, dH
 
 
 def merge_lora(W0: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> np.ndarray:
@@ -221,17 +236,6 @@ def training_state_bytes(n_total: int, n_trained: int) -> int:
 
 
 # ---------------------------------------------------------------- the small fine-tuning task
-def mse_loss(Y_hat: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean squared error over every entry and its gradient.
-
-    Y_hat (N, D_out), Y (N, D_out) -> loss (float), dY_hat (N, D_out)
-    """
-    Y_hat, Y = as_array(Y_hat, "Y_hat", "mse_loss"), as_array(Y, "Y", "mse_loss")
-    check_shapes("mse_loss", Y_hat=(Y_hat, "N D_out"), Y=(Y, "N D_out"))
-    diff = Y_hat - Y
-    return float(np.mean(diff**2)), 2 * diff / diff.size
-
-
 @dataclass(frozen=True)
 class Task:
     """A frozen layer W0 and data from a target W0 + (rank-`true_rank` change) + small noise."""
@@ -280,14 +284,14 @@ def train_full(X: np.ndarray, Y: np.ndarray, W0: np.ndarray, *, lr: float = 8.0,
     lr, steps = as_number(lr, "lr", "train_full", positive=True), as_positive_int(steps, "steps", "train_full")
     W, losses = W0.copy(), []  # W0 itself is never modified
     for step in range(steps):
-        Y_hat = linear_forward(X, W)
+        Y_hat = _forward(X, W)
         if not np.all(np.isfinite(Y_hat)):
             raise ValueError(f"train_full: the output blew up (inf/NaN) at step {step}; lower lr (got {lr}).")
-        loss, dY = mse_loss(Y_hat, Y)
+        loss, dY = _mse(Y_hat, Y)
         losses.append(loss)
-        _, dW, _ = linear_backward(X, W, dY)
+        _, dW, _ = _backward(X, W, dY)
         W -= lr * dW
-    losses.append(mse_loss(linear_forward(X, W), Y)[0])
+    losses.append(_mse(_forward(X, W), Y)[0])
     return W, losses
 
 
@@ -304,18 +308,19 @@ def train_lora(
     lr, steps = as_number(lr, "lr", "train_lora", positive=True), as_positive_int(steps, "steps", "train_lora")
     r, rng = as_positive_int(r, "r", "train_lora"), as_rng(rng, "train_lora")
     alpha = as_number(alpha, "alpha", "train_lora", positive=True)
-    A, B = init_lora(W0.shape[0], W0.shape[1], r, rng)
-    losses = []
-    for step in range(steps):
-        Y_hat = lora_forward(X, W0, A, B, alpha)
-        if not np.all(np.isfinite(Y_hat)):
+    A, B = _init(W0.shape[0], W0.shape[1], r, rng, 1 / np.sqrt(W0.shape[0]))
+    s, losses = alpha / r, []
+    base = _forward(X, W0)  # (N, D_out): W0 is frozen, so X @ W0 is the same at every step
+    for step in range(steps):  # kernels only: the inputs were checked above, once
+        H = X @ A  # (N, r)
+        loss, dY = _mse(base + s * (H @ B), Y)
+        if not np.isfinite(loss):
             raise ValueError(f"train_lora: the output blew up (inf/NaN) at step {step}; lower lr (got {lr}) or alpha.")
-        loss, dY = mse_loss(Y_hat, Y)
         losses.append(loss)
-        _, dA, dB = lora_backward(X, W0, A, B, alpha, dY)
+        dA, dB, _ = _factor_grads(X, A, B, s, dY, H)
         A -= lr * dA
         B -= lr * dB
-    losses.append(mse_loss(lora_forward(X, W0, A, B, alpha), Y)[0])
+    losses.append(_mse(_lora_fwd(X, W0, A, B, s), Y)[0])
     return A, B, losses
 
 

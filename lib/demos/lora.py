@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from lib import lora
+from lib import lora, nn
 from lib.demos.svd import PngFigure
 from lib.widgets import Demo, Slider
 
@@ -43,7 +43,7 @@ def rank_runs(seed: int = 0, ranks: tuple[int, ...] = RANKS) -> RankRuns:
         updates[r] = lora.merge_lora(task.W0, A, B, 4.0) - task.W0  # the learned s * A @ B, (d, d)
         losses[r] = hist[-1]
         best = lora.best_update(task.X, task.delta, r)  # (d, d)
-        optimum[r] = lora.mse_loss(task.X @ (task.W0 + best), task.Y)[0]
+        optimum[r] = nn.mse_and_grad(task.X @ (task.W0 + best), task.Y)[0]
     S = np.linalg.svd(delta_full, compute_uv=False)
     return RankRuns(delta_full, S, full_losses[-1], updates, losses, optimum, task.W0.shape[0])
 
