@@ -426,7 +426,8 @@ def bench_training_loops() -> None:
         train.train(params, Xd, Yd, cfg, steps=steps, batch=32, seed=0, lora=ad, alpha=8.0)
 
     for label, ad in (("train.train, 50 steps", None), ("train.train with LoRA, 50 steps", True)):
-        t_lib, t_ref = _best_of(lambda: lib_loop(lora_ad=ad), 3), _best_of(lambda: checked(lora_ad=ad), 3)
+        t_lib = _best_of(lambda ad=ad: lib_loop(lora_ad=ad), 3)
+        t_ref = _best_of(lambda ad=ad: checked(lora_ad=ad), 3)
         print(f"{label + ' / checked per step':<44}{t_lib * 1e3:8.1f}ms{t_ref * 1e3:9.1f}ms{t_lib / t_ref:7.2f}x  "
               f"{budget(t_lib <= 1.05 * t_ref, label + ' no slower than the checked loop')}")
 
