@@ -1,4 +1,4 @@
-"""The course's small data sets: names as characters, and the digit tasks of the tiny GPT.
+"""The course's small data sets: names as characters, the digit tasks of the tiny GPT, a low-rank fine-tuning task.
 
 Letters: N examples, n digits per row, T tokens. Names (the chapter `decoder-kv-cache`) use the
 27-character vocabulary `VOCAB`, where "." marks the start and the end of a name. The digit tasks
@@ -8,9 +8,19 @@ digits transformed (reversed, or rotated); a model is scored only on the digits 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from lib.shapes import as_array, as_seed, check_shapes, positive_ints
+from lib.shapes import (
+    as_array,
+    as_number,
+    as_positive_int,
+    as_rng,
+    as_seed,
+    check_shapes,
+    positive_ints,
+)
 
 #: The 27 characters of the names data: "." (id 0) marks the start and end of a name, then "a".."z" (ids 1-26).
 VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"
@@ -113,3 +123,42 @@ def _sequences(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     targets[:, : n - 1] = -1  # no loss on predicting the input digits (they are random)
     targets[:, n - 1] = -1  # nor on predicting the separator
     return full[:, :-1], targets
+
+
+# ---------------------------------------------------------------- a fine-tuning task for one layer (the chapter lora)
+@dataclass(frozen=True)
+class Task:
+    """The data of `lowrank_finetune_task` (the chapter `lora`): a frozen layer W0 and data from a target W0 + (rank-`true_rank` change) + small noise."""
+
+    X: np.ndarray  # (N, d) inputs
+    Y: np.ndarray  # (N, d) targets, X @ W_target
+    W0: np.ndarray  # (d, d) the "pretrained" weights
+    W_target: np.ndarray  # (d, d)
+    true_rank: int
+
+    @property
+    def delta(self) -> np.ndarray:
+        """The change the fine-tune should find: W_target - W0, (d, d)."""
+        return self.W_target - self.W0
+
+
+def lowrank_finetune_task(
+    rng: np.random.Generator, *, d: int = 32, N: int = 256, true_rank: int = 2, noise: float = 0.01
+) -> Task:
+    """Draw W0, a rank-`true_rank` change with singular values 2.0, 1.5, ... plus noise, and data.
+
+    -> Task with X (N, d), Y (N, d), W0 (d, d), W_target (d, d)
+    """
+    rng, d, N = as_rng(rng, "lowrank_finetune_task"), as_positive_int(d, "d", "lowrank_finetune_task"), as_positive_int(N, "N", "lowrank_finetune_task")
+    true_rank = as_positive_int(true_rank, "true_rank", "lowrank_finetune_task")
+    if true_rank > d:
+        raise ValueError(f"lowrank_finetune_task: true_rank = {true_rank} cannot exceed d = {d}.")
+    noise = float(noise) if noise == 0 else as_number(noise, "noise", "lowrank_finetune_task", positive=True)
+    W0 = rng.standard_normal((d, d)) / np.sqrt(d)
+    U, _ = np.linalg.qr(rng.standard_normal((d, true_rank)))  # (d, k) orthonormal columns
+    V, _ = np.linalg.qr(rng.standard_normal((d, true_rank)))  # (d, k)
+    sigmas = 2.0 - 0.5 * np.arange(true_rank)  # 2.0, 1.5, 1.0, ...
+    delta = (U * np.maximum(sigmas, 0.5)) @ V.T  # (d, k) @ (k, d) -> (d, d), rank k
+    W_target = W0 + delta + noise * rng.standard_normal((d, d))
+    X = rng.standard_normal((N, d))
+    return Task(X, X @ W_target, W0, W_target, true_rank)  # (N, d) @ (d, d) -> (N, d)

@@ -96,7 +96,11 @@ def rank_k_approx(A: np.ndarray, k: int) -> np.ndarray:
     A (m, n), k <= min(m, n) -> A_k (m, n)
     """
     A = _matrix(A, "rank_k_approx")
-    k = _rank(A, k, "rank_k_approx")
+    return _rank_k(A, _rank(A, k, "rank_k_approx"))
+
+
+def _rank_k(A: np.ndarray, k: int) -> np.ndarray:
+    """`rank_k_approx` on a checked matrix (the truncated SVD lib's other modules call)."""
     U, S, Vt = np.linalg.svd(A, full_matrices=False)
     return (U[:, :k] * S[:k]) @ Vt[:k]  # (m, k) @ (k, n) -> (m, n)
 

@@ -389,7 +389,7 @@ def bench_training_loops() -> None:
 
     print("\n## Training loops: lib against the same loop without per-step checks (best of 5)")
     print(f"{'loop':<44}{'lib':>10}{'reference':>11}{'ratio':>8}")
-    task = lora.make_task(np.random.default_rng(0))
+    task = data.lowrank_finetune_task(np.random.default_rng(0))
     t_lib = _best_of(lambda: lora.train_lora(task.X, task.Y, task.W0, 4, np.random.default_rng(0), steps=300))
     t_ref = _best_of(lambda: _bare_lora(task.X, task.Y, task.W0, 4, np.random.default_rng(0), 4.0, 1.0, 300))
     print(f"{'lora.train_lora, 300 steps / bare NumPy':<44}{t_lib * 1e3:8.1f}ms{t_ref * 1e3:9.1f}ms{t_lib / t_ref:7.2f}x  "

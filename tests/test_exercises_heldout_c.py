@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from lib import lora as L
+from lib import sizing
 from lib.exercises import lora as LO
 from lib.exercises import low_rank as LR
 from lib.exercises import svd as SV
@@ -1000,7 +1000,7 @@ def _lora_answers() -> dict[str, list]:
         ("float", float(want)),
         ("np", np.int64(want)),
         ("arr", np.array(want)),
-        ("lib", L.adapter_params(L.LLAMA2_7B_LAYERS, L.LLAMA2_7B_BLOCKS, 16, ("q", "v"))),
+        ("lib", sizing.lora_params(sizing.preset("llama2-7b"), 16, ("q", "v"))),
         ("f32", np.float32(want)),
         ("sci", 8.388608e6),
     ]
@@ -1020,7 +1020,7 @@ def _lora_answers() -> dict[str, list]:
         ("one factor", 32 * 2 * 16 * d),
         (
             "all",
-            L.adapter_params(L.LLAMA2_7B_LAYERS, L.LLAMA2_7B_BLOCKS, 16, tuple(L.LLAMA2_7B_LAYERS)),
+            sizing.lora_params(sizing.preset("llama2-7b"), 16, sizing.PROJECTIONS),
         ),
         ("MB fp16", 2 * want / 1e6),
         ("r*d*d", 32 * 2 * 16 * d * d // d),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import lora, nn
+from lib import data, lora, nn, sizing
 from lib.exercises import lora as ex
 
 
@@ -80,7 +80,7 @@ def test_ex1_bugs(fn, keyword):
 
 def test_ex1_symmetric_init_really_stays_rank_one():
     # the reason the identical-column init is rejected: training never breaks the symmetry
-    task = lora.make_task(np.random.default_rng(0), d=8, N=40)
+    task = data.lowrank_finetune_task(np.random.default_rng(0), d=8, N=40)
     A = np.tile(np.random.default_rng(1).standard_normal((8, 1)), (1, 3)) / np.sqrt(8)
     B = np.zeros((3, 8))
     for _ in range(50):
@@ -211,7 +211,7 @@ def test_ex4_right(answer):
     (32 * 4 * 16 * 8192, "q, k, v and o"),
     (32 * 4 * 16 * 8192, "bytes at 16 bits"),
     (4 * 8_388_608, "bytes at 32 bits"),
-    (lora.adapter_params(lora.LLAMA2_7B_LAYERS, 32, 16, tuple(lora.LLAMA2_7B_LAYERS)), "every linear layer"),
+    (sizing.lora_params(sizing.preset("llama2-7b"), 16, tuple(sizing.PROJECTIONS)), "every linear layer"),
     (32 * 2 * 16 * 16 * 8192, "squared the rank"),
     (6_738_415_616 + 8_388_608, "whole model"),
     (8_388_609, "not right"),
@@ -236,7 +236,7 @@ def test_ex5_bugs(answer, keyword):
 
 
 def test_ex5_prediction_is_what_training_does():
-    task = lora.make_task(np.random.default_rng(0), d=8, N=40)
+    task = data.lowrank_finetune_task(np.random.default_rng(0), d=8, N=40)
     A0, B0 = lora.init_lora(8, 8, 2, np.random.default_rng(1))
     A1, B1, _ = lora.train_lora(task.X, task.Y, task.W0, 2, np.random.default_rng(1), steps=1)
     assert np.array_equal(A1, A0) and not np.array_equal(B1, B0)

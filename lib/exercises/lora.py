@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib import lora
+from lib import lora, sizing
 from lib.exercises import (
     Exercise,
     Wrong,
@@ -272,8 +272,9 @@ R_EX4, TARGETS_EX4 = 16, ("q", "v")
 
 
 def _check_llama_count(answer) -> str:
-    layers, blocks = lora.LLAMA2_7B_LAYERS, lora.LLAMA2_7B_BLOCKS
-    want = lora.adapter_params(layers, blocks, R_EX4, TARGETS_EX4)  # 32 * 2 * 16 * (4096 + 4096)
+    llama = sizing.preset("llama2-7b")
+    layers, blocks = sizing.projection_shapes(llama), llama.n_layers
+    want = sizing.lora_params(llama, R_EX4, TARGETS_EX4)  # 32 * 2 * 16 * (4096 + 4096)
     d = 4096
     compare_count(answer, want, name="your count", bugs={
         "that is one block; the model has 32 blocks, each with its own q and v adapters.":
@@ -287,20 +288,20 @@ def _check_llama_count(answer) -> str:
         "that is the count in bytes at 16 bits (2 per parameter); give the number of parameters.": 2 * want,
         "that is the count in bytes at 32 bits (4 per parameter); give the number of parameters.": 4 * want,
         "that is q, k, v and o; the paper's placement is W_q and W_v only.":
-            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v", "o")),
+            sizing.lora_params(llama, R_EX4, ("q", "k", "v", "o")),
         "that is an adapter on every linear layer; the paper's placement is W_q and W_v only.":
-            lora.adapter_params(layers, blocks, R_EX4, tuple(layers)),
+            sizing.lora_params(llama, R_EX4, tuple(layers)),
         "you squared the rank: each adapter holds r * (D_in + D_out) numbers, not r^2 * (D_in + D_out).":
             blocks * 2 * R_EX4**2 * 2 * d,
         "that is a single adapter (one projection of one block); q and v both get one, in each of the 32 blocks.":
             R_EX4 * 2 * d,
         "that is q, k and v; the paper's placement is W_q and W_v only.":
-            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v")),
+            sizing.lora_params(llama, R_EX4, ("q", "k", "v")),
         "that is the whole model plus the adapters; count only the trainable adapter parameters.":
-            lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER) + want,
+            sizing.n_params(llama) + want,
     })
     return (f"32 blocks x 2 projections x 16 x (4096 + 4096) = {want:,} trainable parameters, about "
-            f"{want / lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER):.2%} of the model.")
+            f"{want / sizing.n_params(llama):.2%} of the model.")
 
 
 ex4 = Exercise(
