@@ -524,7 +524,7 @@ def _norm_back(dy: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np
     return rstd * (dxhat - proj), dg, db
 
 
-_C = np.sqrt(2.0 / np.pi)
+_C = np.sqrt(2.0 / np.pi)  # the constant of GELU's tanh form: tanh(sqrt(2/pi) (x + 0.044715 x^3))
 
 
 def gelu(x: np.ndarray) -> np.ndarray:

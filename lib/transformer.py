@@ -516,7 +516,7 @@ def _generate(params: dict, tok: np.ndarray, n_new: int, c: Config, use_cache: b
             break
         if use_cache:  # only the new token goes through the model
             logits = _forward(params, nxt[:, None], c, lora, s, caches, tok.shape[1] - 1)[0][:, -1]
-        else:  # recompute everything from scratch
+        else:  # no cache: the keys and values of every earlier token are computed again
             logits = _forward(params, tok, c, lora, s)[0][:, -1]
     return tok, np.stack(step_logits)
 

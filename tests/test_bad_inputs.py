@@ -15,8 +15,10 @@ raise. `test_matrix_covers_every_public_function` fails when a new public functi
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import pathlib
+import pkgutil
 import re
 import traceback
 from collections.abc import Callable
@@ -27,6 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lib
 from lib import (
     attention,
     data,
@@ -36,7 +39,6 @@ from lib import (
     lora,
     measure,
     nn,
-    shapes,
     sizing,
     svd,
     train,
@@ -44,7 +46,10 @@ from lib import (
     vectors,
 )
 
-MODULES = [attention, data, gradcheck, ledger, linear, lora, measure, nn, shapes, svd, vectors, sizing, train, transformer]
+# every math module of lib, discovered: a new module cannot be left outside the matrix by mistake
+# (widgets draws, demos and exercises are packages with their own tests)
+MODULES = [importlib.import_module(f"lib.{m.name}") for m in pkgutil.iter_modules(lib.__path__)
+           if not m.ispkg and m.name != "widgets"]
 # Bad values whose error may be reported on another argument: a size that disagrees between two
 # arguments can be blamed on either (check_shapes names the one it meets second).
 SHAPE_LABELS = {"an extra leading axis", "a missing axis", "first axis + 1", "last axis + 1", "transposed"}
