@@ -1,4 +1,5 @@
-"""The course's small data sets: names as characters, the digit tasks of the tiny GPT, a low-rank fine-tuning task.
+"""The course's small data sets: two spirals, a low-rank teacher, names as characters, the digit tasks
+of the tiny GPT, a low-rank fine-tuning task.
 
 Letters: N examples, n digits per row, T tokens. Names (the chapter `decoder-kv-cache`) use the
 27-character vocabulary `VOCAB`, where "." marks the start and the end of a name. The digit tasks
@@ -162,3 +163,43 @@ def lowrank_finetune_task(
     W_target = W0 + delta + noise * rng.standard_normal((d, d))
     X = rng.standard_normal((N, d))
     return Task(X, X @ W_target, W0, W_target, true_rank)  # (N, d) @ (d, d) -> (N, d)
+
+
+# ---------------------------------------------------------------- two spirals (the chapter depth)
+def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1.0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spirals in the plane, one per class.
+
+    -> X (2 n, 2), labels (2 n,) in {0, 1}
+    """
+    n, rng = as_positive_int(n_per_class, "n_per_class", "make_spirals"), as_rng(rng, "make_spirals")
+    turns, noise = as_number(turns, "turns", "make_spirals"), as_number(noise, "noise", "make_spirals")
+    r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
+    X, labels = [], []
+    for c in (0, 1):
+        angle = 2 * np.pi * turns * r + np.pi * c  # the second arm is the first turned by 180 degrees
+        arm = 2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)  # (n, 2)
+        X.append(arm + noise * rng.standard_normal((n, 2)))
+        labels.append(np.full(n, c))
+    return np.concatenate(X), np.concatenate(labels)
+
+
+# ---------------------------------------------------------------- regression from a low-rank teacher (the chapter low-rank)
+def teacher_regression(
+    rng: np.random.Generator, *, B: int = 400, D_in: int = 32, D_out: int = 24, rank: int = 4, noise: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Synthetic regression data from a low-rank teacher plus noise.
+
+    Y = X @ W_true + noise with W_true = P @ Q of rank `rank`.
+    -> X (B, D_in), Y (B, D_out), W_true (D_in, D_out)
+    """
+    rng = as_rng(rng, "teacher_regression")
+    B, D_in, D_out, r = positive_ints("teacher_regression", B=B, D_in=D_in, D_out=D_out, rank=rank)
+    if r > min(D_in, D_out):
+        raise ValueError(f"teacher_regression: rank = {r} is more than min(D_in, D_out) = {min(D_in, D_out)}.")
+    noise = as_number(noise, "noise", "teacher_regression")
+    P = rng.standard_normal((D_in, r)) / np.sqrt(r)  # (D_in, r)
+    Q = rng.standard_normal((r, D_out))  # (r, D_out)
+    W_true = P @ Q  # (D_in, r) @ (r, D_out) -> (D_in, D_out), rank r
+    X = rng.standard_normal((B, D_in))  # (B, D_in)
+    Y = X @ W_true + noise * rng.standard_normal((B, D_out))  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
+    return X, Y, W_true

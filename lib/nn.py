@@ -349,23 +349,6 @@ def predict_proba(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- data
-def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1.0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals in the plane, one per class.
-
-    -> X (2 n, 2), labels (2 n,) in {0, 1}
-    """
-    n, rng = as_positive_int(n_per_class, "n_per_class", "make_spirals"), as_rng(rng, "make_spirals")
-    turns, noise = as_number(turns, "turns", "make_spirals"), as_number(noise, "noise", "make_spirals")
-    r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
-    X, labels = [], []
-    for c in (0, 1):
-        angle = 2 * np.pi * turns * r + np.pi * c  # the second arm is the first turned by 180 degrees
-        arm = 2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)  # (n, 2)
-        X.append(arm + noise * rng.standard_normal((n, 2)))
-        labels.append(np.full(n, c))
-    return np.concatenate(X), np.concatenate(labels)
-
-
 # ---------------------------------------------------------------- linear regions
 def plane_grid(extent: tuple[float, float, float, float], n: int) -> np.ndarray:
     """n x n points covering [x0, x1] x [y0, y1], row by row from the bottom (imshow origin='lower').

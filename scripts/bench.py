@@ -395,7 +395,7 @@ def bench_training_loops() -> None:
     print(f"{'lora.train_lora, 300 steps / bare NumPy':<44}{t_lib * 1e3:8.1f}ms{t_ref * 1e3:9.1f}ms{t_lib / t_ref:7.2f}x  "
           f"{budget(t_lib / t_ref < 1.5, 'train_lora within 1.5x of bare NumPy')}")
     rng = np.random.default_rng(0)
-    X, labels = nn.make_spirals(100, rng)
+    X, labels = data.make_spirals(100, rng)
     layers = nn.init_mlp([2, 32, 32, 3], np.random.default_rng(0))
     t_lib = _best_of(lambda: nn.train_mlp(X, labels, [2, 32, 32, 3], steps=200, lr=0.5))
     t_ref = _best_of(lambda: _bare_mlp(X, labels, layers, 0.5, 200))

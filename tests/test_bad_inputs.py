@@ -175,7 +175,7 @@ CALLS: list[Call] = [
     Call(nn.mlp_loss_and_grads, dict(X=_a(5, 2), labels=np.array([0, 1, 2, 0, 1]), layers=LAYERS)),
     Call(nn.train_mlp, dict(X=_a(6, 2), labels=np.array([0, 1, 2, 0, 1, 2]), sizes=[2, 4, 3], steps=2, lr=0.1)),
     Call(nn.predict_proba, dict(X=_a(5, 2), layers=LAYERS)),
-    Call(nn.make_spirals, dict(n_per_class=5, rng=np.random.default_rng(0))),
+    Call(data.make_spirals, dict(n_per_class=5, rng=np.random.default_rng(0))),
     Call(nn.plane_grid, dict(extent=(-1.0, 1.0, -1.0, 1.0), n=4)),
     Call(nn.activation_patterns, dict(X=_a(5, 2), layers=LAYERS)),
     Call(nn.region_ids, dict(X=_a(5, 2), layers=LAYERS)),
@@ -201,7 +201,7 @@ CALLS: list[Call] = [
     Call(svd.deep_stack_norms, dict(scale=1.0, rng=np.random.default_rng(0), depth=3, width=4, batch=2)),
     Call(svd.product_singular_values, dict(scale=0.5, rng=np.random.default_rng(0), depth=3, width=4)),
     Call(svd.init_std, dict(rule="he", D_in=4, D_out=3)),
-    Call(svd.teacher_regression, dict(rng=np.random.default_rng(0), B=10, D_in=4, D_out=3, rank=2)),
+    Call(data.teacher_regression, dict(rng=np.random.default_rng(0), B=10, D_in=4, D_out=3, rank=2)),
     Call(svd.to_grayscale, dict(rgb=np.abs(_a(4, 5, 3)))),
     # attention
     Call(attention.causal_mask, dict(T_q=3, T_k=4)),
