@@ -226,7 +226,7 @@ CALLS: list[Call] = [
     Call(transformer.Config, dict(vocab_size=11, d=8, n_heads=2, n_layers=1, d_ff=12, block_size=6)),
     Call(transformer.param_shapes, dict(cfg=GCFG)),
     Call(transformer.init_params, dict(cfg=GCFG, seed=0)),
-    Call(transformer.n_params, dict(params=GPARAMS)),
+    Call(transformer.total_params, dict(params=GPARAMS)),
     Call(transformer.forward, dict(params=GPARAMS, tokens=_TOK, cfg=GCFG)),
     Call(transformer.loss, dict(params=GPARAMS, tokens=_TOK, targets=_TGT, cfg=GCFG)),
     Call(transformer.loss_and_grads, dict(params=GPARAMS, tokens=_TOK, targets=_TGT, cfg=GCFG)),

@@ -31,7 +31,7 @@ def test_mistral_7b_published_count():
 
 def test_tiny_gpt_preset_matches_its_arrays():
     params = transformer.init_params(transformer.Config(block_size=10), seed=0)  # the chapter's n = 5: T = 2n = 10
-    assert model.n_params(preset("tiny-gpt")) == transformer.n_params(params)
+    assert model.n_params(preset("tiny-gpt")) == transformer.total_params(params)
 
 
 def test_microgpt_count_by_hand():
@@ -46,7 +46,7 @@ def test_microgpt_count_matches_real_arrays():
     # lib.transformer.MICROGPT has microgpt's sizes plus three RMSNorm gains (two per block, one final)
     params = transformer.init_params(transformer.MICROGPT, seed=0)
     cfg = model.with_changes(preset("microgpt"), norm="rmsnorm")
-    assert model.n_params(cfg) == transformer.n_params(params) == model.n_params(preset("microgpt")) + 3 * 16
+    assert model.n_params(cfg) == transformer.total_params(params) == model.n_params(preset("microgpt")) + 3 * 16
 
 
 def test_gpt2_block_by_hand():

@@ -55,7 +55,7 @@ def test_microgpt_sizes_and_count():
     assert MPARAMS["h0.W1"].shape == (16, 64) and MPARAMS["h0.W2"].shape == (64, 16)
     assert "h0.ln1_b" not in MPARAMS  # RMSNorm has no shift
     # 432 (wte) + 256 (wpe) + 4 x 256 + 2 x 1,024 + 2 x 16 (block) + 16 (final gain) + 432 (head)
-    assert tf.n_params(MPARAMS) == 432 + 256 + 1024 + 2048 + 32 + 16 + 432 == 4240
+    assert tf.total_params(MPARAMS) == 432 + 256 + 1024 + 2048 + 32 + 16 + 432 == 4240
     # lib.sizing's microgpt preset is Karpathy's microgpt, whose RMSNorm has no gain: 48 fewer
     assert sizing.n_params(sizing.preset("microgpt")) == 4240 - 3 * 16
     assert sizing.n_params(sizing.with_changes(sizing.preset("microgpt"), norm="rmsnorm")) == 4240
@@ -71,12 +71,12 @@ def test_param_shapes_and_counts_agree_with_sizing(name):
                                norm="layernorm" if cfg.norm == "layer" else "rmsnorm", bias=False,
                                positions="learned" if cfg.positions == "learned" else "rotary",
                                max_len=cfg.block_size)
-    assert tf.n_params(params) == sizing.n_params(model)
+    assert tf.total_params(params) == sizing.n_params(model)
 
 
 def test_tiny_gpt_preset_is_the_default_config():
     params = tf.init_params(tf.Config(block_size=10), seed=0)  # the chapter's n = 5
-    assert tf.n_params(params) == sizing.n_params(sizing.preset("tiny-gpt")) == 9408
+    assert tf.total_params(params) == sizing.n_params(sizing.preset("tiny-gpt")) == 9408
 
 
 def test_init_is_seeded():
@@ -415,7 +415,7 @@ def test_lora_paper_letters_start_at_base_train_only_adapters_and_merge():
     np.testing.assert_allclose(tf.forward(merged, tok, cfg), tf.forward(params, tok, cfg, lora=ad, alpha=2.0),
                                atol=1e-12)
     np.testing.assert_array_equal(train.solve(merged, X, cfg), train.solve(params, X, cfg, lora=ad, alpha=2.0))
-    assert tf.n_params(ad) == 2 * sizing.lora_layer_params(16, 16, 2)
+    assert tf.total_params(ad) == 2 * sizing.lora_layer_params(16, 16, 2)
 
 
 def test_model_lora_agrees_with_the_one_layer_lora():
