@@ -111,12 +111,6 @@ def test_training_loss_falls_on_a_seeded_run():
     np.testing.assert_array_equal(run.losses, again.losses)  # seeded: the same run every time
 
 
-def test_spirals_shapes_and_labels():
-    X, y = data.make_spirals(30, np.random.default_rng(1))
-    assert X.shape == (60, 2) and y.shape == (60,)
-    assert set(np.unique(y)) == {0, 1}
-
-
 # ---------------------------------------------------------------- linear regions
 def test_regions_of_a_hand_designed_network():
     # three units: x > 0, y > 0, x + y > 1 -> 3 lines in general position cut the plane into 7 regions

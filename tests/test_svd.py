@@ -109,12 +109,6 @@ def test_condition_number_hand_cases():
     assert svd.condition_number(np.zeros((2, 2)) + np.diag([1.0, 0.0])) == float("inf")
 
 
-def test_teacher_regression_shapes_and_rank(rng):
-    X, Y, W = data.teacher_regression(rng, B=50, D_in=6, D_out=5, rank=2, noise=0.1)
-    assert X.shape == (50, 6) and Y.shape == (50, 5) and W.shape == (6, 5)
-    assert np.linalg.matrix_rank(W) == 2
-
-
 def test_to_grayscale_hand_case():
     rgb = np.array([[[255, 0, 0], [255, 255, 255]]], dtype=np.uint8)
     np.testing.assert_allclose(svd.to_grayscale(rgb), [[0.299, 1.0]])
