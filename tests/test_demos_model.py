@@ -46,7 +46,7 @@ def test_memory_rows_against_80_gib():
 
 def test_demo_controls_and_update(demo):
     assert [c.name for c in demo.controls] == ["preset", "T"]
-    assert demo.initial() == {"preset": "gpt2-small", "T": 4096}
+    assert demo.initial() == {"preset": "llama2-7b", "T": 4096}  # a default the caption can state: T is not capped
     assert len(demo.controls[0].grid()) * len(demo.controls[1].grid()) == len(PRESET_KEYS) * len(CONTEXTS)
     canvas = demo.canvas()
     first = np.asarray(canvas.render({"preset": "microgpt", "T": 1024})).copy()

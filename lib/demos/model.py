@@ -101,7 +101,7 @@ def model_demo() -> Demo:
 
     return Demo(
         "Sizing up a real model",
-        [Choice("preset", PRESET_KEYS, "gpt2-small", label="model", option_labels=labels),
+        [Choice("preset", PRESET_KEYS, "llama2-7b", label="model", option_labels=labels),
          Choice("T", CONTEXTS, 4096, label="context T", option_labels=[f"{t:,}" for t in CONTEXTS])],
         draw,
         figsize=(6.4, 6.4),
