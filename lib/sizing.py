@@ -454,9 +454,9 @@ def active_params(cfg: ModelConfig) -> int:
     return n_params(c) - c.n_layers * (c.n_experts - c.top_k) * one_expert
 
 
-def param_bytes(cfg: ModelConfig, dtype: str = "bf16") -> int:
+def weight_bytes(cfg: ModelConfig, dtype: str = "bf16") -> int:
     """Bytes of the weights in one dtype: N * bytes per element."""
-    return n_params(_cfg(cfg, "param_bytes")) * _dtype(dtype, "param_bytes")
+    return n_params(_cfg(cfg, "weight_bytes")) * _dtype(dtype, "weight_bytes")
 
 
 def model_ledger(cfg: ModelConfig, T: int = 1, B: int = 1, dtype: str = "bf16") -> Ledger:
@@ -693,7 +693,7 @@ def inference_bytes(cfg: ModelConfig, T: int, B: int = 1, dtype: str = "bf16") -
     c = _cfg(cfg, "inference_bytes")
     T, B = positive_ints("inference_bytes", T=T, B=B)
     _dtype(dtype, "inference_bytes")
-    return {"weights": param_bytes(c, dtype), "kv cache": kv_cache_bytes(c, T, B, c.kv_dtype or dtype)}
+    return {"weights": weight_bytes(c, dtype), "kv cache": kv_cache_bytes(c, T, B, c.kv_dtype or dtype)}
 
 
 def with_changes(cfg: ModelConfig, **changes: object) -> ModelConfig:

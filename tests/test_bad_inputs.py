@@ -272,7 +272,7 @@ CALLS: list[Call] = [
     Call(sizing.block_params, dict(cfg=MCFG)),
     Call(sizing.param_counts, dict(cfg=MCFG)),
     Call(sizing.n_params, dict(cfg=MCFG)),
-    Call(sizing.param_bytes, dict(cfg=MCFG, dtype="bf16")),
+    Call(sizing.weight_bytes, dict(cfg=MCFG, dtype="bf16")),
     Call(sizing.model_ledger, dict(cfg=MCFG, T=4, B=2, dtype="bf16")),
     Call(sizing.forward_flops, dict(cfg=MCFG, T=8)),
     Call(sizing.crossover_vs_mlp, dict(cfg=MCFG)),

@@ -275,12 +275,12 @@ def test_config_validation():
         model.preset("gpt5")
 
 
-def test_param_bytes():
+def test_weight_bytes():
     cfg = preset("llama2-70b")
-    assert model.param_bytes(cfg, "bf16") == 2 * 68_976_648_192
-    assert model.param_bytes(cfg, "int8") == 68_976_648_192
-    assert np.isclose(model.param_bytes(cfg, "bf16") / model.GB, 137.95, atol=0.01)
-    assert np.isclose(model.param_bytes(cfg, "bf16") / model.GiB, 128.48, atol=0.01)
+    assert model.weight_bytes(cfg, "bf16") == 2 * 68_976_648_192
+    assert model.weight_bytes(cfg, "int8") == 68_976_648_192
+    assert np.isclose(model.weight_bytes(cfg, "bf16") / model.GB, 137.95, atol=0.01)
+    assert np.isclose(model.weight_bytes(cfg, "bf16") / model.GiB, 128.48, atol=0.01)
 
 
 def test_max_batch_default_card_is_80_gib():

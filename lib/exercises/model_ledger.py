@@ -1,5 +1,8 @@
-"""Exercises for the chapter `model-ledger`: a GPT-2 block, a KV cache, the largest batch, a LoRA saving, a
-memory calculator's bugs and a hybrid-attention cache."""
+"""Exercises for the chapter `model-ledger`, six of them.
+
+A GPT-2 block, a KV cache, the largest batch, a LoRA saving, a memory calculator's bugs and a
+hybrid-attention cache.
+"""
 
 from __future__ import annotations
 
