@@ -648,23 +648,30 @@ def lora_params(cfg: ModelConfig, r: int, targets: tuple[str, ...] = ("q", "v"))
 
 
 def train_memory(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, lora_rank: int | None = None,
-                 lora_targets: tuple[str, ...] = ("q", "v"), fused_attention: bool = False) -> dict[str, int]:
+                 lora_targets: tuple[str, ...] = ("q", "v"), fused_attention: bool = False,
+                 base_bits: int | None = None) -> dict[str, int]:
     """Bytes to train with Adam, by part: {'weights', 'gradients', 'optimizer', 'activations'}; the total is their sum.
 
     Full training: gradients (dtype) for all N parameters; 'optimizer' = Adam's m and v in fp32
     plus an fp32 master copy unless dtype is fp32. With `lora_rank`, the base is frozen: only the
     adapter's parameters get gradients and optimizer state. The activations are counted as for
     full training, an upper bound: with a frozen base, the input of a matrix without an adapter
-    need not be kept (its dX = dY W^T needs W, not X).
+    need not be kept (its dX = dY W^T needs W, not X). `base_bits` (with lora_rank) stores the
+    frozen base in that many bits per weight, as QLoRA's 4-bit NF4 (its quantization constants,
+    about 0.13 bits per weight with double quantization, are left out).
     """
     c = _cfg(cfg, "train_memory")
     B, T = positive_ints("train_memory", B=B, T=T)
     per = _dtype(dtype, "train_memory")
     N = n_params(c)
     trained = N if lora_rank is None else lora_params(c, lora_rank, lora_targets)
-    stored = N if lora_rank is None else N + trained
+    base = N * per
+    if base_bits is not None:
+        if lora_rank is None:
+            raise ValueError("train_memory: base_bits quantizes a frozen base, so it needs lora_rank.")
+        base = -(-N * as_positive_int(base_bits, "base_bits", "train_memory") // 8)
     return {
-        "weights": stored * per,
+        "weights": base + (0 if lora_rank is None else trained * per),
         "gradients": trained * per,
         "optimizer": trained * _optimizer_bytes(per, "adam"),  # m and v in fp32, plus an fp32 master copy below fp32
         "activations": activation_bytes(c, B, T, dtype, fused_attention=fused_attention),
@@ -673,7 +680,7 @@ def train_memory(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, lora_
 
 def max_batch(cfg: ModelConfig, T: int, memory_bytes: float = 80 * GiB, dtype: str = "bf16", *,
               lora_rank: int | None = None, lora_targets: tuple[str, ...] = ("q", "v"),
-              fused_attention: bool = False) -> int:
+              fused_attention: bool = False, base_bits: int | None = None) -> int:
     """The largest batch B whose training memory (`train_memory`, all four parts) fits in memory_bytes; 0 if none.
 
     The default budget is one "80 GB" card, which holds 80 GiB.
@@ -682,7 +689,8 @@ def max_batch(cfg: ModelConfig, T: int, memory_bytes: float = 80 * GiB, dtype: s
     T = as_positive_int(T, "T", "max_batch")
     _dtype(dtype, "max_batch")
     budget = as_number(memory_bytes, "memory_bytes", "max_batch", positive=True)
-    one = train_memory(c, 1, T, dtype, lora_rank=lora_rank, lora_targets=lora_targets, fused_attention=fused_attention)
+    one = train_memory(c, 1, T, dtype, lora_rank=lora_rank, lora_targets=lora_targets, fused_attention=fused_attention,
+                       base_bits=base_bits)
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     per_example = one["activations"]  # activations grow linearly in B
     return max(0, int((budget - fixed) // per_example))

@@ -528,3 +528,14 @@ def test_time_inputs_are_checked():
     with pytest.raises(ValueError, match="mfu"):
         model.compute_time(1e9, mfu=1.5)
     assert model.ACCELERATORS["A100-80GB"]["memory"] == 80 * 2**30 == 85_899_345_920
+
+
+def test_qlora_four_bit_base():
+    c = preset("llama2-7b")
+    n, n_lora = model.n_params(c), model.lora_params(c, 8, ("q", "v"))
+    q = model.train_memory(c, 1, 1, lora_rank=8, base_bits=4)
+    assert q["weights"] == n // 2 + 2 * n_lora  # 4 bits a frozen weight, the adapter in bf16
+    assert q["gradients"] == 2 * n_lora and q["optimizer"] == 12 * n_lora
+    assert q["weights"] + q["gradients"] + q["optimizer"] == model.training_state_bytes(n + n_lora, n_lora) - 3 * n // 2
+    with pytest.raises(ValueError, match="lora_rank"):
+        model.train_memory(c, 1, 1, base_bits=4)
