@@ -74,3 +74,11 @@ def test_tiny_gpt_demo_frames():
     assert not np.array_equal(a, b)
     html = demo.static_html()
     assert "base + LoRA (rotates)" in html and len(html) < 600_000
+
+
+def test_every_frame_draws(demo):
+    # the static page renders every (preset, T) frame, Mistral's window (no crossover) included
+    canvas = demo.canvas()
+    for preset in PRESET_KEYS:
+        for T in CONTEXTS:
+            assert canvas.render({"preset": preset, "T": T}).size[0] > 0

@@ -98,7 +98,8 @@ def model_demo() -> Demo:
             for bar, share in zip(bars_f, flop_shares(cfg, T).values(), strict=True):
                 bar.set_width(100 * share)
             cross = sizing.crossover_vs_mlp(cfg)
-            title_f.set_text(f"T = {T:,}{' (max)' if capped else ''}; scores = MLP at {cross:,}")
+            where = f"scores = MLP at {cross:,}" if cross else f"scores < MLP at any T ({cfg.sliding_window:,}-token window)"
+            title_f.set_text(f"T = {T:,}{' (max)' if capped else ''}; {where}")
             for bar, text, nbytes in zip(bars_m, texts_m, memory_rows(cfg, T).values(), strict=True):
                 bar.set_width(nbytes - 1)
                 bar.set_color(GREEN if nbytes <= ACCELERATOR else RED)

@@ -373,7 +373,7 @@ ex6 = Exercise(
      "Bytes per token and layer: 2 (K and V) x 1 KV head x 256 x 2 bytes. Multiply by 32,768 tokens for each "
      "global layer and by 512 for each local one, add, and divide by 10**6."],
     "per = 2 * 1 * 256 * 2                        # K and V, one KV head of 256, bf16: bytes per token and layer\n"
-    "answer = (4 * 32768 + 22 * 512) * per / 1e6  # 4 global layers, 22 local ones of 512 tokens, in MB",
+    "my_prediction = (4 * 32768 + 22 * 512) * per / 1e6  # 4 global layers, 22 local ones of 512 tokens, in MB",
     solution_text="Add the global and the local layers separately:",
     why="A sliding-window layer keeps only the keys and values of its last W tokens, so in a hybrid model "
         "the global layers hold almost all of the cache at long context.",
