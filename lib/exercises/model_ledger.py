@@ -11,7 +11,15 @@ import inspect
 import numpy as np
 
 from lib import sizing
-from lib.exercises import BYTE_UNITS, Exercise, Wrong, call, compare_count, compare_units
+from lib.exercises import (
+    BYTE_UNITS,
+    Exercise,
+    Wrong,
+    call,
+    compare_count,
+    compare_units,
+    refuse_lib,
+)
 
 
 def _formerly(label: str) -> dict[str, str]:
@@ -59,6 +67,8 @@ def _in_bytes(got: object, want: int, name: str) -> None:
 
 
 def _check_block(fn) -> str:
+    refuse_lib(fn, {"lib.sizing.block_params": sizing.block_params, "lib.sizing.n_params": sizing.n_params,
+                    "lib.sizing.param_counts": sizing.param_counts}, how="from d and d_ff")
     for d, F in _BLOCK_CASES:
         got = call(fn, d, F, name="your gpt2_block_params")
         try:
@@ -124,6 +134,8 @@ _KV_CASES = ((3, 12, 4, 16, 9, 5, 4), (80, 64, 8, 128, 4096, 1, 2), (32, 32, 8, 
 
 
 def _check_kv(fn) -> str:
+    refuse_lib(fn, {"lib.sizing.kv_bytes": sizing.kv_bytes, "lib.sizing.kv_cache_bytes": sizing.kv_cache_bytes},
+               how="from the sizes")
     for L, h, h_kv, d_h, T, B, nb in _KV_CASES:
         args = (L, h, h_kv, d_h, T, B, nb)
         got = call(fn, *args, name="your kv_cache")
@@ -189,6 +201,7 @@ def _fp32_batch(cfg: sizing.ModelConfig, T: int, mem: float) -> int:
 
 
 def _check_batch(fn) -> str:
+    refuse_lib(fn, {"lib.sizing.max_batch": sizing.max_batch}, how="from sizing.train_memory")
     for key, T, mem in _BATCH_CASES:
         cfg = sizing.preset(key)
         got = call(fn, cfg, T, mem, name="your largest_batch")
@@ -373,7 +386,7 @@ ex6 = Exercise(
      "Bytes per token and layer: 2 (K and V) x 1 KV head x 256 x 2 bytes. Multiply by 32,768 tokens for each "
      "global layer and by 512 for each local one, add, and divide by 10**6."],
     "per = 2 * 1 * 256 * 2                        # K and V, one KV head of 256, bf16: bytes per token and layer\n"
-    "my_prediction = (4 * 32768 + 22 * 512) * per / 1e6  # 4 global layers, 22 local ones of 512 tokens, in MB",
+    "answer = (4 * 32768 + 22 * 512) * per / 1e6  # 4 global layers, 22 local ones of 512 tokens, in MB",
     solution_text="Add the global and the local layers separately:",
     why="A sliding-window layer keeps only the keys and values of its last W tokens, so in a hybrid model "
         "the global layers hold almost all of the cache at long context.",
