@@ -814,6 +814,41 @@ def _hf_layer_types(r: _Reader, family: str, L: int) -> tuple[tuple[str, ...] | 
     return ("sliding",) * L, window
 
 
+def _gpt2_fields(r: _Reader) -> dict:
+    """GPT-2's keys: n_embd, n_layer, n_head, n_inner (None: 4d), n_positions; biases and LayerNorm everywhere."""
+    d = r.need("n_embd")
+    return dict(vocab=r.need("vocab_size"), d=d, n_layers=r.need("n_layer"), n_heads=r.need("n_head"),
+                d_ff=r.get("n_inner", 4 * d), mlp=_hf_mlp("gpt2", r.get("activation_function", "gelu_new")),
+                tied=bool(r.get("tie_word_embeddings", True)), norm="layernorm", bias=True,
+                positions="learned", max_len=r.need("n_positions"))
+
+
+def _decoder_fields(r: _Reader, family: str) -> dict:
+    """The Llama-style families: RMSNorm, rotary positions, a gated MLP, and each family's extras."""
+    L = r.need("num_hidden_layers")
+    gemma = family in ("gemma2", "gemma3_text")
+    act = r.get("hidden_activation") if gemma and r.raw.get("hidden_activation") else r.get("hidden_act", "silu")
+    r.read |= {"hidden_act", "hidden_activation"}
+    bias: tuple[str, ...] = ()
+    if family == "qwen2":
+        bias = ("q", "k", "v")  # Qwen2's attention has biases on q, k, v and none on o
+    elif r.get("attention_bias", False):
+        bias = ("q", "k", "v", "o")
+    if r.get("mlp_bias", False):
+        bias += ("gate", "up", "down")
+    layer_types, window = _hf_layer_types(r, family, L)
+    fields = dict(vocab=r.need("vocab_size"), d=r.need("hidden_size"), n_layers=L,
+                  n_heads=r.need("num_attention_heads"), d_ff=r.need("intermediate_size"),
+                  n_kv_heads=r.get("num_key_value_heads"), mlp=_hf_mlp(family, act),
+                  tied=bool(r.get("tie_word_embeddings", gemma)), norm="rmsnorm", bias=bias,
+                  positions="rotary", max_len=r.need("max_position_embeddings"), head_dim=r.get("head_dim"),
+                  qk_norm=family in ("qwen3", "gemma3_text"), norms_per_block=4 if gemma else 2,
+                  fused=family == "phi3", layer_types=layer_types, sliding_window=window)
+    if family == "mixtral":
+        fields |= dict(n_experts=r.need("num_local_experts"), top_k=r.need("num_experts_per_tok"))
+    return fields
+
+
 def from_hf_config(config: dict | str | Path, name: str | None = None) -> ModelConfig:
     """A ModelConfig from a Hugging Face `config.json` (a dict, its JSON text, or its path).
 
@@ -831,34 +866,7 @@ def from_hf_config(config: dict | str | Path, name: str | None = None) -> ModelC
         raise ValueError(f"from_hf_config: config has model_type {family!r}, not one of the families it reads "
                          f"{list(HF_FAMILIES)}; it could not read the keys {keys}.")
     title = name if name is not None else str(raw.get("_name_or_path") or family)
-    if family == "gpt2":
-        d = r.need("n_embd")
-        fields = dict(vocab=r.need("vocab_size"), d=d, n_layers=r.need("n_layer"), n_heads=r.need("n_head"),
-                      d_ff=r.get("n_inner", 4 * d), mlp=_hf_mlp(family, r.get("activation_function", "gelu_new")),
-                      tied=bool(r.get("tie_word_embeddings", True)), norm="layernorm", bias=True,
-                      positions="learned", max_len=r.need("n_positions"))
-    else:
-        L = r.need("num_hidden_layers")
-        gemma = family in ("gemma2", "gemma3_text")
-        act = r.get("hidden_activation") if gemma and raw.get("hidden_activation") else r.get("hidden_act", "silu")
-        r.read |= {"hidden_act", "hidden_activation"}
-        bias: tuple[str, ...] = ()
-        if family == "qwen2":
-            bias = ("q", "k", "v")
-        elif r.get("attention_bias", False):
-            bias = ("q", "k", "v", "o")
-        if r.get("mlp_bias", False):
-            bias += ("gate", "up", "down")
-        layer_types, window = _hf_layer_types(r, family, L)
-        fields = dict(vocab=r.need("vocab_size"), d=r.need("hidden_size"), n_layers=L,
-                      n_heads=r.need("num_attention_heads"), d_ff=r.need("intermediate_size"),
-                      n_kv_heads=r.get("num_key_value_heads"), mlp=_hf_mlp(family, act),
-                      tied=bool(r.get("tie_word_embeddings", gemma)), norm="rmsnorm", bias=bias,
-                      positions="rotary", max_len=r.need("max_position_embeddings"), head_dim=r.get("head_dim"),
-                      qk_norm=family in ("qwen3", "gemma3_text"), norms_per_block=4 if gemma else 2,
-                      fused=family == "phi3", layer_types=layer_types, sliding_window=window)
-        if family == "mixtral":
-            fields |= dict(n_experts=r.need("num_local_experts"), top_k=r.need("num_experts_per_tok"))
+    fields = _gpt2_fields(r) if family == "gpt2" else _decoder_fields(r, family)
     unread = r.unread()
     if unread:
         raise ValueError(f"from_hf_config: this {family} config has keys it cannot read: {unread}; "
