@@ -64,6 +64,9 @@ MLP_KINDS = ("gelu", "relu", "swiglu", "geglu")
 NORMS = {"layernorm": 2, "rmsnorm": 1, "rmsnorm-no-gain": 0}
 #: Position kinds: a learned (max_len, d) table, or rotary (RoPE, no parameters).
 POSITIONS = ("learned", "rotary")
+#: Names of a block's weight matrices when unfused, as `projection_shapes` and `lora_params` use them
+#: (a fused config, Phi-3's, has 'qkv' and 'gate_up' instead of q, k, v and gate, up).
+PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
 #: Attention kinds of a layer, as in `ModelConfig.layer_types`: all keys, or a sliding window of the last W.
 LAYER_TYPES = ("full", "sliding")
 #: One gigabyte, 10**9 bytes (decimal, what the course prints as "GB").
@@ -73,7 +76,7 @@ GiB = 2**30
 #: fp32 numbers an optimizer keeps per trained parameter (Adam: its two moments m and v).
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 _ATTENTION = ("q", "k", "v", "o", "qkv")
-_ALL_BIASES = ("q", "k", "v", "o", "gate", "up", "down")
+_ALL_BIASES = PROJECTIONS
 
 
 def _cfg(cfg: object, where: str) -> ModelConfig:
