@@ -740,7 +740,7 @@ summary_proj_to_labels summary_type summary_use_proj task_specific_params n_ctx 
 output_router_logits router_aux_loss_coef router_jitter_noise attn_logit_softcapping
 final_logit_softcapping query_pre_attn_scalar cache_implementation scale_attn_weights
 reorder_and_upcast_attn scale_attn_by_inverse_layer_idx gradient_checkpointing quantization_config
-norm_topk_prob tokenizer_class model_type
+norm_topk_prob tokenizer_class model_type partial_rotary_factor rope_parameters
 """.split())
 
 

@@ -452,6 +452,11 @@ def test_head_dim_as_d_over_h_is_the_qwen3_mistake():
     assert model.kv_cache_bytes(bad, 1) / model.kv_cache_bytes(good, 1) == 0.625
 
 
+def test_keys_that_change_no_count_are_read_past():
+    raw = dict(model.shipped_config("phi-3-mini-4k"), partial_rotary_factor=0.75, quantization_config={"bits": 4})
+    assert model.n_params(model.from_hf_config(raw)) == PUBLISHED["phi-3-mini-4k"]
+
+
 def test_unknown_families_and_unread_keys_are_refused():
     with pytest.raises(ValueError, match=r"model_type 'falcon'.*'hidden_size'"):
         model.from_hf_config({"model_type": "falcon", "hidden_size": 4544, "num_hidden_layers": 32})
