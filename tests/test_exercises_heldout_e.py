@@ -202,47 +202,6 @@ ML4_BAD = {
     "r squared extra": _W + _L * 4 * _r * _r,
 }
 
-# ============================================================ model-ledger calculator-kv (ex5)
-_QCFG = {"hidden_size": 2560, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
-         "num_hidden_layers": 36}
-
-
-def _fixed_calculator(config, T):
-    head_dim = config.get("head_dim", config["hidden_size"] // config["num_attention_heads"])
-    return 2 * config["num_hidden_layers"] * config["num_key_value_heads"] * head_dim * T * 2 / 10**9
-
-
-_Q = _fixed_calculator(_QCFG, 32768)
-ML5_OK = [_Q, round(_Q, 2), round(_Q, 3), np.float32(_Q), np.float64(_Q), 147_456 * 32_768 / 1e9,
-          36 * 8 * 128 * 4 * 32768 * 1e-9]
-ML5_BAD = {
-    "as shipped": 2 * 36 * 8 * 80 * 32768 * 2 / 1024**3,
-    "unit only": 2 * 36 * 8 * 80 * 32768 * 2 / 1e9,
-    "head_dim only": 2 * 36 * 8 * 128 * 32768 * 2 / 1024**3,
-    "query heads": 2 * 36 * 32 * 128 * 32768 * 2 / 1e9,
-    "no K and V": 36 * 8 * 128 * 32768 * 2 / 1e9,
-    "32k as 32000": 2 * 36 * 8 * 128 * 32000 * 2 / 1e9,
-    "fp32": 2 * 36 * 8 * 128 * 32768 * 4 / 1e9,
-    "in MB": _Q * 1000,
-    "in bytes": _Q * 1e9,
-    "per token": 147_456 / 1e9,
-}
-
-# ============================================================ model-ledger hybrid-cache (ex6)
-_per_layer_token = 2 * 1 * 256 * 2
-_G = sum((32768 if (i + 1) % 6 == 0 else 512) for i in range(26)) * _per_layer_token / 1e6
-ML6_OK = [_G, round(_G, 1), round(_G, 2), np.float32(_G), (4 * 32768 + 22 * 512) * 1024 * 1e-6]
-ML6_BAD = {
-    "all global": 26 * 32768 * _per_layer_token / 1e6,
-    "all local": 26 * 512 * _per_layer_token / 1e6,
-    "one in five": (5 * 32768 + 21 * 512) * _per_layer_token / 1e6,
-    "no factor 2": _G / 2,
-    "globals only": 4 * 32768 * _per_layer_token / 1e6,
-    "MiB": _G * 1e6 / 2**20,
-    "GB": _G / 1000,
-    "bytes": _G * 1e6,
-}
-
 # ============================================================ tiny-gpt ex1
 def tg1_sol(dy, x, g):
     d = x.shape[-1]
@@ -479,12 +438,6 @@ KW = {
    "kv one head": "one head's 128", "q,k,v no o": "left out Wo", "millions": "millions", "79 layers": "79 layers",
    "kv as 64*... wrong: using n_kv=8 without head_dim": "1024 columns, not 8", "percentage": "whole number",
    "r squared extra": "not right"},
- "model-ledger-calculator-kv": {"as shipped": "calculator's own answer", "unit only": "head_dim = 128",
-   "head_dim only": "in GiB", "query heads": "query heads", "no K and V": "factor 2", "32k as 32000": "32,768",
-   "fp32": "2 bytes", "in MB": "in MB", "in bytes": "in bytes", "per token": "not right"},
- "model-ledger-hybrid-cache": {"all global": "every layer as global", "all local": "512-token window",
-   "one in five": "one in six", "no factor 2": "factor 2", "globals only": "global layers only", "MiB": "in MiB",
-   "GB": "in GB", "bytes": "in bytes"},
  "tiny-gpt-ex1": {"keepdims": "drop keepdims", "constants": "as constants", "no mean": "- mean(u) term", "no var": "variance.",
    "no gain": "forgot the gain", "no 1/N": "sums where it needs means", "sign var": "wrong sign",
    "dg with x": "instead of the normalised", "db mean": "db is a mean", "no eps": "epsilon",
@@ -506,7 +459,6 @@ KW = {
 _SETS = {
     "model-ledger-ex1": (ML.ex1, ML1_OK, ML1_BAD), "model-ledger-ex2": (ML.ex2, ML2_OK, ML2_BAD),
     "model-ledger-ex3": (ML.ex3, ML3_OK, ML3_BAD), "model-ledger-ex4": (ML.ex4, ML4_OK, ML4_BAD),
-    "model-ledger-calculator-kv": (ML.ex5, ML5_OK, ML5_BAD), "model-ledger-hybrid-cache": (ML.ex6, ML6_OK, ML6_BAD),
     "tiny-gpt-ex1": (TG.ex1, TG1_OK, TG1_BAD), "tiny-gpt-ex2": (TG.ex2, TG2_OK, TG2_BAD),
     "tiny-gpt-ex3": (TG.ex3, TG3_OK, TG3_BAD),
 }
