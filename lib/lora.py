@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lib.linear import linear_backward, linear_forward
-from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shapes
+from lib.shapes import as_array, as_number, as_positive_int, as_rng, as_seed, check_shapes
 
 
 # ---------------------------------------------------------------- counting
@@ -62,7 +62,11 @@ def init_lora(
     D_in, D_out = as_positive_int(D_in, "D_in", "init_lora"), as_positive_int(D_out, "D_out", "init_lora")
     r, rng = as_positive_int(r, "r", "init_lora"), as_rng(rng, "init_lora")
     std = 1 / np.sqrt(D_in) if std is None else as_number(std, "std", "init_lora", positive=True)
-    A = std * rng.standard_normal((D_in, r))  # (D_in, r): touches X, random
+    return _init(D_in, D_out, r, rng, std)
+
+
+def _init(D_in: int, D_out: int, r: int, rng: np.random.Generator, std: float) -> tuple[np.ndarray, np.ndarray]:
+    A = rng.standard_normal((D_in, r)) * std  # (D_in, r): touches X, random
     B = np.zeros((r, D_out))  # (r, D_out): produces the output, zero
     return A, B
 
@@ -313,3 +317,73 @@ def train_lora(
         B -= lr * dB
     losses.append(mse_loss(lora_forward(X, W0, A, B, alpha), Y)[0])
     return A, B, losses
+
+
+# ---------------------------------------------------------------- adapters on a transformer's params dict
+#: The projections of a transformer block (`lib.transformer`) that `init_model_lora` may adapt.
+MODEL_TARGETS = ("Wq", "Wk", "Wv", "Wo", "W1", "W3", "W2")
+
+
+def init_model_lora(params: dict[str, np.ndarray], r: int, targets: tuple[str, ...] = ("Wq", "Wk"),
+                    seed: int = 0) -> dict[str, np.ndarray]:
+    """Rank-r adapters on the named projections of every block of a transformer, with the paper's init.
+
+    For each W = params["h{i}.{target}"] (D_in, D_out): A (D_in, r) random N(0, 1/D_in), the factor
+    that touches x, and B (r, D_out) zero, so the adapted model starts equal to the base model.
+    -> {"h0.Wq.A": (D_in, r), "h0.Wq.B": (r, D_out), ...}
+    """
+    if not isinstance(params, dict) or "wte" not in params:
+        raise TypeError(f"init_model_lora: params must be a transformer's params dict (lib.transformer.init_params), "
+                        f"got {type(params).__name__}.")
+    r = as_positive_int(r, "r", "init_model_lora")
+    if isinstance(targets, str) or not isinstance(targets, (tuple, list)) or not targets:
+        raise TypeError(f"init_model_lora: targets must be a non-empty tuple of names from {MODEL_TARGETS}, got {targets!r}.")
+    bad = [t for t in targets if t not in MODEL_TARGETS or "h0." + t not in params]
+    if bad:
+        raise ValueError(f"init_model_lora: targets {bad} are not projections of this model; choose from "
+                         f"{[t for t in MODEL_TARGETS if 'h0.' + t in params]}.")
+    rng = np.random.default_rng(as_seed(seed, "init_model_lora"))
+    lora = {}
+    n_layers = sum(1 for k in params if k.endswith(".Wq"))
+    for i in range(n_layers):
+        for t in dict.fromkeys(targets):
+            W = as_array(params[f"h{i}.{t}"], f"params['h{i}.{t}']", "init_model_lora")
+            lora[f"h{i}.{t}.A"] = rng.standard_normal((W.shape[0], r)) / np.sqrt(W.shape[0])  # (D_in, r) random
+            lora[f"h{i}.{t}.B"] = np.zeros((r, W.shape[1]))  # (r, D_out) zero
+    return lora
+
+
+def _adapter_scale(lora: object, alpha: object, params: dict, where: str) -> float:
+    """alpha / r, after checking that every adapter pair (A (D_in, r), B (r, D_out)) fits its projection."""
+    if not isinstance(lora, dict) or not lora:
+        raise TypeError(f"{where}: lora must be the dict made by init_model_lora, got {type(lora).__name__}.")
+    alpha = as_number(alpha, "alpha", where, positive=True)
+    rank = None
+    for k, arr in lora.items():
+        base, _, part = k.rpartition(".")
+        other = base + (".B" if part == "A" else ".A")
+        if part not in ("A", "B") or base not in params or other not in lora:
+            raise ValueError(f"{where}: lora key {k!r} should be '<projection>.A' or '.B' of a projection in params, in pairs.")
+        arr = as_array(arr, f"lora[{k!r}]", where)
+        D_in, D_out = np.shape(params[base])
+        r = arr.shape[1] if part == "A" and arr.ndim == 2 else arr.shape[0] if arr.ndim == 2 else -1
+        want = (D_in, rank or r) if part == "A" else (rank or r, D_out)
+        if arr.shape != want:
+            raise ValueError(f"{where}: lora[{k!r}] should have shape {want} (A (D_in, r), B (r, D_out)), got {arr.shape}.")
+        rank = r
+    return alpha / rank
+
+
+def merge_model_lora(params: dict[str, np.ndarray], lora: dict[str, np.ndarray], alpha: float = 1.0) -> dict[str, np.ndarray]:
+    """A new params dict with every adapter folded in: W0 + (alpha / r) A @ B (params unchanged)."""
+    if not isinstance(params, dict) or not params:
+        raise TypeError(f"merge_model_lora: params must be a dict of name -> array, got {type(params).__name__}.")
+    for k, a in params.items():
+        as_array(a, f"params[{k!r}]", "merge_model_lora")
+    s = _adapter_scale(lora, alpha, params, "merge_model_lora")
+    merged = {k: np.array(a, dtype=float) for k, a in params.items()}
+    for k in lora:
+        if k.endswith(".A"):
+            base = k[:-2]
+            merged[base] = merged[base] + s * (lora[k] @ lora[base + ".B"])  # (D_in, r) @ (r, D_out)
+    return merged

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import decoder, nn
+from lib import nn, sizing, transformer
 from lib.exercises import decoder as ex
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # learner bugs overflow on purpose
@@ -71,7 +71,7 @@ def test_ex2_names(answer, phrase):
 
 
 def test_ex2_reference_is_the_lib_crossover_6d():
-    assert ex._CROSSOVER == 6 * 1600 == decoder.attention_crossover(1600, 6400)
+    assert ex._CROSSOVER == 6 * 1600 == sizing.crossover_vs_weights(1600, 6400)
 
 
 # ---------------------------------------------------------------- ex3 cached step
@@ -147,23 +147,23 @@ def test_ex3_forbids_growing_the_cache_in_place():
 # ---------------------------------------------------------------- ex4 cached generation
 def _gen(params, prompt, n_new, config):
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]
     steps = []
     for t in range(len(prompt), len(prompt) + n_new):
         steps.append(logits)
         if len(steps) < n_new:
-            logits = decoder.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
+            logits = transformer.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
     return np.array(steps)
 
 
 def _gen_token_by_token(params, prompt, n_new, config):  # no prefill: the prompt one token at a time
     caches = [{} for _ in range(config.n_layers)]
     for t, token in enumerate(prompt):
-        logits = decoder.forward(params, [int(token)], config, start=t, caches=caches)[0, -1]
+        logits = transformer.forward(params, [int(token)], config, start=t, caches=caches)[0, -1]
     steps, t = [], len(prompt)
     while len(steps) < n_new:
         steps.append(logits)
-        logits = decoder.forward(params, np.array([[logits.argmax()]]), config, start=t, caches=caches)[0, -1]
+        logits = transformer.forward(params, np.array([[logits.argmax()]]), config, start=t, caches=caches)[0, -1]
         t += 1
     return steps  # a list of (V,) rows, one more forward than needed
 
@@ -190,8 +190,8 @@ def _gen_bug(**kwargs):
     (_gen_bug(late=True), "one step late"),
     (lambda params, prompt, n_new, config: np.concatenate([prompt, _gen(params, prompt, n_new, config).argmax(-1)]),
      "token ids"),
-    (lambda params, prompt, n_new, config: decoder.generate(params, prompt, n_new, config)[1][:, 0],
-     "course's own lib.decoder.generate"),
+    (lambda params, prompt, n_new, config: transformer.generate(params, prompt, n_new, config)[1][:, 0],
+     "course's own lib.transformer.generate"),
 ])
 def test_ex4_names(answer, phrase):
     _named(ex.ex4, answer, phrase)
@@ -271,7 +271,7 @@ def test_ex4_names_an_answer_that_does_not_use_the_cache():
     def recompute(params, prompt, n_new, config):
         tokens, steps = list(prompt), []
         for _ in range(n_new):
-            logits = decoder.forward(params, tokens, config)[0, -1]
+            logits = transformer.forward(params, tokens, config)[0, -1]
             steps.append(logits)
             tokens.append(int(logits.argmax()))
         return np.array(steps)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from lib import attention, decoder
+from lib import attention, transformer
 from lib.exercises import attention as XA
 from lib.exercises import decoder as XD
 
@@ -556,12 +556,12 @@ def k_b_scaleafter(q, k, v, Kc, Vc):
 # ---------------------------------------------------------------- decoder ex4: cached generation
 def g_ok1(params, prompt, n_new, config):
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]
     steps = []
     for t in range(len(prompt), len(prompt) + n_new):
         steps.append(logits)
         if len(steps) < n_new:
-            logits = decoder.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
+            logits = transformer.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
     return np.array(steps)
 
 
@@ -569,12 +569,12 @@ def g_ok2(params, prompt, n_new, config):  # prefill all but the last prompt tok
     caches = [{} for _ in range(config.n_layers)]
     tokens = list(prompt)
     if len(tokens) > 1:
-        decoder.forward(params, np.array(tokens[:-1]), config, caches=caches)
+        transformer.forward(params, np.array(tokens[:-1]), config, caches=caches)
     out = []
     pos = len(tokens) - 1
     tok = tokens[-1]
     for _ in range(n_new):
-        logits = decoder.forward(params, np.array([tok]), config, start=pos, caches=caches)[0, -1]
+        logits = transformer.forward(params, np.array([tok]), config, start=pos, caches=caches)[0, -1]
         out.append(logits)
         tok = int(np.argmax(logits))
         pos += 1
@@ -585,14 +585,14 @@ def g_ok3(params, prompt, n_new, config):  # token by token prefill, (n_new, 1, 
     caches = [{} for _ in range(config.n_layers)]
     logits = None
     for i, tok in enumerate(prompt):
-        logits = decoder.forward(params, np.array([[tok]]), config, start=i, caches=caches)[:, -1]
+        logits = transformer.forward(params, np.array([[tok]]), config, start=i, caches=caches)[:, -1]
     out = []
     t = len(prompt)
     while len(out) < n_new:
         out.append(logits)
         if len(out) == n_new:
             break
-        logits = decoder.forward(params, logits.argmax(-1)[:, None], config, start=t, caches=caches)[:, -1]
+        logits = transformer.forward(params, logits.argmax(-1)[:, None], config, start=t, caches=caches)[:, -1]
         t += 1
     return np.stack(out)
 
@@ -600,11 +600,11 @@ def g_ok3(params, prompt, n_new, config):  # token by token prefill, (n_new, 1, 
 def g_ok4(params, prompt, n_new, config):  # 2-D prompt, list of (1, V) rows
     caches = [dict() for _ in params["layers"]]
     x = np.asarray(prompt)[None, :]
-    logits = decoder.forward(params, x, config, start=0, caches=caches)[:, -1, :]
+    logits = transformer.forward(params, x, config, start=0, caches=caches)[:, -1, :]
     rows = [logits]
     for i in range(1, n_new):
         nxt = np.argmax(logits, axis=-1).reshape(1, 1)
-        logits = decoder.forward(params, nxt, config, start=x.shape[1] + i - 1, caches=caches)[:, -1, :]
+        logits = transformer.forward(params, nxt, config, start=x.shape[1] + i - 1, caches=caches)[:, -1, :]
         rows.append(logits)
     return rows
 
@@ -612,13 +612,13 @@ def g_ok4(params, prompt, n_new, config):  # 2-D prompt, list of (1, V) rows
 def g_ok5(params, prompt, n_new, config):
     caches = [{} for _ in range(config.n_layers)]
     seq = [int(t) for t in prompt]
-    logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, seq, config, caches=caches)[0, -1]
     out = np.zeros((n_new, config.vocab_size), dtype=np.float32)
     for i in range(n_new):
         out[i] = logits
         seq.append(int(logits.argmax()))
         if i + 1 < n_new:
-            logits = decoder.forward(params, seq[-1:], config, start=len(seq) - 1, caches=caches)[0, -1]
+            logits = transformer.forward(params, seq[-1:], config, start=len(seq) - 1, caches=caches)[0, -1]
     return out
 
 
@@ -638,10 +638,10 @@ def _gen(
     dup=False,
 ):
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches if prefill else None)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches if prefill else None)[0, -1]
     seq = list(prompt)
     if dup:
-        logits = decoder.forward(params, [seq[-1]], config, start=len(seq), caches=caches)[0, -1]
+        logits = transformer.forward(params, [seq[-1]], config, start=len(seq), caches=caches)[0, -1]
     out = []
     for i in range(n_new + late):
         out.append(_sm(logits) if probs else logits)
@@ -650,11 +650,11 @@ def _gen(
         if i == n_new + late - 1:
             break
         if uncached:
-            logits = decoder.forward(params, seq, config)[0, -1]
+            logits = transformer.forward(params, seq, config)[0, -1]
             continue
         if fresh:
             caches = [{} for _ in range(config.n_layers)]
-        logits = decoder.forward(params, [nxt], config, start=pos(len(seq) - 1 + dup), caches=caches)[0, -1]
+        logits = transformer.forward(params, [nxt], config, start=pos(len(seq) - 1 + dup), caches=caches)[0, -1]
     return np.array(out[late:])
 
 
@@ -696,17 +696,17 @@ def g_b_uncached(*a):
 
 def g_b_tokens(params, prompt, n_new, config):  # returns the chosen tokens, not their logits
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]
     chosen = []
     for t in range(len(prompt), len(prompt) + n_new):
         chosen.append(int(logits.argmax()))
         if len(chosen) < n_new:
-            logits = decoder.forward(params, [chosen[-1]], config, start=t, caches=caches)[0, -1]
+            logits = transformer.forward(params, [chosen[-1]], config, start=t, caches=caches)[0, -1]
     return np.array(chosen)
 
 
 def g_b_lib(params, prompt, n_new, config):
-    return decoder.generate(params, prompt, n_new, config)[1][:, 0]
+    return transformer.generate(params, prompt, n_new, config)[1][:, 0]
 
 
 def g_b_dup(*a):
@@ -1030,11 +1030,11 @@ def k_ok_scores_inplace(q, k, v, Kc, Vc):
 
 def g_ok_one_step_more(params, prompt, n_new, config):  # also runs the step after the last token
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]
     out = []
     for t in range(len(prompt), len(prompt) + n_new):
         out.append(logits)
-        logits = decoder.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
+        logits = transformer.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
     return np.array(out)
 
 
@@ -1085,12 +1085,12 @@ def g_b_constant_position(params, prompt, n_new, config):
 def g_b_whole_sequence_again(params, prompt, n_new, config):
     caches = [{} for _ in range(config.n_layers)]
     seq, out = list(prompt), []
-    logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, seq, config, caches=caches)[0, -1]
     for i in range(n_new):
         out.append(logits)
         seq.append(int(logits.argmax()))
         if i < n_new - 1:
-            logits = decoder.forward(params, seq, config, start=0, caches=caches)[0, -1]
+            logits = transformer.forward(params, seq, config, start=0, caches=caches)[0, -1]
     return np.array(out)
 
 

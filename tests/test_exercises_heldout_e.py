@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from lib import model
+from lib import sizing
 from lib.exercises import model_ledger as ML
 from lib.exercises import tiny_gpt as TG
 
@@ -99,18 +99,18 @@ ML2_BAD = {
 
 # ============================================================ model-ledger ex3
 def ml3_sol(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     return max(0, int((mem - fixed) // one["activations"]))
 def ml3_diff(cfg, T, mem):
-    m1 = sum(model.train_memory(cfg, 1, T).values())
-    m2 = sum(model.train_memory(cfg, 2, T).values())
+    m1 = sum(sizing.train_memory(cfg, 1, T).values())
+    m2 = sum(sizing.train_memory(cfg, 2, T).values())
     per = m2 - m1
     fixed = m1 - per
     return max(0, math.floor((mem - fixed) / per))
 def ml3_bisect(cfg, T, mem):
     def fits(B):
-        return sum(model.train_memory(cfg, B, T).values()) <= mem
+        return sum(sizing.train_memory(cfg, B, T).values()) <= mem
     if not fits(1):
         return 0
     lo, hi = 1, 2
@@ -121,19 +121,19 @@ def ml3_bisect(cfg, T, mem):
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     return lo
 def ml3_float(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     B = np.floor((mem - fixed) / one["activations"])
     return float(max(B, 0.0))
 def ml3_npint(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     spare = mem - (one["weights"] + one["gradients"] + one["optimizer"])
     return np.int64(spare // one["activations"]) if spare > 0 else np.int64(0)
 
 ML3_OK = [ml3_sol, ml3_diff, ml3_bisect, ml3_float, ml3_npint]
 
 def _parts(cfg, T):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     return one, one["weights"] + one["gradients"] + one["optimizer"], one["activations"]
 def ml3_ceil(cfg, T, mem):
     one, fixed, per = _parts(cfg, T)
@@ -161,7 +161,7 @@ def ml3_weightsonly(cfg, T, mem):
     return max(0, int((mem - one["weights"]) // per))
 def ml3_loop_overshoot(cfg, T, mem):
     B = 1
-    while sum(model.train_memory(cfg, B, T).values()) <= mem:
+    while sum(sizing.train_memory(cfg, B, T).values()) <= mem:
         B += 1
     return B if B > 1 else 0   # returns first B that does not fit
 def ml3_int_trunc_neg(cfg, T, mem):
@@ -170,7 +170,7 @@ def ml3_int_trunc_neg(cfg, T, mem):
 def ml3_hard110(cfg, T, mem):
     return 110
 def ml3_fp32(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T, "fp32")
+    one = sizing.train_memory(cfg, 1, T, "fp32")
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     return max(0, int((mem - fixed) // one["activations"]))
 def ml3_noact_fixed(cfg, T, mem):  # subtracts the weights twice (weights + sum of all)
@@ -198,7 +198,7 @@ ML4_BAD = {
     "millions": _W / 1e6,
     "79 layers": _W // _L * 79,
     "kv as 64*... wrong: using n_kv=8 without head_dim": _L * (2 * _r * 2 * _d + 2 * _r * (_d + 8)),
-    "percentage": _W / model.n_params(model.preset("llama2-70b")) * 100,
+    "percentage": _W / sizing.n_params(sizing.preset("llama2-70b")) * 100,
     "r squared extra": _W + _L * 4 * _r * _r,
 }
 

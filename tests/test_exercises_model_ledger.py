@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lib import model
+from lib import sizing
 from lib.exercises.model_ledger import ex1, ex2, ex3, ex4
 
 
@@ -101,13 +101,13 @@ def test_ex2_bugs(fn, keyword):
 
 # ---------------------------------------------------------------- ex3: the largest batch
 def _parts(cfg, T):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     return one["weights"] + one["gradients"] + one["optimizer"], one["activations"]
 
 
 def _batch_loop(cfg, T, mem):
     b = 0
-    while sum(model.train_memory(cfg, b + 1, T).values()) <= mem and b < 10**6:
+    while sum(sizing.train_memory(cfg, b + 1, T).values()) <= mem and b < 10**6:
         b += 1
     return b
 
@@ -121,7 +121,7 @@ def _batch_float32(cfg, T, mem):
     lambda cfg, T, mem: max(0, int((mem - _parts(cfg, T)[0]) // _parts(cfg, T)[1])),
     _batch_loop,
     _batch_float32,
-    lambda cfg, T, mem: model.max_batch(cfg, T, mem),
+    lambda cfg, T, mem: sizing.max_batch(cfg, T, mem),
 ])
 def test_ex3_correct(fn):
     assert ex3.check(fn).ok, ex3.check(fn)
@@ -130,12 +130,12 @@ def test_ex3_correct(fn):
 @pytest.mark.parametrize("fn, keyword", [
     (lambda cfg, T, mem: max(0, math.ceil((mem - _parts(cfg, T)[0]) / _parts(cfg, T)[1])), "round DOWN"),
     (lambda cfg, T, mem: int(mem // _parts(cfg, T)[1]), "whole memory"),
-    (lambda cfg, T, mem: max(0, int((mem - model.train_memory(cfg, 1, T)["weights"]
-                                     - model.train_memory(cfg, 1, T)["gradients"]) // _parts(cfg, T)[1])), "optimizer"),
-    (lambda cfg, T, mem: max(0, int((mem - model.train_memory(cfg, 1, T)["weights"]
-                                     - model.train_memory(cfg, 1, T)["optimizer"]) // _parts(cfg, T)[1])), "gradients"),
+    (lambda cfg, T, mem: max(0, int((mem - sizing.train_memory(cfg, 1, T)["weights"]
+                                     - sizing.train_memory(cfg, 1, T)["gradients"]) // _parts(cfg, T)[1])), "optimizer"),
+    (lambda cfg, T, mem: max(0, int((mem - sizing.train_memory(cfg, 1, T)["weights"]
+                                     - sizing.train_memory(cfg, 1, T)["optimizer"]) // _parts(cfg, T)[1])), "gradients"),
     (lambda cfg, T, mem: int((mem - _parts(cfg, T)[0]) // _parts(cfg, T)[1]), "negative"),
-    (lambda cfg, T, mem: max(0, int((mem - sum(model.train_memory(cfg, 1, T).values())) // _parts(cfg, T)[1])), "one less"),
+    (lambda cfg, T, mem: max(0, int((mem - sum(sizing.train_memory(cfg, 1, T).values())) // _parts(cfg, T)[1])), "one less"),
 ])
 def test_ex3_bugs(fn, keyword):
     result = ex3.check(fn)
@@ -146,7 +146,7 @@ def test_ex3_bugs(fn, keyword):
 def test_ex4_correct():
     r, d, kv = 16, 8192, 8 * 128
     assert ex4.check(80 * (r * (d + d) + 2 * r * (d + kv) + r * (d + d))).ok
-    assert ex4.check(model.lora_params(model.preset("llama2-70b"), 16, ("q", "k", "v", "o"))).ok
+    assert ex4.check(sizing.lora_params(sizing.preset("llama2-70b"), 16, ("q", "k", "v", "o"))).ok
     assert ex4.check(np.float32(65_536_000)).ok
     assert ex4.check(6.5536e7).ok
 

@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lib import attention, decoder, nn
+from dataclasses import replace
+
+from lib import attention, data, nn, sizing, transformer
 from lib.exercises import (
     Case,
     Exercise,
@@ -28,7 +30,7 @@ from lib.exercises.attention import short
 
 # ---------------------------------------------------------------- ex1: Llama-2-70B KV cache with GQA
 _GiB = 2.0**30
-_GQA_GIB = decoder.gqa_kv_cache_bytes(80, 64, 8, 128, seq_len=4096, batch=8, bytes_per_element=2) / _GiB  # 10.0
+_GQA_GIB = sizing.kv_bytes(80, 8, 128, T=4096, B=8, bytes_per_element=2) / _GiB  # 10.0
 
 
 def _check_gqa(answer: object) -> str:
@@ -64,7 +66,7 @@ ex1 = Exercise(
 
 # ---------------------------------------------------------------- ex2: the attention/MLP crossover
 _XL_D, _XL_FF = 1600, 6400  # GPT-2 XL
-_CROSSOVER = int(decoder.attention_crossover(_XL_D, _XL_FF))  # 2d + d_ff = 9600
+_CROSSOVER = int(sizing.crossover_vs_weights(_XL_D, _XL_FF))  # 2d + d_ff = 9600
 
 
 def _check_crossover(answer: object) -> str:
@@ -196,16 +198,16 @@ ex3 = Exercise(
 
 
 # ---------------------------------------------------------------- ex4: cached greedy generation
-def _setup(config: decoder.Config, text: str, n_new: int, seed: int) -> Callable[[], tuple]:
-    return lambda: (decoder.init_params(config, seed=seed), decoder.encode(text), n_new, config)
+def _setup(config: transformer.Config, text: str, n_new: int, seed: int) -> Callable[[], tuple]:
+    return lambda: (transformer.init_params(config, seed=seed), data.encode(text), n_new, config)
 
 
 _GEN_CASES = [
-    Case("the tiny decoder (1 layer), prompt '.em', 5 new tokens", _setup(decoder.Config(), ".em", 5, 0)),
+    Case("the tiny decoder (1 layer), prompt '.em', 5 new tokens", _setup(transformer.MICROGPT, ".em", 5, 0)),
     Case("2 layers of width 8 with 2 heads, prompt '.', 6 new tokens",
-         _setup(decoder.Config(d=8, n_heads=2, d_ff=12, n_layers=2, block_size=12), ".", 6, 1)),
+         _setup(replace(transformer.MICROGPT, d=8, n_heads=2, d_ff=12, n_layers=2, block_size=12), ".", 6, 1)),
     Case("3 layers of width 12 with 3 heads, prompt '.abc', 4 new tokens",
-         _setup(decoder.Config(d=12, n_heads=3, d_ff=20, n_layers=3, block_size=12), ".abc", 4, 2)),
+         _setup(replace(transformer.MICROGPT, d=12, n_heads=3, d_ff=20, n_layers=3, block_size=12), ".abc", 4, 2)),
 ]
 
 
@@ -213,21 +215,21 @@ def _greedy(params, prompt, n_new, config, *, position=lambda t: t, fresh_each_s
             same_token=False, late=False, probs=False, pick=np.argmax, again=False, whole=False) -> np.ndarray:
     """Greedy decoding with a cache, with optional learner mistakes; -> (n_new, V) step logits."""
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
     t, out, seq = len(prompt), [], [int(i) for i in prompt]
     if again:  # the last prompt token fed a second time after the prefill
-        logits = decoder.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
+        logits = transformer.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
         t += 1
     for _ in range(n_new + late):
         out.append(_probs(logits) if probs else logits)
         nxt = int(prompt[-1]) if same_token else int(pick(logits))
         seq.append(nxt)
         if whole:  # the whole sequence fed again, on top of the caches
-            logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+            logits = transformer.forward(params, seq, config, caches=caches)[0, -1]
             continue
         if fresh_each_step:
             caches = [{} for _ in range(config.n_layers)]
-        logits = decoder.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
+        logits = transformer.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
         t += 1
     return np.array(out[late:])
 
@@ -273,21 +275,21 @@ def _as_steps(got: object, want: np.ndarray, prompt: np.ndarray) -> object:
 
 
 def _check_generate(fn: object) -> str:
-    refuse_lib(fn, {"lib.decoder.generate": decoder.generate, "lib.decoder.step_function": decoder.step_function},
-               how="with decoder.forward and its caches")
+    refuse_lib(fn, {"lib.transformer.generate": transformer.generate, "lib.transformer.step_function": transformer.step_function},
+               how="with transformer.forward and its caches")
     for case in _GEN_CASES:
         params, prompt, n_new, config = case.make()
-        want = decoder.generate(params, prompt, n_new, config, use_cache=False)[1][:, 0]  # uncached (n_new, V)
+        want = transformer.generate(params, prompt, n_new, config, use_cache=False)[1][:, 0]  # uncached (n_new, V)
         try:
-            with decoder.count_flops() as used:
+            with transformer.count_flops() as used:
                 answer = call(fn, *case.make(), name="your generate_cached")
             got = _as_steps(answer, want, prompt)
             compare(got, want, name="your logits", bugs=_gen_bugs(*case.make()))
         except Wrong as wrong:
             raise Wrong(short(f"with {case.label}: {wrong}")) from None
-        with decoder.count_flops() as prefill:
-            decoder.forward(params, prompt, config)
-        cached = prefill[0] + sum(decoder.step_flops(config, t, cached=True)
+        with transformer.count_flops() as prefill:
+            transformer.forward(params, prompt, config)
+        cached = prefill[0] + sum(transformer.step_flops(config, t, cached=True)
                                   for t in range(len(prompt) + 1, len(prompt) + n_new + 1))
         if used[0] > cached:
             raise Wrong(f"with {case.label}: your logits are right, but your function did {used[0]:,} matmul FLOPs, "
@@ -303,18 +305,18 @@ ex4 = Exercise(
     _check_generate,
     ["Two phases: one forward pass over the whole prompt that fills the caches (one dict per layer), then one "
      "forward pass per new token. What must `start` be for each of them?",
-     "caches = [{} for _ in range(config.n_layers)], then the prefill decoder.forward(params, prompt, config, "
+     "caches = [{} for _ in range(config.n_layers)], then the prefill transformer.forward(params, prompt, config, "
      "caches=caches): the logits of its last position choose the first new token. A token at position t "
      "(0-based) is fed alone, with start=t and the same caches."],
     "def generate_cached(params, prompt, n_new, config):\n"
     "    caches = [{} for _ in range(config.n_layers)]\n"
-    "    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]  # prefill: (V,)\n"
+    "    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]  # prefill: (V,)\n"
     "    steps = []\n"
     "    for t in range(len(prompt), len(prompt) + n_new):\n"
     "        steps.append(logits)\n"
     "        if len(steps) < n_new:  # the last chosen token needs no logits of its own\n"
     "            token = int(logits.argmax())\n"
-    "            logits = decoder.forward(params, [token], config, start=t, caches=caches)[0, -1]\n"
+    "            logits = transformer.forward(params, [token], config, start=t, caches=caches)[0, -1]\n"
     "    return np.array(steps)  # (n_new, V)",
     why="Causality means the keys and values of earlier tokens never change, so keeping them and feeding only "
         "the new token (at its own position) reproduces the full forward pass's last row.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib import model
+from lib import sizing
 from lib.exercises import BYTE_UNITS, Exercise, Wrong, call, compare_count
 
 # ---------------------------------------------------------------- ex1: a GPT-2 block by hand
@@ -157,18 +157,18 @@ _BATCH_CASES = (("gpt2-small", 1024, 80e9), ("gpt2-small", 256, 24e9), ("llama2-
                 ("microgpt", 16, 1e8), ("llama2-7b", 512, 160e9))
 
 
-def _fp32_batch(cfg: model.ModelConfig, T: int, mem: float) -> int:
+def _fp32_batch(cfg: sizing.ModelConfig, T: int, mem: float) -> int:
     """The batch a learner gets from train_memory(cfg, 1, T, "fp32")."""
-    one = model.train_memory(cfg, 1, T, "fp32")
+    one = sizing.train_memory(cfg, 1, T, "fp32")
     return max(0, int((mem - one["weights"] - one["gradients"] - one["optimizer"]) // one["activations"]))
 
 
 def _check_batch(fn) -> str:
     for key, T, mem in _BATCH_CASES:
-        cfg = model.preset(key)
+        cfg = sizing.preset(key)
         got = call(fn, cfg, T, mem, name="your largest_batch")
-        want = model.max_batch(cfg, T, mem)
-        one = model.train_memory(cfg, 1, T)
+        want = sizing.max_batch(cfg, T, mem)
+        one = sizing.train_memory(cfg, 1, T)
         fixed = one["weights"] + one["gradients"] + one["optimizer"]
         per = one["activations"]
         bugs = {
@@ -203,7 +203,7 @@ ex3 = Exercise(
      "grows with B (activations).",
      "B = floor((memory - fixed) / activations_of_one), and 0 if that is negative."],
     "def largest_batch(cfg, T, memory_bytes):\n"
-    "    one = model.train_memory(cfg, 1, T)\n"
+    "    one = sizing.train_memory(cfg, 1, T)\n"
     "    fixed = one['weights'] + one['gradients'] + one['optimizer']\n"
     "    return max(0, int((memory_bytes - fixed) // one['activations']))",
     why="Weights, gradients and optimizer state do not depend on B; the activations are B times those of "
@@ -212,11 +212,11 @@ ex3 = Exercise(
 
 
 # ---------------------------------------------------------------- ex4: LoRA on Llama-2-70B
-_L70 = model.preset("llama2-70b")
+_L70 = sizing.preset("llama2-70b")
 
 
 def _check_lora(answer) -> str:
-    want = model.lora_params(_L70, 16, ("q", "k", "v", "o"))
+    want = sizing.lora_params(_L70, 16, ("q", "k", "v", "o"))
     try:
         value = float(answer)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
@@ -228,20 +228,20 @@ def _check_lora(answer) -> str:
         "k and v are not square under grouped-query attention: they map d = 8192 to 8 x 128 = 1024, so each "
         "adapter there is r * (8192 + 1024).": 80 * 4 * 16 * (8192 + 8192),
         "that is one layer; there are 80.": want // 80,
-        "you counted only q and v; the question asks for all four attention projections.": model.lora_params(_L70, 16, ("q", "v")),
+        "you counted only q and v; the question asks for all four attention projections.": sizing.lora_params(_L70, 16, ("q", "v")),
         "you counted only one factor of each adapter (D_in * r); the other (r * D_out) trains too.": 80 * 16 * (8192 * 4),
         "you counted only one factor of each adapter (r * D_out); the other (D_in * r) trains too.": 80 * 16 * (8192 * 2 + 1024 * 2),
-        "that is the number of parameters of the full q, k, v, o matrices, not of their adapters.": model.block_params(_L70)["attention"] * 80,
+        "that is the number of parameters of the full q, k, v, o matrices, not of their adapters.": sizing.block_params(_L70)["attention"] * 80,
         "you left out Wo: the question asks for all four attention projections, q, k, v and o.":
-            model.lora_params(_L70, 16, ("q", "k", "v")),
-        "the adapters have rank r = 16, not 8.": model.lora_params(_L70, 8, ("q", "k", "v", "o")),
+            sizing.lora_params(_L70, 16, ("q", "k", "v")),
+        "the adapters have rank r = 16, not 8.": sizing.lora_params(_L70, 8, ("q", "k", "v", "o")),
         "Wk and Wv produce all 8 KV heads of 128 numbers, 1024 columns; you used one head's 128.":
             80 * 16 * (4 * 8192 + 2 * (8192 + 128)),
         "Wk and Wv produce 8 KV heads of 128 numbers each, 1024 columns, not 8.":
             80 * 16 * (4 * 8192 + 2 * (8192 + 8)),
         "that is 79 layers; Llama-2-70B has 80.": want // 80 * 79,
     })
-    return (f"{want:,} parameters, {want / model.n_params(_L70):.4%} of the model; 2*d*r per projection would "
+    return (f"{want:,} parameters, {want / sizing.n_params(_L70):.4%} of the model; 2*d*r per projection would "
             "overcount k and v.")
 
 

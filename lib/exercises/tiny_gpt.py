@@ -258,10 +258,10 @@ def _check_adapter(fn) -> str:
 ex3 = Exercise(
     "tiny-gpt-ex3",
     _check_adapter,
-    ["An adapter on a (D_in, D_out) matrix is B (D_in, r) and A (r, D_out). Find D_in and D_out of each target.",
+    ["An adapter on a (D_in, D_out) matrix is A (D_in, r) and B (r, D_out). Find D_in and D_out of each target.",
      "Wq, Wk, Wv, Wo: r * (d + d); W1 and W2: r * (d + d_ff). Add over the targets, times n_layers."],
     "def adapter_params(d, d_ff, r, n_layers, targets):\n"
     "    sizes = {'Wq': (d, d), 'Wk': (d, d), 'Wv': (d, d), 'Wo': (d, d), 'W1': (d, d_ff), 'W2': (d_ff, d)}\n"
     "    return n_layers * sum(r * (sizes[t][0] + sizes[t][1]) for t in targets)",
-    why="An adapter on a (D_in, D_out) matrix is B (D_in, r) plus A (r, D_out); every block has its own.",
+    why="An adapter on a (D_in, D_out) matrix is A (D_in, r) plus B (r, D_out); every block has its own.",
 )

@@ -1,4 +1,8 @@
-"""The whole-model ledger of a decoder-only transformer, from its configuration alone.
+"""Sizing a decoder-only transformer: parameters, bytes, FLOPs, KV cache and training memory.
+
+Every whole-model formula of the course lives here once, on plain integers (`kv_bytes`,
+`token_flops`, `lora_layer_params`, `training_flops`, ...), with config-level helpers that call
+them (`kv_cache_bytes(cfg, ...)`, `lora_params(cfg, ...)`, `train_memory(cfg, ...)`).
 
 Letters: V vocabulary, d model width, L layers, h query heads, h_kv key/value heads, d_h = d / h
 head width, d_ff MLP width, T context length (tokens), B batch, r LoRA rank, N parameters.
@@ -6,7 +10,7 @@ head width, d_ff MLP width, T context length (tokens), B batch, r LoRA rank, N p
 One block, pre-norm (GPT-2, Llama):
 
     x = x + Wo(Attn(Wq n1(x), Wk n1(x), Wv n1(x)))     Wq (d, h d_h), Wk Wv (d, h_kv d_h), Wo (h d_h, d)
-    x = x + MLP(n2(x))                                  "gelu": W1 (d, d_ff), W2 (d_ff, d)
+    x = x + MLP(n2(x))                                  "gelu", "relu": W1 (d, d_ff), W2 (d_ff, d)
                                                         "swiglu": W_gate, W_up (d, d_ff), W_down (d_ff, d)
 
 Everything here is an exact integer count of what a GPU model stores and does; nothing is
@@ -19,11 +23,12 @@ allocated. Conventions, stated once:
   attends over t keys, (T + 1) / 2 on average; `train_flops` uses that average.
 - Training memory assumes mixed-precision Adam: weights and gradients in `dtype`, and, unless
   dtype is fp32, an fp32 master copy of the weights; Adam's two moments in fp32. For bf16 that is
-  2 + 2 + 4 + 8 = 16 bytes per trained parameter.
+  2 + 2 + 4 + 8 = 16 bytes per trained parameter (`TRAINED_BYTES`), in fp32 4 + 4 + 8 = 16 too.
+- Units: GB = 10**9 bytes (`GB`), GiB = 2**30 bytes (`GiB`), 7.4% more.
 - Activations: the tensors the backward pass needs, stored in `dtype`, no recomputation, and the
   attention probabilities materialised (no fused attention kernel); per token and layer:
   the two norm inputs and outputs (4d), Q, K, V (d + 2 h_kv d_h), the attention output (d), the
-  attention probabilities (h T) and the MLP hidden tensors (2 d_ff for "gelu": pre- and
+  attention probabilities (h T) and the MLP hidden tensors (2 d_ff for "gelu" and "relu": pre- and
   post-activation; 3 d_ff for "swiglu": gate, up and their product); plus the logits (V).
   `fused_attention=True` drops the h T probabilities (a FlashAttention-style kernel recomputes
   them in the backward pass instead of storing them).
@@ -36,14 +41,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from lib.ledger import Ledger, bytes_per_element
+import numpy as np
+
+from lib.ledger import Ledger, bytes_per_element, human_bytes
 from lib.shapes import as_number, as_positive_int, positive_ints
 
-MLP_KINDS = ("gelu", "swiglu")
-NORMS = {"layernorm": 2, "rmsnorm": 1, "rmsnorm-no-gain": 0}  # learned vectors of size d per norm
+#: MLP kinds: "gelu" and "relu" have two matrices (up, down), "swiglu" three (gate, up, down).
+MLP_KINDS = ("gelu", "relu", "swiglu")
+#: Norm kinds -> learned vectors of size d per norm (LayerNorm: gain and bias; RMSNorm: gain).
+NORMS = {"layernorm": 2, "rmsnorm": 1, "rmsnorm-no-gain": 0}
+#: Position kinds: a learned (max_len, d) table, or rotary (RoPE, no parameters).
 POSITIONS = ("learned", "rotary")
+#: Names of a block's weight matrices, as `projection_shapes` and `lora_params` use them.
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
+#: One gigabyte, 10**9 bytes (decimal, what the course prints as "GB").
 GB = 10**9
+#: One gibibyte, 2**30 bytes (binary, printed as "GiB"): 7.4% more than a GB.
+GiB = 2**30
+#: fp32 numbers an optimizer keeps per trained parameter (Adam: its two moments m and v).
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
 @dataclass(frozen=True)
@@ -57,7 +73,7 @@ class ModelConfig:
     n_heads: int  # h, query heads
     d_ff: int  # MLP hidden width
     n_kv_heads: int | None = None  # h_kv; None means h (multi-head attention)
-    mlp: str = "gelu"  # "gelu": two matrices; "swiglu": three
+    mlp: str = "gelu"  # "gelu" or "relu": two matrices; "swiglu": three
     tied: bool = False  # LM head shares the token embedding
     norm: str = "layernorm"  # "layernorm" (gain and bias), "rmsnorm" (gain), "rmsnorm-no-gain"
     bias: bool = False  # biases on every linear layer
@@ -92,10 +108,15 @@ class ModelConfig:
         return self.n_kv_heads or self.n_heads
 
 
+#: The course's models by key: two it builds (microgpt, the tiny GPT) and four published ones.
 PRESETS: dict[str, ModelConfig] = {
     # Karpathy's microgpt: 27 characters, one block, ReLU MLP, parameter-free RMSNorm, no biases
-    "microgpt": ModelConfig("microgpt", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64, mlp="gelu",
+    "microgpt": ModelConfig("microgpt", vocab=27, d=16, n_layers=1, n_heads=4, d_ff=64, mlp="relu",
                             tied=False, norm="rmsnorm-no-gain", bias=False, positions="learned", max_len=16),
+    # the course's tiny GPT as the chapter tiny-gpt trains it (lib.transformer.Config's defaults, block_size = 2n
+    # = 10 for 5-digit tasks): LayerNorm with gain and bias, GELU, no biases on the matrices, untied
+    "tiny-gpt": ModelConfig("tiny GPT", vocab=11, d=32, n_layers=1, n_heads=2, d_ff=64, mlp="gelu",
+                            tied=False, norm="layernorm", bias=False, positions="learned", max_len=10),
     "gpt2-small": ModelConfig("GPT-2 small", vocab=50257, d=768, n_layers=12, n_heads=12, d_ff=3072,
                               mlp="gelu", tied=True, norm="layernorm", bias=True, positions="learned", max_len=1024),
     "llama2-7b": ModelConfig("Llama-2-7B", vocab=32000, d=4096, n_layers=32, n_heads=32, d_ff=11008,
@@ -103,11 +124,15 @@ PRESETS: dict[str, ModelConfig] = {
     "llama2-70b": ModelConfig("Llama-2-70B", vocab=32000, d=8192, n_layers=80, n_heads=64, d_ff=28672,
                               n_kv_heads=8, mlp="swiglu", tied=False, norm="rmsnorm", bias=False,
                               positions="rotary", max_len=4096),
+    # Mistral-7B-v0.1: Llama's block with 8 KV heads and a wider MLP
+    "mistral-7b": ModelConfig("Mistral-7B", vocab=32000, d=4096, n_layers=32, n_heads=32, d_ff=14336,
+                              n_kv_heads=8, mlp="swiglu", tied=False, norm="rmsnorm", bias=False,
+                              positions="rotary", max_len=32768),
 }
 
 
 def preset(name: str) -> ModelConfig:
-    """One of PRESETS by key: 'microgpt', 'gpt2-small', 'llama2-7b', 'llama2-70b'."""
+    """One of PRESETS by key: 'microgpt', 'tiny-gpt', 'gpt2-small', 'llama2-7b', 'llama2-70b', 'mistral-7b'."""
     if not isinstance(name, str) or name not in PRESETS:
         raise ValueError(f"preset: name must be one of {list(PRESETS)}, got {name!r}.")
     return PRESETS[name]
@@ -115,7 +140,7 @@ def preset(name: str) -> ModelConfig:
 
 def _cfg(cfg: object, where: str) -> ModelConfig:
     if not isinstance(cfg, ModelConfig):
-        raise TypeError(f"{where}: cfg must be a model.ModelConfig (e.g. model.preset('gpt2-small')), got {type(cfg).__name__}.")
+        raise TypeError(f"{where}: cfg must be a sizing.ModelConfig (e.g. sizing.preset('gpt2-small')), got {type(cfg).__name__}.")
     return cfg
 
 
@@ -123,6 +148,169 @@ def _dtype(dtype: object, where: str) -> int:
     if not isinstance(dtype, str):
         raise TypeError(f"{where}: dtype must be a name like 'bf16' or 'fp32', got {dtype!r}.")
     return bytes_per_element(dtype, where)
+
+
+# ---------------------------------------------------------------- formulas on plain integers
+def kv_bytes(n_layers: int, n_kv_heads: int, head_dim: int, T: int, B: int = 1, bytes_per_element: int = 2) -> int:
+    """Bytes of a KV cache: 2 (K and V) x layers x KV heads x head_dim x T tokens x B sequences x bytes.
+
+    n_kv_heads is the number of key/value heads stored (h_kv with grouped-query attention, h
+    without). Llama-2-7B (32 layers, 32 heads, head_dim 128, 2 bytes): 524,288 B per token;
+    Llama-2-70B (80 layers, 8 KV heads, head_dim 128): 327,680 B per token.
+    """
+    L, h_kv, d_h, T, B, nb = positive_ints("kv_bytes", n_layers=n_layers, n_kv_heads=n_kv_heads, head_dim=head_dim,
+                                           T=T, B=B, bytes_per_element=bytes_per_element)
+    return _kv_bytes(L, h_kv, d_h, T, B, nb)
+
+
+def _kv_bytes(L: int, h_kv: int, d_h: int, T: int, B: int, nb: int) -> int:
+    return 2 * L * h_kv * d_h * T * B * nb
+
+
+def token_flops(d: int, d_ff: int, t: int, *, d_kv: int | None = None, mlp_matrices: int = 2) -> dict[str, int]:
+    """Matmul FLOPs of one layer for ONE token that attends over t keys, split into its three parts.
+
+    -> {"projections": 2*(2*d*d + 2*d*d_kv), "attention": 4*t*d, "mlp": 2*mlp_matrices*d*d_ff}.
+    d_kv = n_kv_heads * head_dim is the width of K and V (d without grouped-query attention);
+    mlp_matrices is 2 for a ReLU/GELU MLP (GPT-2), 3 for SwiGLU (Llama).
+    """
+    d, d_ff, t = positive_ints("token_flops", d=d, d_ff=d_ff, t=t)
+    d_kv = d if d_kv is None else as_positive_int(d_kv, "d_kv", "token_flops")
+    m = as_positive_int(mlp_matrices, "mlp_matrices", "token_flops")
+    return {"projections": 2 * (2 * d * d + 2 * d * d_kv),  # Wq, Wo (d, d); Wk, Wv (d, d_kv)
+            "attention": 2 * t * d + 2 * t * d,  # q . k for t keys, then t weighted values, all heads
+            "mlp": 2 * m * d * d_ff}  # m matrices of d x d_ff
+
+
+def crossover_vs_weights(d: int, d_ff: int, *, d_kv: int | None = None, mlp_matrices: int = 2) -> float:
+    """The context t* at which a token's attention FLOPs equal its projection + MLP FLOPs (one layer).
+
+    4 t d = 4 d^2 + 4 d d_kv + 2 m d d_ff  ->  t* = d + d_kv + m d_ff / 2; 6d for d_kv = d, d_ff = 4d,
+    m = 2 (4,608 for GPT-2 small). Compare `crossover_vs_mlp`, which leaves the projections out.
+    """
+    d, d_ff = positive_ints("crossover_vs_weights", d=d, d_ff=d_ff)
+    d_kv = d if d_kv is None else as_positive_int(d_kv, "d_kv", "crossover_vs_weights")
+    m = as_positive_int(mlp_matrices, "mlp_matrices", "crossover_vs_weights")
+    return d + d_kv + m * d_ff / 2
+
+
+def decode_step(n_params: int, n_layers: int, d: int, d_kv: int, t: int, *, batch: int = 1,
+                bytes_per_element: int = 2) -> dict[str, float]:
+    """First-order FLOPs and bytes read of one decode step: every sequence of the batch adds one token.
+
+    FLOPs  ~ batch * (2 * n_params + 4 * n_layers * t * d)   2 per weight, plus attention over t keys
+    bytes  ~ n_params * bytes   (every weight is read once, shared by the batch)
+           + batch * 2 * n_layers * d_kv * t * bytes         (the whole KV cache is read)
+    -> {"flops", "weight_bytes", "kv_bytes", "bytes", "intensity"} (intensity = FLOPs per byte).
+    """
+    N, L, d, d_kv, t, B, nb = positive_ints("decode_step", n_params=n_params, n_layers=n_layers, d=d, d_kv=d_kv,
+                                            t=t, batch=batch, bytes_per_element=bytes_per_element)
+    flops = B * (2 * N + 4 * L * t * d)
+    weight_bytes, kv = N * nb, B * 2 * L * d_kv * t * nb
+    total = weight_bytes + kv
+    return {"flops": flops, "weight_bytes": weight_bytes, "kv_bytes": kv, "bytes": total,
+            "intensity": flops / total}
+
+
+def lora_layer_params(D_in: int, D_out: int, r: int) -> int:
+    """Trainable parameters of a rank-r adapter on a (D_in, D_out) matrix: A (D_in, r) + B (r, D_out).
+
+    = r * (D_in + D_out); 2*d*r when square.
+    """
+    D_in, D_out, r = positive_ints("lora_layer_params", D_in=D_in, D_out=D_out, r=r)
+    return r * (D_in + D_out)
+
+
+def training_flops(params: float, tokens: float) -> float:
+    """Training FLOPs of a dense model, the 6ND rule: 6 * params * tokens.
+
+    Each weight does one multiply-add (2 FLOPs) per token forward and two more matmuls' worth
+    (4 FLOPs) backward; attention's own T^2 terms, the embedding look-ups' savings and elementwise
+    work are left out (`train_flops` counts the first two).
+    """
+    params = as_number(params, "params", "training_flops", positive=True)
+    return 6.0 * params * as_number(tokens, "tokens", "training_flops", positive=True)
+
+
+def _optimizer_bytes(per: int, optimizer: str = "adam") -> int:
+    """Bytes per trained parameter the optimizer keeps: its fp32 states, plus an fp32 master copy below fp32."""
+    return 4 * OPTIMIZER_STATES[optimizer] + (4 if per < 4 else 0)
+
+
+#: Bytes per frozen parameter in 16-bit training: the weight, stored once (2 B).
+FROZEN_BYTES = 2
+#: Bytes per trained parameter in mixed-precision Adam: weight 2 + gradient 2 + fp32 master 4 + moments 4 + 4 = 16.
+TRAINED_BYTES = 2 + 2 + _optimizer_bytes(2, "adam")
+
+
+def training_state_bytes(n_total: int, n_trained: int) -> int:
+    """Bytes of weights, gradients and Adam state when n_trained of n_total parameters train.
+
+    Activations come on top (they depend on the batch and the sequence length, not on LoRA).
+    -> (n_total - n_trained) * FROZEN_BYTES + n_trained * TRAINED_BYTES = ... * 2 + ... * 16
+    """
+    n_total, n_trained = positive_ints("training_state_bytes", n_total=n_total, n_trained=n_trained)
+    if n_trained > n_total:
+        raise ValueError(f"training_state_bytes: n_trained = {n_trained} is more than n_total = {n_total}.")
+    return (n_total - n_trained) * FROZEN_BYTES + n_trained * TRAINED_BYTES
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Bytes of one training step: weights + gradients + optimizer state + activations."""
+
+    params: int
+    dtype: str
+    optimizer: str
+    weights: int
+    gradients: int
+    optimizer_state: int  # the optimizer's fp32 numbers, plus an fp32 master copy in mixed precision
+    activations: int
+
+    @property
+    def total(self) -> int:
+        """The sum of the four parts (not the largest of them)."""
+        return self.weights + self.gradients + self.optimizer_state + self.activations
+
+    @property
+    def bytes_per_param(self) -> float:
+        """Bytes per parameter, activations left out (16 for Adam in fp32 or in bf16 mixed precision)."""
+        return (self.weights + self.gradients + self.optimizer_state) / self.params
+
+    def records(self) -> list[tuple[str, int]]:
+        """(part, bytes) rows, the total last."""
+        return [("weights", self.weights), ("gradients", self.gradients),
+                (f"optimizer state ({self.optimizer})", self.optimizer_state),
+                ("activations", self.activations), ("total", self.total)]
+
+    def __str__(self) -> str:
+        head = f"training memory: {self.params:,} parameters, {self.dtype}, {self.optimizer}"
+        return "\n".join([head] + [f"  {q:<24} {v:>18,} B  {human_bytes(v) if v else '0 B':>9}" for q, v in self.records()])
+
+    __repr__ = __str__
+
+
+def training_memory(params: int, activation_bytes: int = 0, *, dtype: str = "fp32",
+                    optimizer: str = "adam") -> TrainingMemory:
+    """Bytes a training step keeps: weights, gradients, optimizer state and activations.
+
+    Weights and gradients take `dtype`'s bytes per parameter. The optimizer keeps fp32 numbers
+    (Adam: m and v, 8 bytes per parameter; momentum: 4; SGD: 0); with a 2-byte dtype (mixed
+    precision) it also keeps an fp32 master copy of the weights (4 more). So Adam costs
+    16 bytes per parameter in fp32 (4 + 4 + 8) and in bf16 mixed precision (2 + 2 + 4 + 8).
+    """
+    params = as_positive_int(params, "params", "training_memory")
+    if isinstance(activation_bytes, bool) or not isinstance(activation_bytes, (int, np.integer)) or activation_bytes < 0:
+        raise ValueError(f"training_memory: activation_bytes must be a whole number >= 0, got {activation_bytes!r}.")
+    if optimizer not in OPTIMIZER_STATES:
+        raise ValueError(f"training_memory: optimizer must be one of {sorted(OPTIMIZER_STATES)}, got {optimizer!r}.")
+    per = bytes_per_element(dtype, "training_memory")
+    return TrainingMemory(
+        params=params, dtype=str(dtype), optimizer=optimizer,
+        weights=params * per, gradients=params * per,
+        optimizer_state=params * _optimizer_bytes(per, optimizer),
+        activations=int(activation_bytes),
+    )
 
 
 # ---------------------------------------------------------------- parameters
@@ -237,18 +425,15 @@ def forward_flops(cfg: ModelConfig, T: int) -> dict[str, int]:
     }
 
 
-def attention_crossover(cfg: ModelConfig) -> int:
-    """The smallest context T at which the attention-score FLOPs of a token reach the MLP's."""
-    c = _cfg(cfg, "attention_crossover")
+def crossover_vs_mlp(cfg: ModelConfig) -> int:
+    """The smallest context T at which a token's attention-score FLOPs reach its MLP's (3,072 for GPT-2 small).
+
+    The projections are left out; `crossover_vs_weights` counts them too (4,608 for GPT-2 small).
+    """
+    c = _cfg(cfg, "crossover_vs_mlp")
     per_key = forward_flops(c, 1)["attention scores"]
     mlp = forward_flops(c, 1)["mlp"]
     return -(-mlp // per_key)  # ceil(mlp / per_key)
-
-
-def six_n_flops(cfg: ModelConfig, tokens: int) -> int:
-    """The rule of thumb for training compute: 6 * N * tokens (2 forward + 4 backward per weight)."""
-    c = _cfg(cfg, "six_n_flops")
-    return 6 * n_params(c) * as_positive_int(tokens, "tokens", "six_n_flops")
 
 
 def train_flops(cfg: ModelConfig, tokens: int, T: int) -> int:
@@ -275,8 +460,10 @@ def kv_cache_bytes(cfg: ModelConfig, T: int, B: int = 1, dtype: str = "bf16", *,
     """
     c = _cfg(cfg, "kv_cache_bytes")
     T, B = positive_ints("kv_cache_bytes", T=T, B=B)
+    if not isinstance(grouped, bool):
+        raise TypeError(f"kv_cache_bytes: grouped must be True or False, got {grouped!r}.")
     heads = c.kv_heads if grouped else c.n_heads
-    return 2 * c.n_layers * B * heads * c.head_dim * T * _dtype(dtype, "kv_cache_bytes")
+    return _kv_bytes(c.n_layers, heads, c.head_dim, T, B, _dtype(dtype, "kv_cache_bytes"))
 
 
 def activation_bytes(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, fused_attention: bool = False) -> int:
@@ -290,7 +477,7 @@ def activation_bytes(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, f
     B, T = positive_ints("activation_bytes", B=B, T=T)
     if not isinstance(fused_attention, bool):
         raise TypeError(f"activation_bytes: fused_attention must be True or False, got {fused_attention!r}.")
-    hidden = (3 if c.mlp == "swiglu" else 2) * c.d_ff
+    hidden = (3 if c.mlp == "swiglu" else 2) * c.d_ff  # swiglu: gate, up, product; gelu/relu: pre, post
     probs = 0 if fused_attention else c.n_heads * T  # the (h, T, T) attention probabilities, per token
     per_layer = 6 * c.d + 2 * c.kv_heads * c.head_dim + probs + hidden  # elements per token
     return B * T * (c.n_layers * per_layer + c.vocab) * _dtype(dtype, "activation_bytes")
@@ -299,7 +486,7 @@ def activation_bytes(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, f
 def lora_params(cfg: ModelConfig, r: int, targets: tuple[str, ...] = ("q", "v")) -> int:
     """Trainable parameters of rank-r LoRA adapters on the chosen projections of every block.
 
-    An adapter on a (D_in, D_out) matrix adds B (D_in, r) and A (r, D_out): r * (D_in + D_out).
+    An adapter on a (D_in, D_out) matrix adds A (D_in, r) and B (r, D_out): `lora_layer_params`.
     targets: names from PROJECTIONS ('gate' exists only for SwiGLU).
     """
     c = _cfg(cfg, "lora_params")
@@ -310,7 +497,7 @@ def lora_params(cfg: ModelConfig, r: int, targets: tuple[str, ...] = ("q", "v"))
     bad = [t for t in targets if t not in shapes]
     if bad:
         raise ValueError(f"lora_params: targets {bad} are not projections of this model; choose from {list(shapes)}.")
-    return c.n_layers * sum(r * (shapes[t][0] + shapes[t][1]) for t in dict.fromkeys(targets))
+    return c.n_layers * sum(lora_layer_params(*shapes[t], r) for t in dict.fromkeys(targets))
 
 
 def train_memory(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, lora_rank: int | None = None,
@@ -328,7 +515,7 @@ def train_memory(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, lora_
     N = n_params(c)
     trained = N if lora_rank is None else lora_params(c, lora_rank, lora_targets)
     stored = N if lora_rank is None else N + trained
-    optimizer_per = 8 if per >= 4 else 12  # m and v in fp32, plus an fp32 master copy below fp32
+    optimizer_per = _optimizer_bytes(per, "adam")  # m and v in fp32, plus an fp32 master copy below fp32
     return {
         "weights": stored * per,
         "gradients": trained * per,
@@ -337,7 +524,7 @@ def train_memory(cfg: ModelConfig, B: int, T: int, dtype: str = "bf16", *, lora_
     }
 
 
-def max_batch(cfg: ModelConfig, T: int, memory_bytes: float = 80 * GB, dtype: str = "bf16", *,
+def max_batch(cfg: ModelConfig, T: int, memory_bytes: float = 80 * GiB, dtype: str = "bf16", *,
               lora_rank: int | None = None, lora_targets: tuple[str, ...] = ("q", "v"),
               fused_attention: bool = False) -> int:
     """The largest batch B whose training memory (`train_memory`) fits in memory_bytes; 0 if none."""
