@@ -598,7 +598,7 @@ def g_ok3(params, prompt, n_new, config):  # token by token prefill, (n_new, 1, 
 
 
 def g_ok4(params, prompt, n_new, config):  # 2-D prompt, list of (1, V) rows
-    caches = [dict() for _ in params["layers"]]
+    caches = [dict() for _ in range(config.n_layers)]
     x = np.asarray(prompt)[None, :]
     logits = transformer.forward(params, x, config, start=0, caches=caches)[:, -1, :]
     rows = [logits]
