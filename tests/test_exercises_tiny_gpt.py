@@ -4,7 +4,21 @@ import numpy as np
 import pytest
 
 from lib import nn
-from lib.exercises.tiny_gpt import ex1, ex2, ex3
+from lib.exercises.tiny_gpt import ex1, ex2, ex3, loss_grad
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # learner bugs overflow on purpose
+
+
+def _accepted(exercise, answer):
+    result = exercise.check(answer)
+    assert result.ok, result
+
+
+def _named(exercise, answer, phrase):
+    result = exercise.check(answer)
+    assert result.status == "incorrect", result
+    assert phrase in result.message, (phrase, result.message)
+    return result.message
 
 
 def _raises(*_args):
@@ -199,3 +213,85 @@ def test_ex3_correct(fn):
 def test_ex3_bugs(fn, keyword):
     result = ex3.check(fn)
     assert result.status == "incorrect" and keyword in result.message, result
+
+
+# ---------------------------------------------------------------- ex5 cross-entropy gradient
+def _ce(z, y):
+    N = z.shape[0]
+    P = np.exp(z - z.max(axis=-1, keepdims=True))
+    P /= P.sum(axis=-1, keepdims=True)
+    P[np.arange(N), y] -= 1.0
+    return P / N
+
+
+def _ce_onehot(z, y):
+    P = np.exp(z - z.max(1, keepdims=True))
+    return (P / P.sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y)
+
+
+def _ce_loop(z, y):
+    out = []
+    for row, target in zip(z, y, strict=True):
+        e = np.exp(row - max(row))
+        p = e / e.sum()
+        p[target] -= 1
+        out.append(list(p / len(z)))
+    return out
+
+
+@pytest.mark.parametrize("answer", [_ce, _ce_onehot, _ce_loop, lambda z, y: _ce(z.astype(np.float32), y)])
+def test_loss_grad_accepts(answer):
+    _accepted(loss_grad, answer)
+
+
+def _softmax(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _columns(z, y, divide=True):
+    P = _softmax(z)
+    P[:, y] -= 1
+    return P / len(y) if divide else P
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (_columns, "whole COLUMNS y, in every row; subtract it once per row"),
+    (lambda z, y: _columns(z, y, divide=False), "divide by N as well"),
+    (lambda z, y: _softmax(z) - np.eye(z.shape[1])[y], "SUM of the N losses"),
+    (lambda z, y: (_softmax(z, axis=0) - np.eye(z.shape[1])[y]) / len(y), "axis 0"),
+    (lambda z, y: _softmax(z) / len(y), "left out the target"),
+    (lambda z, y: (np.eye(z.shape[1])[y] - _softmax(z)) / len(y), "sign is flipped"),
+    (lambda z, y: (np.log(_softmax(z)) - np.eye(z.shape[1])[y]) / len(y), "log-probabilities"),
+    (lambda z, y: (np.exp(z) / np.exp(z).sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y), "exp(1000) overflows"),
+    (nn.cross_entropy_backward, "course's own lib.nn.cross_entropy_backward"),
+    (lambda z, y: (np.exp(z - z.max()) / np.exp(z - z.max()).sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y),
+     "EACH ROW's own maximum"),
+])
+def test_loss_grad_names(answer, phrase):
+    _named(loss_grad, answer, phrase)
+
+
+def test_loss_grad_reference_by_hand():
+    z, y = np.array([[0.0, np.log(3.0)]]), np.array([1])  # p = (1/4, 3/4)
+    np.testing.assert_allclose(nn.cross_entropy_backward(z, y), [[0.25, -0.25]])
+
+
+
+
+def _shift_by_target(z, y):  # log-sum-exp around the target's logit: NaN when the max is elsewhere
+    N = len(y)
+    P = np.exp(z - z[np.arange(N), y][:, None])
+    P /= P.sum(1, keepdims=True)
+    P[np.arange(N), y] -= 1
+    return P / N
+
+
+def test_loss_grad_names_the_shift_by_the_targets_logit():
+    _named(loss_grad, _shift_by_target, "shifted by the target's logit")
+
+
+def test_loss_grad_extreme_case_has_its_max_away_from_a_target():
+    from lib.exercises import tiny_gpt
+    z, y = tiny_gpt._extreme_ce()
+    assert (z.argmax(1) != y).any() and np.abs(z).max() == 1000

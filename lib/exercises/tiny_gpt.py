@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from lib.exercises import Exercise, Wrong, call, cases, check_function, compare, compare_count
+from lib import nn
+from lib.exercises import (
+    Case,
+    Exercise,
+    Wrong,
+    call,
+    cases,
+    check_function,
+    compare,
+    compare_count,
+    refuse_lib,
+)
+from lib.exercises.attention import short
 from lib.gradcheck import numerical_gradient
 
 EPS = 1e-5
@@ -264,4 +278,129 @@ ex3 = Exercise(
     "    sizes = {'Wq': (d, d), 'Wk': (d, d), 'Wv': (d, d), 'Wo': (d, d), 'W1': (d, d_ff), 'W2': (d_ff, d)}\n"
     "    return n_layers * sum(r * (sizes[t][0] + sizes[t][1]) for t in targets)",
     why="An adapter on a (D_in, D_out) matrix is A (D_in, r) plus B (r, D_out); every block has its own.",
+)
+
+
+# ---------------------------------------------------------------- loss_grad: the gradient of the next-token loss
+def _make_ce(N: int, V: int, rng: np.random.Generator) -> tuple:
+    return 2.0 * rng.normal(size=(N, V)), rng.integers(0, V, size=N)  # logits (N, V), targets (N,)
+
+
+def _extreme_ce() -> tuple:
+    logits = np.array([[1000.0, -1000.0, 0.0, 5.0], [0.5, 999.0, -3.0, 1000.0], [0.1, 0.2, 0.3, 0.4],
+                       [1000.0, 2.0, -1000.0, 0.0]])  # row 3: the largest logit is NOT the target's
+    return logits, np.array([0, 3, 1, 2])
+
+
+_CE_EXTREME_LABEL = "N=4, V=4 and logits as large as 1000, the largest not always at the target"
+_CE_CASES = [*cases(_make_ce, dict(N=4, V=5), dict(N=6, V=27), dict(N=1, V=3), seed=61),
+             Case(_CE_EXTREME_LABEL, _extreme_ce)]
+
+
+def _probs(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+
+def _column_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[:, y] -= 1  # the classic: whole columns y, every row
+    return P
+
+
+def _row_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[y] -= 1  # whole ROWS y (fails when a target >= N)
+    return P
+
+
+def _shifted_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    P = _probs(z)
+    P[np.arange(len(y)), y - 1] -= 1  # y - 1 wraps to the last column for y = 0
+    return P
+
+
+def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
+    N = z.shape[0]
+    onehot = np.eye(z.shape[1])[y]  # (N, V)
+    at_target = _probs(z)
+    at_target[np.arange(N), y] = -1.0
+    return {
+        "P[y] -= 1 subtracts 1 in the whole ROWS y; the targets index the vocabulary, so subtract once per row at "
+        "its target: P[np.arange(N), y] -= 1.": lambda: _row_bug(z, y) / N,
+        "you SET the target entries to -1; the gradient there is p_y - 1, so subtract: P[np.arange(N), y] -= 1.":
+            lambda: at_target / N,
+        "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row; subtract it once per row, at that row's "
+        "target: P[np.arange(N), y] -= 1.": lambda: _column_bug(z, y) / N,
+        "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row (use P[np.arange(N), y] -= 1), and the "
+        "loss is a mean over the N rows, so divide by N as well.": lambda: _column_bug(z, y),
+        "you returned the gradient of the SUM of the N losses; the loss is their mean, so divide by N.":
+            lambda: _probs(z) - onehot,
+        "you took the softmax over axis 0 (the N positions); each row's probabilities over the vocabulary must "
+        "sum to 1: axis=-1.": lambda: (_probs(z, axis=0) - onehot) / N,
+        "you left out the target: the gradient is (P - onehot(y)) / N, with -1 at each row's target.":
+            lambda: _probs(z) / N,
+        "the sign is flipped: the gradient of -log p_y is P - onehot(y), not onehot(y) - P.":
+            lambda: (onehot - _probs(z)) / N,
+        "you used the log-probabilities; the gradient uses the probabilities P = softmax(logits).":
+            lambda: (np.log(_probs(z)) - onehot) / N,
+        "your -1 sits one column to the left of the target: targets are 0-based column indices, so use "
+        "P[np.arange(N), y] -= 1 with y itself.": lambda: _shifted_target(z, y) / N,
+        "you divided by V, the vocabulary size; the loss is a mean over the N rows, so divide by N.":
+            lambda: (_probs(z) - onehot) / z.shape[1],
+        "you divided by N twice: (P - onehot(y)) / N already carries the mean's 1/N.":
+            lambda: (_probs(z) - onehot) / N**2,
+    }
+
+
+def _check_ce(fn: object) -> str:
+    refuse_lib(fn, {"lib.nn.cross_entropy_backward": nn.cross_entropy_backward})
+    for case in _CE_CASES:
+        z, y = case.make()
+        want = nn.cross_entropy_backward(z, y)  # (softmax(z) - onehot) / N
+        try:
+            try:
+                got = call(fn, z, y, name="your lm_loss_grad")
+            except Wrong as wrong:
+                text = str(wrong)
+                if "IndexError" in text and "axis 0" in text:
+                    raise Wrong(text.rstrip(". ") + ". The targets index the vocabulary, axis 1, not the rows: pick "
+                                "one entry per row with P[np.arange(N), targets].") from None
+                raise
+            try:
+                compare(got, want, name="your dlogits", bugs=_ce_bugs(z, y))
+            except Wrong:
+                arr = np.asarray(got, dtype=float) if np.shape(got) == z.shape else None
+                if case.label == _CE_EXTREME_LABEL and arr is not None and not np.isfinite(arr).all():
+                    if np.isfinite(arr[:3]).all():  # only the row whose max is away from its target breaks
+                        raise Wrong("your gradient is NaN or inf in the row whose largest logit is NOT at the "
+                                    "target: you shifted by the target's logit (log-sum-exp around z_y), which "
+                                    "leaves exp(z - z_y) = exp(2000) there. Shift each row by its own MAXIMUM, "
+                                    "whatever the target.") from None
+                    raise Wrong("your softmax gives NaN or inf once the logits are large, although it is right on "
+                                "small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by one "
+                                "maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
+                                "ROW's own maximum before np.exp.") from None
+                raise
+        except Wrong as wrong:
+            raise Wrong(short(f"with {case.label}: {wrong}")) from None
+    return ("dL/dlogits = (softmax(logits) - onehot(targets)) / N: each row pushes its target's logit up and the "
+            "others down, in proportion to their probabilities.")
+
+
+loss_grad = Exercise(
+    "tiny-gpt-loss-grad",
+    _check_ce,
+    ["Do one row first: L = -log p_y with p = softmax(z). Write log p_y in terms of z (log of a quotient), then "
+     "differentiate with respect to z_j, for j = y and j != y.",
+     "-log p_y = -z_y + log sum_k exp(z_k). Differentiate each term in z_j: the first is -1 only when j = y; the "
+     "second is a function you already compute. For N rows the loss is a mean; P[np.arange(N), targets] picks "
+     "one entry per row."],
+    "def lm_loss_grad(logits, targets):\n    N = logits.shape[0]\n"
+    "    P = np.exp(logits - logits.max(axis=-1, keepdims=True))\n    P /= P.sum(axis=-1, keepdims=True)  # softmax per row\n"
+    "    P[np.arange(N), targets] -= 1.0  # minus one-hot, one entry per row\n    return P / N  # the loss is a mean",
+    why="-log softmax(z)_y = -z_y + log sum exp(z); its gradient is softmax(z) - onehot(y), and the mean over N "
+        "rows divides it by N.",
+    formerly="decoder-kv-cache-ex5",
 )
