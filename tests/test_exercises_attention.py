@@ -419,3 +419,15 @@ def test_ex2_keepdims_advice_on_a_broadcast_error():
         e = np.exp(S - S.max(axis=-1))
         return e / e.sum(axis=-1, keepdims=True)
     _named(ex.ex2, no_keepdims, "keepdims=True")
+
+
+def test_ex3_names_a_hard_coded_four_heads():
+    _named(ex.ex3, lambda X, h: X.reshape(X.shape[0], X.shape[1], 4, -1).transpose(0, 2, 1, 3),
+           "fixed number of heads")
+
+
+def test_ex4_names_the_reversed_tuple():
+    def reversed_order(Q, K, V, dY):
+        dQ, dK, dV = ex._backward_parts(Q, K, V, dY)
+        return dV, dK, dQ
+    _named(ex.ex4, reversed_order, "you returned (dV, dK, dQ)")

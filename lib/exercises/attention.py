@@ -275,7 +275,8 @@ def _head_bugs(X: np.ndarray, h: int) -> dict[str, Callable[[], np.ndarray]]:
             lambda: X.reshape(B, T, 2, d // 2).transpose(0, 2, 1, 3),
         "you put the head axis first, (h, B, T, d_k): the batch stays first, so transpose (B, T, h, d_k) with "
         "(0, 2, 1, 3).": lambda: X.reshape(B, T, h, d_k).transpose(2, 0, 1, 3),
-        "you swapped h and d_k: cut the last axis into (h, d_k) with d_k = d // h, so that there are h heads.":
+        "either you swapped h and d_k, or you used a fixed number of heads: cut the last axis into (h, d_k) with "
+        "the h you are given and d_k = d // h.":
             lambda: X.reshape(B, T, d_k, h).transpose(0, 2, 1, 3),
         "X.T reverses ALL three axes, to (d, T, B), so the reshape mixes tokens and sequences: reshape (B, T, d) "
         "to (B, T, h, d_k) first, then transpose with (0, 2, 1, 3).": lambda: X.T.reshape(B, h, T, d_k),
@@ -371,6 +372,8 @@ def _backward_bugs() -> dict[str, Callable[..., tuple]]:
             lambda *a: _backward_parts(*a, vjp="unweighted"),
         "dQ and dK are swapped: return the tuple in the order (dQ, dK, dV).":
             lambda *a: (lambda dQ, dK, dV: (dK, dQ, dV))(*_backward_parts(*a)),
+        "you returned (dV, dK, dQ): return the tuple in the order (dQ, dK, dV).":
+            lambda *a: (lambda dQ, dK, dV: (dV, dK, dQ))(*_backward_parts(*a)),
         "dV needs A transposed: Y = A V, so dV = A^T dY.": lambda *a: _backward_parts(*a, dV_T=False),
         "your weights A have no causal mask: recompute them exactly as the forward pass did, with causal=True.":
             lambda *a: _backward_parts(*a, causal=False),
