@@ -67,7 +67,7 @@ def test_ex1_right(fn):
     (lambda D_in, D_out, r, rng: (1e-7 * rng.standard_normal((D_in, r)), np.zeros((r, D_out))), "almost zero"),
     (lambda D_in, D_out, r, rng: (np.random.standard_normal((D_in, r)), np.zeros((r, D_out))), "global random state"),  # noqa: NPY002 (the bug tested)
     (lambda D_in, D_out, r, rng: (np.random.default_rng(7).standard_normal((D_in, r)), np.zeros((r, D_out))),
-     "different rng seeds"),
+     "the same whatever the rng"),
     (lambda D_in, D_out, r, rng: (np.random.default_rng().standard_normal((D_in, r)), np.zeros((r, D_out))),
      "same rng seed"),
     (lambda D_in, D_out, r, rng: (rng.standard_normal((D_in, r)) / np.sqrt(D_in),), "two arrays"),
@@ -270,3 +270,8 @@ def test_ex5_prediction_is_what_training_does():
     A0, B0 = lora.init_lora(8, 8, 2, np.random.default_rng(1))
     A1, B1, _ = lora.train_lora(task.X, task.Y, task.W0, 2, np.random.default_rng(1), steps=1)
     assert np.array_equal(A1, A0) and not np.array_equal(B1, B0)
+
+
+def test_ex1_names_a_deterministic_A_as_not_drawn_from_rng():
+    result = ex.ex1.check(lambda D_in, D_out, r, rng: (np.eye(D_in, r), np.zeros((r, D_out))))
+    assert result.status == "incorrect" and "the same whatever the rng" in result.message, result

@@ -83,7 +83,14 @@ def _check_init(fn) -> str:
         try:
             out = call(fn, D_in, D_out, r, np.random.default_rng(0), name="your init_lora")
             _check_one_init(out, D_in, D_out, r, passed=i > 0)
-            check_rng(fn, (D_in, D_out, r), name="your init_lora")
+            try:
+                check_rng(fn, (D_in, D_out, r), name="your init_lora")
+            except Wrong as wrong:
+                if "same result for different rng seeds" in str(wrong):
+                    raise Wrong("your A is the same whatever the rng you are given: either it comes from a generator "
+                                "of your own (such as np.random.default_rng(7)) or it is a fixed pattern (such as "
+                                "np.eye). The paper draws A at random: draw its entries from the rng argument.") from None
+                raise
         except Wrong as wrong:
             raise Wrong(f"with D_in={D_in}, D_out={D_out}, r={r}: {wrong}") from None
     return ("A (D_in, r) random and B (r, D_out) zero: A @ B = 0 exactly, so the first forward pass is the "
