@@ -126,7 +126,7 @@ def _square_mask(S):
     (_with(_mask, fill=np.finfo(float).min, shift="min"), "huge negative mask value, so the other"),
     (_with(_mask, fill=-1e4, shift="mean"), "drags the mean down"),
     (_with(_mask, fill=-1e30, axis=0), "axis 0, the batch (here with a finite"),
-    (_with(_mask, fill=-1e9, axis=-2), "axis -2; here with a finite"),
+    (_with(_mask, fill=-1e9, axis=-2), "the queries, axis -2"),
     (_naive, "exp(1000) overflows"),
     (_with(_mask, shift="none"), "exp(1000) overflows"),
     (lambda S: (lambda e: e / e.sum(-1, keepdims=True))(np.exp(np.where(_mask(S), S, -np.inf) - S.max())),

@@ -137,8 +137,6 @@ def _softmax_bugs(S: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
         "MAXIMUM (it is finite, and it keeps exp from overflowing).": lambda: _softmax(masked, shift="min"),
         "you subtracted each row's mean: a masked row holds -inf, so the mean is -inf and S - mean is NaN. "
         "Subtract the row's MAXIMUM.": lambda: _softmax(masked, shift="mean"),
-        "you took the softmax over the wrong axis (the queries, axis -2; here with a finite mask value): each ROW "
-        "(one query, all its keys) must sum to 1, so use axis=-1.": lambda: _softmax(big, axis=-2),
         "you took the softmax over axis 0, the batch (here with a finite mask value): each row (one query of one "
         "sequence, over its keys) must sum to 1, so use axis=-1.": lambda: _softmax(big, axis=0),
         "you subtracted each row's minimum: in a masked row that is the huge negative mask value, so the other "
