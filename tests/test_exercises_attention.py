@@ -431,3 +431,7 @@ def test_ex4_names_the_reversed_tuple():
         dQ, dK, dV = ex._backward_parts(Q, K, V, dY)
         return dV, dK, dQ
     _named(ex.ex4, reversed_order, "you returned (dV, dK, dQ)")
+
+
+def test_ex2_names_masked_scores_without_softmax():
+    _named(ex.ex2, lambda S: np.where(_mask(S), S, -np.inf), "masked scores themselves")

@@ -201,6 +201,10 @@ def _check_causal_softmax(fn: object) -> str:
             arr = np.asarray(got, dtype=float) if np.shape(got) == S.shape else None
             generic = str(wrong).startswith("your weights")  # no bug named
             dead = arr is not None and np.isfinite(arr).all() and bool((np.abs(arr.sum(axis=-1)) < 1e-6).any())
+            if arr is not None and np.array_equal(np.isneginf(arr), ~np.broadcast_to(_kv_mask(S), S.shape)) and \
+                    np.allclose(np.where(np.isneginf(arr), 0.0, arr), np.where(_kv_mask(S), S, 0.0)):
+                raise Wrong(_label(case) + "you returned the masked scores themselves (-inf on the future keys): "
+                            "the weights are their softmax along each row.") from None
             if case is _FUTURE_MAX and arr is not None and (not np.isfinite(arr).all() or dead):
                 raise Wrong(_label(case) + "your softmax gives NaN (or a row of zeros) when a row's largest score "
                             "sits on a future key: you shifted by the maximum over ALL keys, the masked ones "
