@@ -90,8 +90,8 @@ def lora_rank_demo(seed: int = 0) -> Demo:
         [Slider("r", 1, 8, 2, steps=8, label="rank r", fmt="{:.0f}")],
         draw,
         figsize=(5.6, 4.6),
-        caption="The task's true change has rank 2 plus small noise. At r = 1 the adapter can only "
-        "learn the largest direction and the loss stays high; from r = 2 on it matches the full "
+        caption="The task's true change has rank 2 plus a small full-rank part. At r = 1 the adapter keeps "
+        "the one direction the data weight most and the loss stays high; from r = 2 on it matches the full "
         "update's two big singular directions with a fraction of the parameters. Above rank 2, 300 "
         "plain gradient-descent steps stop short of the best loss a rank-r update could reach.",
     )
@@ -102,7 +102,7 @@ def plot_losses(curves: dict[str, list[float]], title: str = "", ylim: tuple[flo
 
     `ylim` clips the loss axis, so a curve that falls to round-off does not squash the others.
     """
-    fig = PngFigure(figsize=(5.0, 3.0), dpi=80, layout="constrained")
+    fig = PngFigure(figsize=(6.6, 3.0), dpi=80, layout="constrained")
     ax = fig.add_subplot()
     for label, losses in curves.items():
         ax.semilogy(losses, label=label, color="black" if label.startswith("full") else None)
@@ -110,5 +110,5 @@ def plot_losses(curves: dict[str, list[float]], title: str = "", ylim: tuple[flo
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.title.set_fontsize(9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")  # outside the axes: no curve hidden
     return fig
