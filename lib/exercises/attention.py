@@ -25,6 +25,7 @@ from lib.exercises import (
     compare,
     compare_units,
     refuse_lib,
+    short,
 )
 from lib.gradcheck import check_gradients
 
@@ -35,11 +36,6 @@ def _swap(a: np.ndarray) -> np.ndarray:
 
 def _label(case: Case, what: str = "") -> str:
     return f"with {case.label}{what}: "
-
-
-def short(text: str, limit: int = 480) -> str:
-    """A message cut to `limit` characters (a learner's exception can quote whole arrays)."""
-    return text if len(text) <= limit else text[: limit - 5].rstrip() + " ..."
 
 
 # ---------------------------------------------------------------- ex1: scores, T_q queries against T_k keys

@@ -23,8 +23,8 @@ from lib.exercises import (
     compare_count,
     compare_units,
     refuse_lib,
+    short,
 )
-from lib.exercises.attention import short
 
 # ---------------------------------------------------------------- ex1: Llama-2-70B KV cache with GQA
 _GiB = 2.0**30
