@@ -4,8 +4,8 @@ find the hard case of a numerically stable formula.
 Stability. A half-stable softmax passes on ordinary inputs and breaks only where the extreme value
 sits in the wrong place, so put it there:
 
-- `extreme_on_masked(scores, allowed)`: a large score on every masked (disallowed) key and a
-  smaller large one on an allowed key. Shifting by the maximum over *all* keys, masked ones
+- `extreme_on_masked(scores, allowed)`: a large score on an allowed key of every row and a larger
+  one on every masked (disallowed) key. Shifting by the maximum over *all* keys, masked ones
   included, then underflows every allowed key to 0 (0/0 = NaN); not shifting at all overflows.
 - `extreme_off_target(logits, targets)`: a large logit on a class other than the target in every
   row. A cross-entropy shifted by the target's logit (or not shifted) overflows to inf.
@@ -275,18 +275,19 @@ def with_extreme(x: object, where: object, value: float = 1e3) -> np.ndarray:
 
 
 def extreme_on_masked(scores: object, allowed: object, big: float = 1e3) -> np.ndarray:
-    """Scores (..., T_q, T_k) with `big` on every masked key and `big / 2` on one allowed key per row.
+    """Scores (..., T_q, T_k) with `big` on one allowed key per row and `2 * big` on every masked key.
 
     `allowed` (broadcast to the scores) is True where a query may attend. A softmax shifted by the
     maximum over all keys (masked ones included) then gives 0/0 = NaN on every row that masks a
-    key, one that does not shift overflows, and the right answer is still finite.
+    key (exp(-big) is 0), one that does not shift overflows (exp(big) is inf), and the right answer
+    (shifted by the maximum over the allowed keys) is still finite.
     """
     out = np.array(scores, dtype=float, copy=True)
     allowed = np.broadcast_to(np.asarray(allowed, dtype=bool), out.shape)
     first = np.argmax(allowed, axis=-1)[..., None]  # the first allowed key of each row
     rows_ok = np.take_along_axis(allowed, first, axis=-1)
-    np.put_along_axis(out, first, np.where(rows_ok, big / 2, np.take_along_axis(out, first, axis=-1)), axis=-1)
-    out[~allowed] = big
+    np.put_along_axis(out, first, np.where(rows_ok, big, np.take_along_axis(out, first, axis=-1)), axis=-1)
+    out[~allowed] = 2 * big
     return out
 
 
