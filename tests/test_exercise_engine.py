@@ -678,3 +678,19 @@ def test_formerly_records_the_old_label_and_refuses_conflicts():
         Exercise("engine-test-third", lambda a: None, [], "", formerly="Ex 1")
     with pytest.raises(ValueError, match="already belongs"):
         Exercise("engine-test-fourth", lambda a: None, [], "", formerly="engine-test-ex2")  # a label in use
+
+
+def test_bug_collisions_finds_bugs_that_no_case_tells_apart():
+    from lib.exercises import bug_collisions
+
+    square = cases(lambda n, rng: (rng.normal(size=(n, n)), rng.normal(size=(n, n))), dict(n=2), dict(n=3))
+    bugs = {"transposed W.": lambda X, W: X @ W.T, "transposed X.": lambda X, W: X.T @ W,
+            "both transposed, reversed.": lambda X, W: (W @ X).T, "W only.": lambda X, W: W,
+            "X @ W again.": lambda X, W: X @ W, "cannot run.": lambda X, W: X @ np.ones((7, 7))}
+    found = bug_collisions(lambda X, W: X @ W, square, bugs)
+    assert ("the right answer", "X @ W again.") in found  # a "bug" that is right on every case
+    assert ("transposed W.", "transposed X.") not in found and ("transposed X.", "W only.") not in found
+    assert ("transposed X.", "both transposed, reversed.") not in found
+    same = {"W @ X transposed.": lambda X, W: (W @ X).T, "X.T @ W.T.": lambda X, W: X.T @ W.T}
+    assert bug_collisions(lambda X, W: X @ W, square, same) == [("W @ X transposed.", "X.T @ W.T.")]
+    assert bug_collisions(lambda X, W: X @ W, square, {"a.": lambda X, W: 2 * X @ W}) == []

@@ -43,6 +43,8 @@ sentence saying what to change. The tools:
   `with_extreme`): inputs that put the extreme value where a half-stable softmax or
   cross-entropy breaks (a large score on a masked key, a large logit away from the target); make
   one case of a stability check with them.
+- `bug_collisions(reference, cases, bugs)`, for a checker's tests: the pairs of named bugs that no
+  case tells apart (each named bug needs a case where it alone gives its number).
 - `call`, `to_array`, `to_number`, `need_function`, `time_limit`, `explain_crashes`, `as_shape`,
   `short` for hand-written checks; `run_cases`, `as_values`, `judge` and `close` judge several cases
   at once, naming a bug only when it explains all of them.
@@ -87,6 +89,7 @@ cases); this package re-exports it. A chapter's module imports only the engine a
 
 from lib.exercises.core.cases import (
     Case,
+    bug_collisions,
     cases,
     check_function,
     check_rng,
@@ -143,7 +146,7 @@ from lib.exercises.core.sandbox import (
 __all__ = [
     "BYTE_UNITS", "DEFAULT_ATOL", "DEFAULT_RTOL", "EIG_ROUTINES", "EXERCISES", "FIRST_CALL_FACTOR", "FLOP_UNITS",
     "SVD_ROUTINES", "TIME_LIMIT_S", "TIME_UNITS", "ULPS", "Case", "Exercise", "Note", "NotAttempted", "Reached",
-    "Result", "Wrong", "as_shape", "as_values", "call", "cases", "check_function", "check_rng", "close", "compare",
+    "Result", "Wrong", "as_shape", "as_values", "bug_collisions", "call", "cases", "check_function", "check_rng", "close", "compare",
     "compare_choice", "compare_count", "compare_units", "explain_crashes", "extreme_off_target",
     "extreme_on_masked", "forbidding", "judge", "need_function", "not_applicable", "refuse_lib", "renamed_labels",
     "run_cases", "safe", "short", "time_limit", "to_array", "to_number", "with_extreme",

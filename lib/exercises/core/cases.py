@@ -38,7 +38,7 @@ from lib.exercises.core.exercise import Wrong
 from lib.exercises.core.sandbox import call, need_function
 
 __all__ = [
-    "Case", "cases", "check_function", "check_rng", "extreme_off_target", "extreme_on_masked", "run_cases",
+    "Case", "bug_collisions", "cases", "check_function", "check_rng", "extreme_off_target", "extreme_on_masked", "run_cases",
     "safe", "with_extreme",
 ]
 
@@ -264,6 +264,38 @@ def run_cases(fn: Callable, cases: Sequence[tuple], read: Callable[[object], obj
                 raise
             return results, err
     return results, None
+
+
+def bug_collisions(reference: Callable[..., object], cases: Sequence[Case | Callable[[], tuple]],
+                   bugs: dict[str, object], *, rtol: float = DEFAULT_RTOL) -> list[tuple[str, str]]:
+    """Pairs of named bugs that no case tells apart, and ("the right answer", bug) for a bug that is
+    right on every case: each named bug needs a case where it alone gives its number.
+
+    For a checker's tests (`assert not bug_collisions(_reference, _CASES, _BUGS)`); a bug that cannot
+    run on a case differs there from every bug that can.
+    """
+    all_cases = list(map(_case, cases))
+    values = {"the right answer": [_value(reference, c) for c in all_cases]}
+    values.update({s: [_value(b, c) for c in all_cases] for s, b in bugs.items()})
+
+    def same(a: object, b: object) -> bool:
+        if a is None or b is None:
+            return a is b
+        if isinstance(a, tuple) != isinstance(b, tuple):
+            return False
+        pairs = zip(a, b, strict=False) if isinstance(a, tuple) else [(a, b)]
+        if isinstance(a, tuple) and len(a) != len(b):
+            return False
+        try:
+            return all(_matches(np.asarray(x, dtype=float), y, _tolerance_for(np.dtype(np.float64), rtol,
+                                                                              DEFAULT_ATOL, _scale(np.asarray(y, dtype=float))))
+                       for x, y in pairs)
+        except (TypeError, ValueError):
+            return False
+
+    names = list(values)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]
+            if all(same(x, y) for x, y in zip(values[a], values[b], strict=True))]
 
 
 # ---------------------------------------------------------------- inputs that find the hard case
