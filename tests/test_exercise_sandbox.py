@@ -209,3 +209,10 @@ def test_refuse_lib_alone_still_refuses_at_once():
     assert "calls the course's own" in wrong(refuse_lib, lambda Z: nn.softmax(Z), {"lib.nn.softmax": nn.softmax})
     refuse_lib(_own_softmax, {"lib.nn.softmax": nn.softmax})
     sandbox.disarm()
+
+
+def test_pyodide_uses_the_trace_watchdog(monkeypatch):
+    monkeypatch.setattr(sandbox.sys, "platform", "emscripten")
+    assert sandbox._alarm(1.0) is None  # a timer there would never fire inside a busy loop
+    with pytest.raises(TimeoutError), time_limit(0.05):
+        _never_returns(0)
