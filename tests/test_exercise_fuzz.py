@@ -12,9 +12,9 @@ import pytest
 
 import lib
 import lib.exercises as exercises
-from lib.exercises.core import sandbox
 from lib.exercises import EXERCISES as REGISTRY
 from lib.exercises import Exercise, Result
+from lib.exercises.core import sandbox
 
 MODULES = [importlib.import_module(f"lib.exercises.{m.name}") for m in pkgutil.iter_modules(exercises.__path__)
            if not m.ispkg]  # the chapter modules, not the engine (core)

@@ -7,7 +7,9 @@ in the body and raises TimeoutError there, so a never-returning pure-Python loop
 single long C call (one huge matmul) is stopped at the next Python line after it. `call` applies
 the limit per call of the learner's function, and the first call of each function in a check gets
 `FIRST_CALL_FACTOR` times the limit: a one-off compile step (JAX's or Numba's jit on the first
-call) is not counted as an endless loop.
+call) is not counted as an endless loop. The watchdog slows pure-Python loops (a loop of 10**6
+additions: 0.1 s -> 0.6 s here), not NumPy's own work: the 60 reference solutions are checked in
+about 0.45 s by either mechanism.
 
 Refusals (`refuse_lib`). "Write it without calling lib" is enforced against every route: the
 function handed in, a name it uses, a wrapper (`lambda x: nn.softmax(x)`, `functools.partial`, a
