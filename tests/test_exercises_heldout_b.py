@@ -379,7 +379,7 @@ def _answer38(loss, params, grads, eps):
     return out
 
 
-@ok(E, "lib numerical_gradient")
+@bug(E, "lib numerical_gradient (the prompt forbids lib.gradcheck)")
 def _answer39(loss, params, grads, eps):
     from lib.gradcheck import numerical_gradient
 
@@ -1209,6 +1209,7 @@ EXPECT = {
         "backward.ex3",
         "nudge copies",
     ): "every relative error is 1: your numerical gradient is 0 ever",
+    ("backward.ex3", "lib numerical_gradient (the prompt forbids lib.gradcheck)"): "your grad_check reaches lib.gradcheck.numerical_gradient",
     ("backward.ex3", "no restore"): "params['X'] was left changed; put every entry back (param[id",
     (
         "backward.ex3",
@@ -1333,7 +1334,7 @@ EXPECT = {
     (
         "memory_flops.ex2",
         "no factor 2 flops",
-    ): "This answer fits more than one mistake: either you forgot th",
+    ): "More than one mistake gives exactly this answer. Either: you f",
     (
         "memory_flops.ex2",
         "weights only",
@@ -1343,7 +1344,7 @@ EXPECT = {
     (
         "memory_flops.ex2",
         "sparse peak 624",
-    ): "This answer fits more than one mistake: either you forgot th",
+    ): "More than one mistake gives exactly this answer. Either: you f",
     (
         "memory_flops.ex2",
         "6 flops (training)",
