@@ -85,7 +85,7 @@ def toc_parts(root: Path) -> list[tuple[str | None, list[str]]]:
                 if "file" in section:
                     pages.append(section["file"])
                 else:  # a glob, as the API reference's module pages
-                    pages.extend(sorted(str(p.with_suffix("")) for p in root.glob(section["glob"] + ".md")))
+                    pages.extend(sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.glob(section["glob"] + ".md")))
         parts.append((part["caption"], pages))
     return parts
 
