@@ -1,4 +1,5 @@
-"""The course's small data sets: names as characters, and the digit tasks of the tiny GPT.
+"""The course's small data sets: two spirals, a low-rank teacher, names as characters, the digit tasks
+of the tiny GPT, a low-rank fine-tuning task.
 
 Letters: N examples, n digits per row, T tokens. Names (the chapter `decoder-kv-cache`) use the
 27-character vocabulary `VOCAB`, where "." marks the start and the end of a name. The digit tasks
@@ -8,9 +9,19 @@ digits transformed (reversed, or rotated); a model is scored only on the digits 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from lib.shapes import as_array, as_seed, check_shapes, positive_ints
+from lib.shapes import (
+    as_array,
+    as_number,
+    as_positive_int,
+    as_rng,
+    as_seed,
+    check_shapes,
+    positive_ints,
+)
 
 #: The 27 characters of the names data: "." (id 0) marks the start and end of a name, then "a".."z" (ids 1-26).
 VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"
@@ -113,3 +124,82 @@ def _sequences(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     targets[:, : n - 1] = -1  # no loss on predicting the input digits (they are random)
     targets[:, n - 1] = -1  # nor on predicting the separator
     return full[:, :-1], targets
+
+
+# ---------------------------------------------------------------- a fine-tuning task for one layer (the chapter lora)
+@dataclass(frozen=True)
+class Task:
+    """The data of `lowrank_finetune_task` (the chapter `lora`): a frozen layer W0 and data from a target W0 + (rank-`true_rank` change) + small noise."""
+
+    X: np.ndarray  # (N, d) inputs
+    Y: np.ndarray  # (N, d) targets, X @ W_target
+    W0: np.ndarray  # (d, d) the "pretrained" weights
+    W_target: np.ndarray  # (d, d)
+    true_rank: int
+
+    @property
+    def delta(self) -> np.ndarray:
+        """The change the fine-tune should find: W_target - W0, (d, d)."""
+        return self.W_target - self.W0
+
+
+def lowrank_finetune_task(
+    rng: np.random.Generator, *, d: int = 32, N: int = 256, true_rank: int = 2, noise: float = 0.01
+) -> Task:
+    """Draw W0, a rank-`true_rank` change with singular values 2.0, 1.5, ... plus noise, and data.
+
+    -> Task with X (N, d), Y (N, d), W0 (d, d), W_target (d, d)
+    """
+    rng, d, N = as_rng(rng, "lowrank_finetune_task"), as_positive_int(d, "d", "lowrank_finetune_task"), as_positive_int(N, "N", "lowrank_finetune_task")
+    true_rank = as_positive_int(true_rank, "true_rank", "lowrank_finetune_task")
+    if true_rank > d:
+        raise ValueError(f"lowrank_finetune_task: true_rank = {true_rank} cannot exceed d = {d}.")
+    noise = float(noise) if noise == 0 else as_number(noise, "noise", "lowrank_finetune_task", positive=True)
+    W0 = rng.standard_normal((d, d)) / np.sqrt(d)
+    U, _ = np.linalg.qr(rng.standard_normal((d, true_rank)))  # (d, k) orthonormal columns
+    V, _ = np.linalg.qr(rng.standard_normal((d, true_rank)))  # (d, k)
+    sigmas = 2.0 - 0.5 * np.arange(true_rank)  # 2.0, 1.5, 1.0, ...
+    delta = (U * np.maximum(sigmas, 0.5)) @ V.T  # (d, k) @ (k, d) -> (d, d), rank k
+    W_target = W0 + delta + noise * rng.standard_normal((d, d))
+    X = rng.standard_normal((N, d))
+    return Task(X, X @ W_target, W0, W_target, true_rank)  # (N, d) @ (d, d) -> (N, d)
+
+
+# ---------------------------------------------------------------- two spirals (the chapter depth)
+def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1.0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spirals in the plane, one per class.
+
+    -> X (2 n, 2), labels (2 n,) in {0, 1}
+    """
+    n, rng = as_positive_int(n_per_class, "n_per_class", "make_spirals"), as_rng(rng, "make_spirals")
+    turns, noise = as_number(turns, "turns", "make_spirals"), as_number(noise, "noise", "make_spirals")
+    r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
+    X, labels = [], []
+    for c in (0, 1):
+        angle = 2 * np.pi * turns * r + np.pi * c  # the second arm is the first turned by 180 degrees
+        arm = 2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)  # (n, 2)
+        X.append(arm + noise * rng.standard_normal((n, 2)))
+        labels.append(np.full(n, c))
+    return np.concatenate(X), np.concatenate(labels)
+
+
+# ---------------------------------------------------------------- regression from a low-rank teacher (the chapter low-rank)
+def teacher_regression(
+    rng: np.random.Generator, *, B: int = 400, D_in: int = 32, D_out: int = 24, rank: int = 4, noise: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Synthetic regression data from a low-rank teacher plus noise.
+
+    Y = X @ W_true + noise with W_true = P @ Q of rank `rank`.
+    -> X (B, D_in), Y (B, D_out), W_true (D_in, D_out)
+    """
+    rng = as_rng(rng, "teacher_regression")
+    B, D_in, D_out, r = positive_ints("teacher_regression", B=B, D_in=D_in, D_out=D_out, rank=rank)
+    if r > min(D_in, D_out):
+        raise ValueError(f"teacher_regression: rank = {r} is more than min(D_in, D_out) = {min(D_in, D_out)}.")
+    noise = as_number(noise, "noise", "teacher_regression")
+    P = rng.standard_normal((D_in, r)) / np.sqrt(r)  # (D_in, r)
+    Q = rng.standard_normal((r, D_out))  # (r, D_out)
+    W_true = P @ Q  # (D_in, r) @ (r, D_out) -> (D_in, D_out), rank r
+    X = rng.standard_normal((B, D_in))  # (B, D_in)
+    Y = X @ W_true + noise * rng.standard_normal((B, D_out))  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
+    return X, Y, W_true

@@ -13,7 +13,7 @@ from math import comb
 
 import numpy as np
 
-from lib.linear import init_linear, linear_backward, linear_forward
+from lib.linear import _backward, _forward, init_linear
 from lib.shapes import as_array, as_number, as_positive_int, as_rng, as_seed, check_shapes
 
 Layer = tuple[np.ndarray, np.ndarray]
@@ -94,7 +94,22 @@ def mse_backward(Y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """
     Y_hat, Y = as_array(Y_hat, "Y_hat", "mse_backward"), as_array(Y, "Y", "mse_backward")
     check_shapes("mse_backward", Y_hat=(Y_hat, "B D_out"), Y=(Y, "B D_out"))
-    return 2.0 * (Y_hat - Y) / Y_hat.size
+    return _mse(Y_hat, Y)[1]
+
+
+def mse_and_grad(Y_hat: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean squared error and its gradient in one pass (what a training step needs).
+
+    Y_hat (B, D_out), Y (B, D_out) -> loss (float), dY_hat (B, D_out)
+    """
+    Y_hat, Y = as_array(Y_hat, "Y_hat", "mse_and_grad"), as_array(Y, "Y", "mse_and_grad")
+    check_shapes("mse_and_grad", Y_hat=(Y_hat, "B D_out"), Y=(Y, "B D_out"))
+    return _mse(Y_hat, Y)
+
+
+def _mse(Y_hat: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    diff = Y_hat - Y
+    return float(np.mean(diff**2)), 2 * diff / diff.size
 
 
 def _as_labels(labels: object, B: int, V: int, where: str) -> np.ndarray:
@@ -133,9 +148,13 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """
     logits = as_array(logits, "logits", "cross_entropy")
     sizes = check_shapes("cross_entropy", logits=(logits, "B V"))
-    labels = _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy")
-    logp = log_softmax(logits)  # (B, V)
-    return float(-logp[np.arange(sizes["B"]), labels].mean())
+    return _ce(logits, _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy"))
+
+
+def _ce(logits: np.ndarray, labels: np.ndarray) -> float:
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # log_softmax, row by row: (B, V)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-logp[np.arange(len(labels)), labels].mean())
 
 
 def cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -145,10 +164,13 @@ def cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray
     """
     logits = as_array(logits, "logits", "cross_entropy_backward")
     sizes = check_shapes("cross_entropy_backward", logits=(logits, "B V"))
-    labels = _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward")
+    return _ce_back(logits, _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward"))
+
+
+def _ce_back(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     dlogits = _softmax(logits)  # (B, V)
-    dlogits[np.arange(sizes["B"]), labels] -= 1.0  # P - onehot
-    return dlogits / sizes["B"]  # the loss is a mean over B rows
+    dlogits[np.arange(len(labels)), labels] -= 1.0  # P - onehot
+    return dlogits / len(labels)  # the loss is a mean over B rows
 
 
 # ---------------------------------------------------------------- stacking linear layers
@@ -229,12 +251,16 @@ def _mlp_forward(X: object, layers: object, where: str) -> tuple[np.ndarray, Cac
     layers = _check_layers(layers, where)
     X = as_array(X, "X", where)
     check_shapes(where, **{"layers[0] W": (layers[0][0], "D_in H")}, X=(X, "B D_in"))
+    return _mlp_fwd(X, layers)
+
+
+def _mlp_fwd(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, Cache]:
     cache, A = Cache(), X
     for k, (W, b) in enumerate(layers):
-        Z = linear_forward(A, W, b)  # (B, D_k) @ (D_k, D_k+1) + (D_k+1,) -> (B, D_k+1)
+        Z = _forward(A, W, b)  # (B, D_k) @ (D_k, D_k+1) + (D_k+1,) -> (B, D_k+1)
         cache.inputs.append(A)
         cache.preacts.append(Z)
-        A = relu(Z) if k < len(layers) - 1 else Z
+        A = np.maximum(Z, 0.0) if k < len(layers) - 1 else Z  # ReLU between layers
     return A, cache
 
 
@@ -248,10 +274,14 @@ def mlp_backward(dlogits: np.ndarray, layers: list[Layer], cache: Cache) -> list
         raise TypeError("mlp_backward: cache must be the Cache returned by mlp_forward for these layers.")
     dA = as_array(dlogits, "dlogits", "mlp_backward")
     check_shapes("mlp_backward", dlogits=(dA, "B D_out"), logits=(cache.preacts[-1], "B D_out"))
+    return _mlp_back(dA, layers, cache)
+
+
+def _mlp_back(dA: np.ndarray, layers: list[Layer], cache: Cache) -> list[Layer]:
     grads: list[Layer] = [None] * len(layers)  # type: ignore[list-item]
     for k in reversed(range(len(layers))):
-        dZ = dA if k == len(layers) - 1 else relu_backward(cache.preacts[k], dA)  # (B, D_k+1)
-        dA, dW, db = linear_backward(cache.inputs[k], layers[k][0], dZ)  # dA (B, D_k)
+        dZ = dA if k == len(layers) - 1 else dA * (cache.preacts[k] > 0)  # through the ReLU: (B, D_k+1)
+        dA, dW, db = _backward(cache.inputs[k], layers[k][0], dZ)  # dA (B, D_k)
         grads[k] = (dW, db)
     return grads
 
@@ -262,9 +292,14 @@ def mlp_loss_and_grads(X: np.ndarray, labels: np.ndarray, layers: list[Layer]) -
     X (B, D_in), labels (B,) -> loss, [(dW, db), ...]
     """
     logits, cache = _mlp_forward(X, layers, "mlp_loss_and_grads")  # (B, V)
-    _as_labels(labels, logits.shape[0], logits.shape[1], "mlp_loss_and_grads")
-    loss = cross_entropy(logits, labels)
-    return loss, mlp_backward(cross_entropy_backward(logits, labels), layers, cache)
+    labels = _as_labels(labels, logits.shape[0], logits.shape[1], "mlp_loss_and_grads")
+    return _mlp_loss_grads(X, labels, layers, (logits, cache))
+
+
+def _mlp_loss_grads(X: np.ndarray, labels: np.ndarray, layers: list[Layer],
+                    done: tuple | None = None) -> tuple[float, list[Layer]]:
+    logits, cache = _mlp_fwd(X, layers) if done is None else done
+    return _ce(logits, labels), _mlp_back(_ce_back(logits, labels), layers, cache)
 
 
 @dataclass
@@ -295,16 +330,16 @@ def train_mlp(
     lr = as_number(lr, "lr", "train_mlp", positive=True)
     layers = _init_mlp(sizes, np.random.default_rng(as_seed(seed, "train_mlp")), "train_mlp")
     check_shapes("train_mlp", sizes={"D_in": sizes[0]}, X=(X, "B D_in"))
-    _as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
+    labels = _as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
     wanted = set(snapshot_steps)
     snapshots = {0: [(W.copy(), b.copy()) for W, b in layers]} if 0 in wanted else {}
     losses = np.empty(steps + 1)
     for t in range(steps):
-        losses[t], grads = mlp_loss_and_grads(X, labels, layers)
+        losses[t], grads = _mlp_loss_grads(X, labels, layers)  # kernels: the inputs were checked above
         layers = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads, strict=True)]
         if t + 1 in wanted:
             snapshots[t + 1] = [(W.copy(), b.copy()) for W, b in layers]
-    losses[steps] = cross_entropy(mlp_forward(X, layers)[0], labels)
+    losses[steps] = _ce(_mlp_fwd(X, layers)[0], labels)
     return TrainRun(layers, losses, snapshots)
 
 
@@ -314,23 +349,6 @@ def predict_proba(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- data
-def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1.0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals in the plane, one per class.
-
-    -> X (2 n, 2), labels (2 n,) in {0, 1}
-    """
-    n, rng = as_positive_int(n_per_class, "n_per_class", "make_spirals"), as_rng(rng, "make_spirals")
-    turns, noise = as_number(turns, "turns", "make_spirals"), as_number(noise, "noise", "make_spirals")
-    r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
-    X, labels = [], []
-    for c in (0, 1):
-        angle = 2 * np.pi * turns * r + np.pi * c  # the second arm is the first turned by 180 degrees
-        arm = 2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)  # (n, 2)
-        X.append(arm + noise * rng.standard_normal((n, 2)))
-        labels.append(np.full(n, c))
-    return np.concatenate(X), np.concatenate(labels)
-
-
 # ---------------------------------------------------------------- linear regions
 def plane_grid(extent: tuple[float, float, float, float], n: int) -> np.ndarray:
     """n x n points covering [x0, x1] x [y0, y1], row by row from the bottom (imshow origin='lower').
@@ -489,7 +507,7 @@ def _norm_back(dy: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np
     return rstd * (dxhat - proj), dg, db
 
 
-_C = np.sqrt(2.0 / np.pi)
+_C = np.sqrt(2.0 / np.pi)  # the constant of GELU's tanh form: tanh(sqrt(2/pi) (x + 0.044715 x^3))
 
 
 def gelu(x: np.ndarray) -> np.ndarray:

@@ -30,24 +30,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from lib import attention as _attention
+from lib import lora as _lora
 from lib.attention import _attend, _attend_back, _merge_heads, _repeat_kv, _split_heads
 from lib.lora import _adapter_scale
 from lib.nn import _gelu, _gelu_back, _ln, _norm_back, _rms, _seq_ce, _silu, _silu_back, _softmax
 from lib.shapes import as_array, as_positive_int, as_rng, as_seed, positive_ints
 
-#: The norm kinds: "layer" (LayerNorm, gain and bias) and "rms" (RMSNorm, gain only).
-NORMS = ("layer", "rms")
-#: The MLP kinds: "relu" and "gelu" (two matrices W1, W2) and "swiglu" (three: W1 gate, W3 up, W2 down).
-MLPS = ("relu", "gelu", "swiglu")
-#: The position kinds: "learned" (a table wpe (block_size, d)) and "rope" (rotary, no parameters).
-POSITIONS = ("learned", "rope")
-#: The names of a block's projections, the ones a LoRA adapter may target.
-PROJECTIONS = ("Wq", "Wk", "Wv", "Wo", "W1", "W3", "W2")
+_NORMS = ("layer", "rms")  # LayerNorm (gain and bias), RMSNorm (gain only)
+_MLPS = ("relu", "gelu", "swiglu")  # two matrices W1, W2; SwiGLU three: W1 gate, W3 up, W2 down
+_POSITIONS = ("learned", "rope")  # a table wpe (block_size, d); rotary, no parameters
 
 
 @dataclass(frozen=True)
 class Config:
-    """Sizes and variant of a transformer; the defaults are the tiny GPT of the chapter tiny-gpt."""
+    """Sizes and variant of a transformer; the defaults are the tiny GPT of the chapter tiny-gpt.
+
+    norm "layer" | "rms"; mlp "relu" | "gelu" | "swiglu"; positions "learned" | "rope";
+    n_kv_heads None (one K/V head per query head) or a divisor of n_heads; tied: the LM head is wte.T.
+    """
 
     vocab_size: int = 11
     d: int = 32
@@ -68,7 +68,7 @@ class Config:
             raise ValueError(f"Config: d = {self.d} must be divisible by n_heads = {self.n_heads}.")
         if self.n_kv_heads is not None and self.n_heads % as_positive_int(self.n_kv_heads, "n_kv_heads", "Config"):
             raise ValueError(f"Config: n_heads = {self.n_heads} must be a multiple of n_kv_heads = {self.n_kv_heads}.")
-        for name, allowed in (("norm", NORMS), ("mlp", MLPS), ("positions", POSITIONS)):
+        for name, allowed in (("norm", _NORMS), ("mlp", _MLPS), ("positions", _POSITIONS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"Config: {name} must be one of {allowed}, got {getattr(self, name)!r}.")
         if self.positions == "rope" and self.head_dim % 2:
@@ -168,11 +168,11 @@ def init_params(cfg: Config, seed: int = 0) -> dict[str, np.ndarray]:
     return params
 
 
-def n_params(params: dict[str, np.ndarray]) -> int:
+def total_params(params: dict[str, np.ndarray]) -> int:
     """Total number of numbers in a dict of arrays (a model's params or its adapters)."""
     if not isinstance(params, dict) or not params:
-        raise TypeError(f"n_params: params must be a non-empty dict of name -> array, got {type(params).__name__}.")
-    return sum(int(np.size(as_array(a, f"params[{k!r}]", "n_params"))) for k, a in params.items())
+        raise TypeError(f"total_params: params must be a non-empty dict of name -> array, got {type(params).__name__}.")
+    return sum(int(np.size(as_array(a, f"params[{k!r}]", "total_params"))) for k, a in params.items())
 
 
 def _check_params(params: object, c: Config, where: str) -> dict:
@@ -361,7 +361,7 @@ def _adapters(lora: dict | None, i: int) -> dict[str, tuple]:
     if not lora:
         return {}
     p = f"h{i}."
-    return {k: (lora[p + k + ".A"], lora[p + k + ".B"]) for k in PROJECTIONS if p + k + ".A" in lora}
+    return {k: (lora[p + k + ".A"], lora[p + k + ".B"]) for k in _lora.MODEL_TARGETS if p + k + ".A" in lora}
 
 
 def _head(params: dict, c: Config) -> np.ndarray:
@@ -516,7 +516,7 @@ def _generate(params: dict, tok: np.ndarray, n_new: int, c: Config, use_cache: b
             break
         if use_cache:  # only the new token goes through the model
             logits = _forward(params, nxt[:, None], c, lora, s, caches, tok.shape[1] - 1)[0][:, -1]
-        else:  # recompute everything from scratch
+        else:  # no cache: the keys and values of every earlier token are computed again
             logits = _forward(params, tok, c, lora, s)[0][:, -1]
     return tok, np.stack(step_logits)
 

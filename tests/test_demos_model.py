@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from lib import data, sizing, transformer
-from lib.lora import init_model_lora
 from lib.demos.model import (
     CONTEXTS,
     PRESET_KEYS,
@@ -14,6 +13,7 @@ from lib.demos.model import (
     param_shares,
     tiny_gpt_demo,
 )
+from lib.lora import init_model_lora
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_memory_rows_against_80_gib():
 
 def test_demo_controls_and_update(demo):
     assert [c.name for c in demo.controls] == ["preset", "T"]
-    assert demo.initial() == {"preset": "gpt2-small", "T": 4096}
+    assert demo.initial() == {"preset": "llama2-7b", "T": 4096}  # a default the caption can state: T is not capped
     assert len(demo.controls[0].grid()) * len(demo.controls[1].grid()) == len(PRESET_KEYS) * len(CONTEXTS)
     canvas = demo.canvas()
     first = np.asarray(canvas.render({"preset": "microgpt", "T": 1024})).copy()
@@ -75,3 +75,11 @@ def test_tiny_gpt_demo_frames():
     assert not np.array_equal(a, b)
     html = demo.static_html()
     assert "base + LoRA (rotates)" in html and len(html) < 600_000
+
+
+def test_every_frame_draws(demo):
+    # the static page renders every (preset, T) frame, Mistral's window (no crossover) included
+    canvas = demo.canvas()
+    for preset in PRESET_KEYS:
+        for T in CONTEXTS:
+            assert canvas.render({"preset": preset, "T": T}).size[0] > 0

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import lora
+from lib import data, lora, nn, svd
 from lib.exercises import lora as ex
 
 
@@ -80,11 +80,11 @@ def test_ex1_bugs(fn, keyword):
 
 def test_ex1_symmetric_init_really_stays_rank_one():
     # the reason the identical-column init is rejected: training never breaks the symmetry
-    task = lora.make_task(np.random.default_rng(0), d=8, N=40)
+    task = data.lowrank_finetune_task(np.random.default_rng(0), d=8, N=40)
     A = np.tile(np.random.default_rng(1).standard_normal((8, 1)), (1, 3)) / np.sqrt(8)
     B = np.zeros((3, 8))
     for _ in range(50):
-        _, dY = lora.mse_loss(lora.lora_forward(task.X, task.W0, A, B, 3.0), task.Y)
+        _, dY = nn.mse_and_grad(lora.lora_forward(task.X, task.W0, A, B, 3.0), task.Y)
         _, dA, dB = lora.lora_backward(task.X, task.W0, A, B, 3.0, dY)
         A, B = A - 0.5 * dA, B - 0.5 * dB
     assert np.linalg.matrix_rank(A @ B, tol=1e-10) == 1
@@ -238,7 +238,7 @@ def test_ex4_reference_is_lora_best_update():
     np.testing.assert_allclose(ex._best(X, delta, 2), lora.best_update(X, delta, 2), atol=1e-10)
     # and it beats the plain truncated SVD of delta on the loss, which is what makes the case informative
     loss = lambda D: np.linalg.norm(X @ (delta - D))  # noqa: E731
-    assert loss(ex._best(X, delta, 2)) < loss(lora.low_rank_approx(delta, 2)) - 1e-3
+    assert loss(ex._best(X, delta, 2)) < loss(svd.rank_k_approx(delta, 2)) - 1e-3
 
 
 @pytest.mark.parametrize("sentence", list(ex._BEST_BUGS))
@@ -266,7 +266,7 @@ def test_ex5_bugs(answer, keyword):
 
 
 def test_ex5_prediction_is_what_training_does():
-    task = lora.make_task(np.random.default_rng(0), d=8, N=40)
+    task = data.lowrank_finetune_task(np.random.default_rng(0), d=8, N=40)
     A0, B0 = lora.init_lora(8, 8, 2, np.random.default_rng(1))
     A1, B1, _ = lora.train_lora(task.X, task.Y, task.W0, 2, np.random.default_rng(1), steps=1)
     assert np.array_equal(A1, A0) and not np.array_equal(B1, B0)

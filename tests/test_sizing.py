@@ -1,9 +1,9 @@
 """lib.sizing, the whole-model ledger, against published numbers and hand-computed cases."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
-
-from dataclasses import replace
 
 from lib import ledger, transformer
 from lib import sizing as model
@@ -31,7 +31,7 @@ def test_mistral_7b_published_count():
 
 def test_tiny_gpt_preset_matches_its_arrays():
     params = transformer.init_params(transformer.Config(block_size=10), seed=0)  # the chapter's n = 5: T = 2n = 10
-    assert model.n_params(preset("tiny-gpt")) == transformer.n_params(params)
+    assert model.n_params(preset("tiny-gpt")) == transformer.total_params(params)
 
 
 def test_microgpt_count_by_hand():
@@ -46,7 +46,7 @@ def test_microgpt_count_matches_real_arrays():
     # lib.transformer.MICROGPT has microgpt's sizes plus three RMSNorm gains (two per block, one final)
     params = transformer.init_params(transformer.MICROGPT, seed=0)
     cfg = model.with_changes(preset("microgpt"), norm="rmsnorm")
-    assert model.n_params(cfg) == transformer.n_params(params) == model.n_params(preset("microgpt")) + 3 * 16
+    assert model.n_params(cfg) == transformer.total_params(params) == model.n_params(preset("microgpt")) + 3 * 16
 
 
 def test_gpt2_block_by_hand():
@@ -275,14 +275,272 @@ def test_config_validation():
         model.preset("gpt5")
 
 
-def test_param_bytes():
+def test_weight_bytes():
     cfg = preset("llama2-70b")
-    assert model.param_bytes(cfg, "bf16") == 2 * 68_976_648_192
-    assert model.param_bytes(cfg, "int8") == 68_976_648_192
-    assert np.isclose(model.param_bytes(cfg, "bf16") / model.GB, 137.95, atol=0.01)
-    assert np.isclose(model.param_bytes(cfg, "bf16") / model.GiB, 128.48, atol=0.01)
+    assert model.weight_bytes(cfg, "bf16") == 2 * 68_976_648_192
+    assert model.weight_bytes(cfg, "int8") == 68_976_648_192
+    assert np.isclose(model.weight_bytes(cfg, "bf16") / model.GB, 137.95, atol=0.01)
+    assert np.isclose(model.weight_bytes(cfg, "bf16") / model.GiB, 128.48, atol=0.01)
 
 
 def test_max_batch_default_card_is_80_gib():
     cfg = preset("gpt2-small")
     assert model.max_batch(cfg, 1024) == model.max_batch(cfg, 1024, 80 * 2**30)
+
+
+# ---------------------------------------------------------------- from_hf_config on the shipped configs
+# Published totals: the sum of the tensors of the released safetensors checkpoint (the index's
+# metadata.total_size divided by the bytes per element, or the single file's tensor count), which is
+# also what transformers' num_parameters() prints; the Hub's model pages show them rounded.
+PUBLISHED = {
+    "gpt2": 124_439_808,  # openai-community/gpt2, num_parameters() (the paper's Table 2 says 117M for the same model)
+    "llama-2-7b": 6_738_415_616,  # meta-llama/Llama-2-7b-hf, total_size 13,476,831,232 B in fp16
+    "llama-2-70b": 68_976_648_192,  # meta-llama/Llama-2-70b-hf, total_size 137,953,296,384 B in fp16
+    "llama-3.1-8b": 8_030_261_248,  # meta-llama/Llama-3.1-8B, total_size 16,060,522,496 B in bf16
+    "llama-3.2-1b": 1_235_814_400,  # meta-llama/Llama-3.2-1B, model card "1.23B", safetensors 1,235,814,400
+    "llama-3.2-3b": 3_212_749_824,  # meta-llama/Llama-3.2-3B, total_size 6,425,499,648 B in bf16
+    "mistral-7b-v0.1": 7_241_732_096,  # mistralai/Mistral-7B-v0.1, total_size 14,483,464,192 B in bf16
+    "mixtral-8x7b-v0.1": 46_702_792_704,  # mistralai/Mixtral-8x7B-v0.1, total_size 93,405,585,408 B in bf16
+    "qwen2.5-0.5b": 494_032_768,  # Qwen/Qwen2.5-0.5B, model card "0.49B", safetensors 494,032,768
+    "qwen2.5-7b": 7_615_616_512,  # Qwen/Qwen2.5-7B, total_size 15,231,233,024 B in bf16
+    "qwen3-0.6b": 596_049_920,  # Qwen/Qwen3-0.6B, safetensors 596,049,920 (model card "0.6B")
+    "qwen3-4b": 4_022_468_096,  # Qwen/Qwen3-4B, total_size 8,044,936,192 B in bf16
+    "gemma-2-2b": 2_614_341_888,  # google/gemma-2-2b, total_size 10,457,367,552 B in fp32
+    "gemma-3-1b": 999_885_952,  # google/gemma-3-1b-pt, safetensors 999,885,952
+    "phi-3-mini-4k": 3_821_079_552,  # microsoft/Phi-3-mini-4k-instruct, total_size 7,642,159,104 B in bf16
+}
+
+
+def hf(name):
+    return model.from_hf_config(model.shipped_config(name))
+
+
+def test_at_least_ten_configs_are_shipped_and_each_has_a_published_count():
+    assert len(model.shipped_configs()) >= 10
+    assert set(model.shipped_configs()) == set(PUBLISHED)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_from_hf_config_reproduces_the_published_count(name):
+    assert model.n_params(hf(name)) == PUBLISHED[name]
+    assert model.model_ledger(hf(name)).total("parameter") == PUBLISHED[name]
+
+
+def test_shipped_configs_agree_with_the_presets():
+    for shipped, key in (("gpt2", "gpt2-small"), ("llama-2-7b", "llama2-7b"), ("llama-2-70b", "llama2-70b"),
+                         ("mistral-7b-v0.1", "mistral-7b")):
+        a, b = hf(shipped), preset(key)
+        assert model.n_params(a) == model.n_params(b)
+        assert model.kv_cache_bytes(a, 8192) == model.kv_cache_bytes(b, 8192)
+
+
+def test_from_hf_config_takes_a_path_and_json_text(tmp_path):
+    raw = model.shipped_config("qwen3-4b")
+    path = tmp_path / "config.json"
+    import json
+    path.write_text(json.dumps(raw))
+    assert model.n_params(model.from_hf_config(path)) == model.n_params(model.from_hf_config(str(path)))
+    assert model.n_params(model.from_hf_config(json.dumps(raw))) == PUBLISHED["qwen3-4b"]
+    assert model.from_hf_config(raw, name="mine").name == "mine"
+
+
+def test_mixtral_total_and_active_by_hand():
+    c = hf("mixtral-8x7b-v0.1")
+    attn = 2 * 4096 * 4096 + 2 * 4096 * 1024
+    expert = 3 * 4096 * 14336
+    per_layer = attn + 8 * expert + 4096 * 8 + 2 * 4096  # 8 experts, a router (d, E), two norms
+    assert model.n_params(c) == 32 * per_layer + 2 * 32000 * 4096 + 4096
+    assert model.active_params(c) == model.n_params(c) - 32 * 6 * expert == 12_879_925_248  # 2 of 8 experts
+    assert model.active_params(hf("llama-3.1-8b")) == PUBLISHED["llama-3.1-8b"]
+    f = model.forward_flops(c, 1)
+    assert f["mlp"] == 2 * 32 * (2 * expert + 4096 * 8)
+
+
+# KV-cache bytes per token, by hand, one family at a time: 2 (K, V) x layers x KV heads x head_dim x 2 bytes
+@pytest.mark.parametrize("name, per_token", [
+    ("gpt2", 2 * 12 * 12 * 64 * 2),  # 36,864
+    ("llama-2-7b", 2 * 32 * 32 * 128 * 2),  # 524,288: no GQA
+    ("llama-3.1-8b", 2 * 32 * 8 * 128 * 2),  # 131,072: 8 KV heads
+    ("llama-3.2-1b", 2 * 16 * 8 * 64 * 2),  # head_dim 64 = 2048 / 32
+    ("mixtral-8x7b-v0.1", 2 * 32 * 8 * 128 * 2),  # the experts do not touch the cache
+    ("qwen2.5-7b", 2 * 28 * 4 * 128 * 2),  # 57,344
+    ("qwen3-4b", 2 * 36 * 8 * 128 * 2),  # head_dim 128, not d / h = 80
+    ("gemma-2-2b", 2 * 26 * 4 * 256 * 2),  # head_dim 256
+    ("gemma-3-1b", 2 * 26 * 1 * 256 * 2),  # one KV head
+    ("phi-3-mini-4k", 2 * 32 * 32 * 96 * 2),  # no GQA, head_dim 3072 / 32
+])
+def test_kv_bytes_per_token_by_hand(name, per_token):
+    assert model.kv_cache_bytes(hf(name), 1) == per_token
+
+
+def test_sliding_windows_and_hybrid_layers_in_the_cache():
+    g2 = hf("gemma-2-2b")  # 13 local layers (window 4,096) alternating with 13 global ones
+    assert g2.layer_types[:4] == ("sliding", "full", "sliding", "full") and g2.n_sliding == 13
+    per_layer_token = 2 * 4 * 256 * 2
+    assert model.kv_cache_bytes(g2, 8192) == 13 * 8192 * per_layer_token + 13 * 4096 * per_layer_token
+    assert model.kv_cache_bytes(g2, 8192, windows=False) == 26 * 8192 * per_layer_token
+    g3 = hf("gemma-3-1b")  # 5 local (window 512) to 1 global: layers 6, 12, 18, 24 are global
+    assert [i for i, t in enumerate(g3.layer_types) if t == "full"] == [5, 11, 17, 23]
+    per = 2 * 1 * 256 * 2
+    assert model.kv_cache_bytes(g3, 32768) == 4 * 32768 * per + 22 * 512 * per
+    full = model.kv_cache_bytes(g3, 32768, windows=False)
+    assert round(full / model.kv_cache_bytes(g3, 32768), 1) == 6.0  # hybrid counted as full: 6x too much at 32k
+    m = hf("mistral-7b-v0.1")  # every layer slides over 4,096 keys
+    assert model.kv_cache_bytes(m, 32768) == model.kv_cache_bytes(m, 4096) == 4096 * 131_072
+    assert model.kv_cache_bytes(m, 100) == 100 * 131_072
+    # the ledger's cache rows agree
+    led = model.model_ledger(g2, T=8192)
+    assert led.nbytes("KV cache (full layers)") + led.nbytes("KV cache (sliding layers)") == model.kv_cache_bytes(g2, 8192)
+    # Qwen2.5 ships sliding_window = 32,768 but use_sliding_window = false: every layer is full
+    assert hf("qwen2.5-0.5b").layer_types is None
+
+
+def test_kv_dtype_of_the_config_is_used():
+    c = model.with_changes(hf("llama-3.1-8b"), kv_dtype="int8")
+    assert model.kv_cache_bytes(c, 10) == model.kv_cache_bytes(hf("llama-3.1-8b"), 10) // 2
+    assert model.kv_cache_bytes(c, 10, dtype="bf16") == model.kv_cache_bytes(hf("llama-3.1-8b"), 10)
+    assert model.inference_bytes(c, 10)["kv cache"] == model.kv_cache_bytes(c, 10)
+
+
+def test_crossover_vs_mlp_with_windows():
+    assert model.crossover_vs_mlp(hf("llama-2-7b")) == model.crossover_vs_mlp(preset("llama2-7b")) == 16512
+    m = hf("mistral-7b-v0.1")  # scores capped at 4,096 keys: 4 h d_h W L < the MLP's FLOPs, never crosses
+    assert model.crossover_vs_mlp(m) is None
+    g2 = hf("gemma-2-2b")
+    t = model.crossover_vs_mlp(g2)
+    f = model.forward_flops
+    assert f(g2, t - 1)["attention scores"] < f(g2, 1)["mlp"] <= f(g2, t)["attention scores"]
+
+
+def test_prefill_flops_sum_the_causal_positions():
+    for c in (preset("microgpt"), hf("gemma-3-1b")):
+        T = 700 if c.n_sliding else 16
+        f = model.forward_flops
+        by_position = sum(sum(f(c, t).values()) for t in range(1, T + 1))
+        assert model.prefill_flops(c, T) == by_position
+        assert model.train_flops(c, 2 * T, T) == 3 * 2 * by_position
+
+
+# planted mistakes in the mapping: each one must change the count away from the published one
+@pytest.mark.parametrize("name, change, why", [
+    ("qwen2.5-7b", dict(bias=()), "the q, k, v biases dropped"),
+    ("qwen3-4b", dict(head_dim=None), "head_dim taken as d / h"),
+    ("qwen3-4b", dict(qk_norm=False), "the q/k norms forgotten"),
+    ("gemma-2-2b", dict(norms_per_block=2), "Gemma's extra norms forgotten"),
+    ("gemma-2-2b", dict(tied=False), "a tied head counted twice"),
+    ("llama-3.2-1b", dict(tied=False), "a tied head counted twice"),
+    ("llama-3.1-8b", dict(n_kv_heads=None), "GQA ignored"),
+    ("phi-3-mini-4k", dict(d_ff=2 * 8192), "a fused gate_up read as d_ff"),
+])
+def test_planted_mapping_mistakes_fail(name, change, why):
+    assert model.n_params(model.with_changes(hf(name), **change)) != PUBLISHED[name], why
+
+
+def test_planted_router_and_expert_mistakes_fail():
+    c = hf("mixtral-8x7b-v0.1")
+    no_router = model.n_params(c) - 32 * 4096 * 8
+    assert no_router != PUBLISHED["mixtral-8x7b-v0.1"]
+    assert model.n_params(model.with_changes(c, n_experts=1, top_k=1)) != PUBLISHED["mixtral-8x7b-v0.1"]
+    raw = dict(model.shipped_config("mixtral-8x7b-v0.1"), model_type="mistral")
+    with pytest.raises(ValueError, match="num_local_experts"):  # read as a dense Mistral, the experts are refused
+        model.from_hf_config(raw)
+
+
+def test_head_dim_as_d_over_h_is_the_qwen3_mistake():
+    good, bad = hf("qwen3-4b"), model.with_changes(hf("qwen3-4b"), head_dim=None)
+    assert good.head_dim == 128 and bad.head_dim == 80
+    assert model.kv_cache_bytes(bad, 1) / model.kv_cache_bytes(good, 1) == 0.625
+
+
+def test_keys_that_change_no_count_are_read_past():
+    raw = dict(model.shipped_config("phi-3-mini-4k"), partial_rotary_factor=0.75, quantization_config={"bits": 4})
+    assert model.n_params(model.from_hf_config(raw)) == PUBLISHED["phi-3-mini-4k"]
+
+
+def test_unknown_families_and_unread_keys_are_refused():
+    with pytest.raises(ValueError, match=r"model_type 'falcon'.*'hidden_size'"):
+        model.from_hf_config({"model_type": "falcon", "hidden_size": 4544, "num_hidden_layers": 32})
+    raw = dict(model.shipped_config("llama-3.1-8b"), moe_layers=[1, 3])
+    with pytest.raises(ValueError, match=r"moe_layers"):
+        model.from_hf_config(raw)
+    with pytest.raises(ValueError, match="needs 'vocab_size'"):
+        model.from_hf_config({"model_type": "llama", "num_hidden_layers": 2})
+    with pytest.raises(TypeError, match="from_hf_config: config"):
+        model.from_hf_config(42)
+    with pytest.raises(ValueError, match="shipped_config: name"):
+        model.shipped_config("gpt5")
+
+
+def test_config_fields_validated():
+    with pytest.raises(ValueError, match="divisible.*head_dim"):
+        model.ModelConfig("x", 10, 2560, 1, 32 * 3, 128)
+    assert model.ModelConfig("x", 10, 2560, 1, 96, 128, head_dim=8).head_dim == 8
+    with pytest.raises(ValueError, match="top_k"):
+        model.ModelConfig("x", 10, 64, 1, 8, 128, n_experts=2, top_k=3)
+    with pytest.raises(ValueError, match="layer_types"):
+        model.ModelConfig("x", 10, 64, 2, 8, 128, layer_types=("full",))
+    with pytest.raises(TypeError, match="sliding_window"):
+        model.ModelConfig("x", 10, 64, 2, 8, 128, layer_types=("full", "sliding"))
+    with pytest.raises(TypeError, match="bias"):
+        model.ModelConfig("x", 10, 64, 1, 8, 128, bias=("qq",))
+    assert model.ModelConfig("x", 10, 64, 1, 8, 128, bias=("v", "q")).bias == ("q", "v")
+    # a derived head_dim follows d and n_heads; an explicit one stays
+    assert model.with_changes(preset("gpt2-small"), n_heads=6).head_dim == 128
+    assert model.with_changes(hf("qwen3-4b"), n_heads=16).head_dim == 128
+
+
+def test_fused_projections_count_as_separate_ones_but_adapt_as_one():
+    phi = hf("phi-3-mini-4k")
+    assert set(model.projection_shapes(phi)) == {"qkv", "o", "gate_up", "down"}
+    unfused = model.with_changes(phi, fused=False)
+    assert model.n_params(unfused) == model.n_params(phi)
+    assert model.lora_params(phi, 8, ("qkv",)) == 32 * 8 * (3072 + 3 * 3072)
+    assert model.lora_params(unfused, 8, ("q", "k", "v")) == 32 * 8 * 3 * (3072 + 3072)
+
+
+# ---------------------------------------------------------------- time
+def test_llama2_7b_training_implies_about_41_percent_mfu():
+    c = preset("llama2-7b")
+    flops = model.train_flops(c, 2 * 10**12, 4096)  # 2T tokens in sequences of 4,096
+    assert round(flops / 1e22, 2) == 8.57
+    assert round(model.implied_mfu(flops, 184_320, "A100-80GB"), 3) == 0.414
+    six_n = model.training_flops(model.n_params(c), 2e12)
+    assert round(model.implied_mfu(six_n, 184_320), 2) == 0.39
+    hours = model.compute_time(flops, "A100-80GB", mfu=model.implied_mfu(flops, 184_320)) / 3600
+    assert round(hours) == 184_320
+
+
+def test_decode_time_is_bandwidth_bound_at_batch_1():
+    c = preset("llama2-7b")
+    t = model.decode_time(c, 1, 1, "H100-SXM")
+    assert t["bytes"] == 2 * 6_738_415_616 + 524_288
+    assert t["seconds"] == t["memory_s"] > 100 * t["compute_s"]
+    assert round(t["seconds"] * 1e3, 2) == 4.02  # 13.5 GB at 3.35 TB/s: about 4 ms a token
+    big = model.decode_time(c, 1, 512, "H100-SXM")
+    assert big["compute_s"] > big["memory_s"]  # at batch 512 the step is compute-bound
+
+
+def test_decode_time_of_a_mixture_reads_only_the_experts_it_reaches():
+    c = hf("mixtral-8x7b-v0.1")
+    one = model.decode_time(c, 1, 1)
+    assert one["bytes"] == 2 * model.active_params(c) + model.kv_cache_bytes(c, 1)
+    assert model.decode_time(c, 1, 4)["bytes"] == 2 * model.n_params(c) + model.kv_cache_bytes(c, 1, 4)
+
+
+def test_time_inputs_are_checked():
+    with pytest.raises(ValueError, match="accelerator"):
+        model.decode_time(preset("gpt2-small"), 1, accelerator="TPU")
+    with pytest.raises(ValueError, match="mfu"):
+        model.compute_time(1e9, mfu=1.5)
+    assert model.ACCELERATORS["A100-80GB"]["memory"] == 80 * 2**30 == 85_899_345_920
+
+
+def test_qlora_four_bit_base():
+    c = preset("llama2-7b")
+    n, n_lora = model.n_params(c), model.lora_params(c, 8, ("q", "v"))
+    q = model.train_memory(c, 1, 1, lora_rank=8, base_bits=4)
+    assert q["weights"] == n // 2 + 2 * n_lora  # 4 bits a frozen weight, the adapter in bf16
+    assert q["gradients"] == 2 * n_lora and q["optimizer"] == 12 * n_lora
+    assert q["weights"] + q["gradients"] + q["optimizer"] == model.training_state_bytes(n + n_lora, n_lora) - 3 * n // 2
+    with pytest.raises(ValueError, match="lora_rank"):
+        model.train_memory(c, 1, 1, base_bits=4)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from lib import lora
+from lib import data, lora, nn, sizing
 from lib.demos.svd import PngFigure
 from lib.widgets import Demo, Slider
 
@@ -33,8 +33,8 @@ class RankRuns:
 
 
 def rank_runs(seed: int = 0, ranks: tuple[int, ...] = RANKS) -> RankRuns:
-    """Train the full fine-tune and one LoRA adapter per rank on `lora.make_task(seed)`."""
-    task = lora.make_task(np.random.default_rng(seed))
+    """Train the full fine-tune and one LoRA adapter per rank on `data.lowrank_finetune_task(seed)`."""
+    task = data.lowrank_finetune_task(np.random.default_rng(seed))
     W_full, full_losses = lora.train_full(task.X, task.Y, task.W0)
     delta_full = W_full - task.W0
     updates, losses, optimum = {}, {}, {}
@@ -43,7 +43,7 @@ def rank_runs(seed: int = 0, ranks: tuple[int, ...] = RANKS) -> RankRuns:
         updates[r] = lora.merge_lora(task.W0, A, B, 4.0) - task.W0  # the learned s * A @ B, (d, d)
         losses[r] = hist[-1]
         best = lora.best_update(task.X, task.delta, r)  # (d, d)
-        optimum[r] = lora.mse_loss(task.X @ (task.W0 + best), task.Y)[0]
+        optimum[r] = nn.mse_and_grad(task.X @ (task.W0 + best), task.Y)[0]
     S = np.linalg.svd(delta_full, compute_uv=False)
     return RankRuns(delta_full, S, full_losses[-1], updates, losses, optimum, task.W0.shape[0])
 
@@ -76,7 +76,7 @@ def lora_rank_demo(seed: int = 0) -> Demo:
         def update(r: float) -> None:
             r = int(round(r))
             image.set_data(runs.updates[r])
-            title.set_text(f"LoRA update s * A @ B, r = {r}\n2*d*r = {lora.lora_params(d, d, r):,} parameters")
+            title.set_text(f"LoRA update s * A @ B, r = {r}\n2*d*r = {sizing.lora_layer_params(d, d, r):,} parameters")
             for i, bar in enumerate(bars):
                 bar.set_color(ORANGE if i < r else GREY)
             readout.set_text(f"r = {r}, after 300 steps: {runs.losses[r]:.2e}\n"

@@ -1,7 +1,8 @@
-"""The model-ledger chapter's demo: pick a real model and a context length, see where its
-parameters live, where a token's FLOPs go, and what fits on one "80 GB" accelerator (80 GiB).
+"""The model-ledger chapter's demo: parameters, FLOPs and memory of a real model at a chosen context.
 
-Every number comes from `lib.sizing`; this module only draws.
+Pick a model and a context length, see where its parameters live, where a token's FLOPs go, and
+what fits on one "80 GB" accelerator (80 GiB). Every number comes from `lib.sizing`; this module
+only draws.
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ from lib import sizing
 from lib.ledger import human_bytes
 from lib.widgets import Choice, Demo
 
+#: The demo's colours (matplotlib's default cycle; grey for the embeddings and the LM head).
 BLUE, ORANGE, GREEN, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a", "#d62728"
+#: The context lengths T the player offers.
 CONTEXTS = (1024, 4096, 16384, 65536, 131072)
+#: The models the player offers, keys of `lib.sizing.PRESETS` (the tiny GPT, a second microgpt, left out).
 PRESET_KEYS = ("microgpt", "gpt2-small", "llama2-7b", "mistral-7b", "llama2-70b")
 #: Memory of one "80 GB" accelerator (an A100 or H100 80GB): 80 GiB = 85.9e9 bytes.
 ACCELERATOR = 80 * sizing.GiB
 
+#: The parts of the parameter bars (the two embedding tables together; a router counts with the MLP).
 PARAM_PARTS = ("embeddings", "attention", "mlp", "norms", "lm head")
+#: The parts of the FLOP bars, keys of `lib.sizing.forward_flops`.
 FLOP_PARTS = ("attention projections", "attention scores", "mlp", "lm head")
+#: The rows of the memory bars.
 MEMORY_ROWS = ("inference: weights + KV cache", "train, LoRA r = 8 on q, v", "train, full (Adam)")
 
 
@@ -28,7 +35,7 @@ def param_shares(cfg: sizing.ModelConfig) -> dict[str, float]:
     """Fraction of the parameters in each part (the two embedding tables together)."""
     c = sizing.param_counts(cfg)
     parts = {"embeddings": c["token embedding"] + c["position embedding"], "attention": c["attention"],
-             "mlp": c["mlp"], "norms": c["norms"], "lm head": c["lm head"]}
+             "mlp": c["mlp"] + c["router"], "norms": c["norms"], "lm head": c["lm head"]}
     total = sum(parts.values())
     return {k: v / total for k, v in parts.items()}
 
@@ -91,7 +98,8 @@ def model_demo() -> Demo:
             for bar, share in zip(bars_f, flop_shares(cfg, T).values(), strict=True):
                 bar.set_width(100 * share)
             cross = sizing.crossover_vs_mlp(cfg)
-            title_f.set_text(f"T = {T:,}{' (max)' if capped else ''}; scores = MLP at {cross:,}")
+            where = f"scores = MLP at {cross:,}" if cross else f"scores < MLP at any T ({cfg.sliding_window:,}-token window)"
+            title_f.set_text(f"T = {T:,}{' (max)' if capped else ''}; {where}")
             for bar, text, nbytes in zip(bars_m, texts_m, memory_rows(cfg, T).values(), strict=True):
                 bar.set_width(nbytes - 1)
                 bar.set_color(GREEN if nbytes <= ACCELERATOR else RED)
@@ -101,7 +109,7 @@ def model_demo() -> Demo:
 
     return Demo(
         "Sizing up a real model",
-        [Choice("preset", PRESET_KEYS, "gpt2-small", label="model", option_labels=labels),
+        [Choice("preset", PRESET_KEYS, "llama2-7b", label="model", option_labels=labels),
          Choice("T", CONTEXTS, 4096, label="context T", option_labels=[f"{t:,}" for t in CONTEXTS])],
         draw,
         figsize=(6.4, 6.4),

@@ -259,9 +259,8 @@ def _adapter(d: int, F: int, r: int, L: int, targets: tuple[str, ...]) -> int:
 
 
 def _check_adapter(fn) -> str:
-    from lib import lora, sizing
-    refuse_lib(fn, {"lib.lora.adapter_params": lora.adapter_params, "lib.lora.lora_params": lora.lora_params,
-                    "lib.sizing.lora_layer_params": sizing.lora_layer_params, "lib.sizing.lora_params": sizing.lora_params},
+    from lib import sizing
+    refuse_lib(fn, {"lib.sizing.lora_layer_params": sizing.lora_layer_params, "lib.sizing.lora_params": sizing.lora_params},
                how="from the shapes")
     for d, F, r, L, targets in _ADAPTER_CASES:
         got = call(fn, d, F, r, L, targets, name="your adapter_params")
