@@ -352,12 +352,12 @@ def _halves_via_permutation(x, start):  # the interleaved lib function, conjugat
     lambda x, start: _halves_hf(x, start).tolist(),
 ])
 def test_rope_halves_accepts(answer):
-    _accepted(ex.rope_halves, answer)
+    _accepted(ex.rope_layout, answer)
 
 
 @pytest.mark.parametrize("sentence", list(ex._ROPE_BUGS))
 def test_rope_halves_names_every_bug(sentence):
-    _named(ex.rope_halves, ex._ROPE_BUGS[sentence], sentence)
+    _named(ex.rope_layout, ex._ROPE_BUGS[sentence], sentence)
 
 
 def test_rope_halves_each_bug_alone_on_some_case():
@@ -402,7 +402,7 @@ def test_softmax_nan_buggy_function_is_the_chapters():
 
 
 def test_solutions_are_folded_and_hints_do_not_give_the_code():
-    for exercise in (ex.ex2, ex.ex3, ex.ex4, ex.rope_offset, ex.rope_halves, ex.softmax_nan):
+    for exercise in (ex.ex2, ex.ex3, ex.ex4, ex.rope_offset, ex.rope_layout, ex.softmax_nan):
         assert exercise.solution().folded and exercise.why
         assert len(exercise.hints) >= 2
         for hint in exercise.hints:

@@ -1,7 +1,7 @@
 """Exercises for the chapter `attention`.
 
 `rope_offset` (a prediction: the score of rotated q and k after both positions shift);
-`rope_halves` (a new case: RoPE in the half-split layout of Llama's Hugging Face code, with a start
+`rope_layout` (a new case: RoPE in the half-split layout of Llama's Hugging Face code, with a start
 position); `softmax_nan` (find the bug: an input on which a softmax shifted by the maximum over all
 keys, masked ones included, gives NaN); ex2 the causal softmax of a KV-cache step (T_q <= T_k), stable
 on large scores; ex3 split heads; ex4 the attention backward pass, graded by finite differences
@@ -523,7 +523,7 @@ def _check_rope_halves(fn: object) -> str:
             "of the coordinates.")
 
 
-rope_halves = Exercise(
+rope_layout = Exercise(
     "attention-rope-halves",
     _check_rope_halves,
     ["Which two coordinates form pair i in this layout, and which angle does pair i of token t get?",
