@@ -1289,7 +1289,7 @@ EXPECT = {
     (
         "memory_flops.ex1",
         "outputs too",
-    ): "you also counted the outputs; the question asks only for the",
+    ): "either you also counted the two layers' outputs (4d and d wid",
     (
         "memory_flops.ex1",
         "elements",
@@ -1304,7 +1304,7 @@ EXPECT = {
     (
         "memory_flops.ex1",
         "plus final output (6d)",
-    ): "you also counted the block's output (d wide); only the input",
+    ): "either you also counted the block's output (d wide) or you co",
     (
         "memory_flops.ex1",
         "activation in+out (8d)",
