@@ -18,7 +18,7 @@ from lib import lora as L
 from lib.exercises import lora as LO
 from lib.exercises import low_rank as LR
 from lib.exercises import svd as SV
-from lib.exercises.svd import A_STRETCH, W_WIDE
+from lib.exercises.svd import A_STRETCH, W_COMPRESS
 
 f32 = np.float32
 
@@ -319,14 +319,14 @@ def _svd_answers() -> dict[str, list]:
     EX4_BUG = [(n, f) for n, f in list(locals().items()) if n.startswith("n_")]
 
     # ---- ex5
-    SS = np.linalg.svd(W_WIDE, compute_uv=False)
+    SS = np.linalg.svd(W_COMPRESS, compute_uv=False)
     EX5_OK = [
         ("tuple", (0.0, SS[-1])),
         ("list", [0, SS[-1]]),
         ("f32", np.array([0, SS[-1]], dtype=f32)),
         ("rounded", (0, round(SS[-1], 4))),
         ("min", (0.0, SS.min())),
-        ("svdT", (0, np.linalg.svd(W_WIDE.T, compute_uv=False)[-1])),
+        ("svdT", (0, np.linalg.svd(W_COMPRESS.T, compute_uv=False)[-1])),
         ("int0", (0, float(SS[-1]))),
         ("f16", np.array([0, SS[-1]], dtype=np.float16)),
     ]
@@ -1060,10 +1060,10 @@ GENERIC = [
 ]
 # buggy answers that are rejected with the generic message only: not classic bugs (or a crash in the first case)
 UNNAMED = {
-    ("svd-ex2", "unit col"),
-    ("svd-ex3", "t_max"),
-    ("svd-ex4", "n_col0"),
-    ("svd-ex5", "middle"),
+    ("svd-most-stretched", "unit col"),
+    ("svd-symmetric-singular-values", "t_max"),
+    ("svd-most-amplified-input", "n_col0"),
+    ("svd-smallest-gain-predict", "middle"),
     ("low-rank-ex1", "b_Urows"),
     ("low-rank-ex4", "j_dinout"),
     ("lora-ex2", "n_elem"),
