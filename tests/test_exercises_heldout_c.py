@@ -8,7 +8,6 @@ plausible buggy ones. Every correct answer must be accepted; every buggy one rej
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
