@@ -112,6 +112,8 @@ BUGS_2 = [
     (lambda B, i, o: max(2 * B * i * o / 312e12, (B * o + i * o + B * o) * 2 / 2039e9), "not B*D_out"),
     (lambda B, i, o: max(2 * B * i * o / 312e12, (i * o + B * o) * 2 / 2039e9), "leaves out X"),
     (lambda B, i, o: max(2 * B * i * o / 312e12, (B * i + i * o) * 2 / 2039e9), "leaves out Y"),
+    (lambda B, i, o: max(2 * B * i * o / 19.5e12, (B * i + i * o + B * o) * 2 / 2039e9), "fp32 peak"),
+    (lambda B, i, o: max(2 * B * i * o / 156e12, (B * i + i * o + B * o) * 2 / 2039e9), "TF32 peak"),
 ]
 
 

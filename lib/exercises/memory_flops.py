@@ -150,6 +150,10 @@ def _check_a100(fn) -> str:
             lambda *c: max(parts(*c, flops_factor=1)),
         "312 TFLOP/s is the dense bf16 peak; 624 is with structured sparsity, which this matmul does not use.":
             lambda *c: max(parts(*c, peak=2 * A100_FLOPS)),
+        "19.5 TFLOP/s is the A100's fp32 peak without tensor cores; the layer is bf16: 312 TFLOP/s.":
+            lambda *c: max(parts(*c, peak=19.5e12)),
+        "156 TFLOP/s is the A100's TF32 peak; the layer is bf16: 312 TFLOP/s.":
+            lambda *c: max(parts(*c, peak=156e12)),
         "6 FLOPs per weight and row is training (forward and backward); the forward matmul alone is 2 B D_in D_out.":
             lambda *c: max(parts(*c, flops_factor=6)),
         "bf16 is 16 bits but 2 bytes: multiply the element count by 2, not 16.": lambda *c: max(parts(*c, per=16)),
