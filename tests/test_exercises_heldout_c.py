@@ -464,9 +464,9 @@ def _low_rank_answers() -> dict[str, list]:
     # ---- ex2, ex3 and ex4 (the error pair, the condition number, the init scale) were replaced by
     # choose_k and init_gain: their held-out answers are in _low_rank_new_answers
 
-    # ---- ex5
+    # ---- ex4 (was ex5: gain or conditioning)
     g = 0.9**20
-    EX5_OK = [
+    EX4_OK = [
         ("exact", (0.9**20, 1.0)),
         ("ints", (0.9**20, 1)),
         ("rounded", (0.1216, 1.0)),
@@ -476,7 +476,7 @@ def _low_rank_answers() -> dict[str, list]:
         ("np", (np.float64(0.9) ** 20, np.float64(1))),
         ("f16", np.array([g, 1], dtype=np.float16)),
     ]
-    EX5_BUG = [
+    EX4_BUG = [
         ("gain gain", (g, g)),
         ("0.9*20", (18, 1)),
         ("0.9", (0.9, 1)),

@@ -14,7 +14,7 @@ def _raises(*_):
 GARBAGE = [None, "abc", _raises, 3.5, np.array([np.nan, 1.0])]
 
 
-@pytest.mark.parametrize("e", [ex.ex1, ex.choose_k, ex.init_gain, ex.ex5])
+@pytest.mark.parametrize("e", [ex.ex1, ex.choose_k, ex.init_gain, ex.ex4])
 def test_placeholder_garbage_hints_and_folded_solution(e):
     assert e.check(...).status == "not attempted"
     for g in GARBAGE:
@@ -204,7 +204,7 @@ def test_init_gain_matches_a_measurement():
 @pytest.mark.parametrize("answer", [(0.9**20, 1.0), (0.12, 1), [0.1216, 1], np.array([0.9**20, 1.0], dtype=np.float32),
                                     (np.prod([0.9] * 20), 1)])
 def test_ex5_right(answer):
-    assert ex.ex5.check(answer).ok
+    assert ex.ex4.check(answer).ok
 
 
 @pytest.mark.parametrize("answer, keyword", [
@@ -217,7 +217,7 @@ def test_ex5_right(answer):
     (0.9**20, "two numbers"),
 ])
 def test_ex5_bugs(answer, keyword):
-    r = ex.ex5.check(answer)
+    r = ex.ex4.check(answer)
     assert r.status == "incorrect" and keyword in r.message, r
 
 

@@ -270,7 +270,7 @@ def _check_gain_or_condition(answer) -> str:
             "perfectly conditioned. Explosion and vanishing come from the gain, not from kappa.")
 
 
-ex5 = Exercise(
+ex4 = Exercise(
     "low-rank-gain-or-condition",
     _check_gain_or_condition,
     ["What does an orthogonal matrix do to lengths, and what does multiplying it by 0.9 change?",
