@@ -180,3 +180,12 @@ def test_ex3_every_entry_minus_one_is_not_the_fancy_index_slip():
 
     r1, r2 = ex3.check(minus_one), ex3.check(columns)
     assert "every entry" in r1.message and "whole columns" in r2.message, (r1, r2)
+
+
+def test_ex2_nan_to_num_patch_is_named():
+    def patched(Z):  # the batch's max, and the NaN rows zeroed afterwards
+        E = np.exp(Z - Z.max())
+        return np.nan_to_num(E / E.sum(axis=1, keepdims=True))
+
+    r = ex2.check(patched)
+    assert r.status == "incorrect" and "np.nan_to_num" in r.message, r

@@ -132,6 +132,10 @@ def _check_softmax(fn) -> str:
             if Z is _Z_LARGE and arr.shape == Z.shape and np.allclose(arr, 1 / Z.shape[1]):
                 raise Wrong("logits 1000, 1001, 1002 and 999 all got the same probability: did you clip the logits? "
                             "Clipping erases their differences; subtract each row's maximum instead, which changes none.")
+            if arr.shape == Z.shape and np.all(np.isfinite(arr)) and np.any(np.abs(arr.sum(axis=1) - 1) > 1e-3):
+                raise Wrong(f"for the {name[11:]}, a row of your probabilities does not sum to 1 (its sums are "
+                            f"{np.round(arr.sum(axis=1), 3).tolist()}): replacing NaN with np.nan_to_num (or a mask) "
+                            "hides the 0 / 0 instead of avoiding it. Subtract each row's own maximum before exp.")
             if arr.shape == Z.shape and not np.all(np.isfinite(arr)):
                 if Z is _Z_WIDE:
                     shifts = {"minimum": Z.min(axis=1, keepdims=True), "mean": Z.mean(axis=1, keepdims=True),
@@ -265,7 +269,8 @@ ex4 = Exercise(
     _check_width,
     ["On a line (a 1-D input), where can one hidden unit ReLU(w x + b) bend the output of a single-layer "
      "network, and how many times?",
-     "Count breakpoints, not pieces: a function made of k linear pieces on [0, 1] has k - 1 breakpoints."],
+     "Draw a function made of 3 linear pieces on [0, 1]: how many bends does it have, and how many units "
+     "of one layer does each bend need? Then do the same count for 16 pieces."],
     "answer = 2**4 - 1   # 16 pieces need 15 breakpoints, one per unit",
     why="A single layer adds its units' bends side by side (one breakpoint each), while each layer of the "
     "deep network folds the line and doubles the pieces: width grows linearly, depth exponentially.",

@@ -274,7 +274,8 @@ ex4 = Exercise(
     "low-rank-gain-or-condition",
     _check_gain_or_condition,
     ["What does an orthogonal matrix do to lengths, and what does multiplying it by 0.9 change?",
-     "The product of the 20 layers is 0.9**20 times an orthogonal matrix: what are its singular values?"],
+     "Write the product as (0.9 Q_1)(0.9 Q_2)...(0.9 Q_20) and pull the scalars to the front. Is a product "
+     "of orthogonal matrices orthogonal, and what are the singular values of c times an orthogonal matrix?"],
     "answer = (0.9**20, 1.0)   # every singular value of the product is 0.9**20",
     why="Each layer is 0.9 Q_l with Q_l orthogonal, so the product is 0.9^20 Q with Q orthogonal: all its singular "
         "values equal 0.9^20 = 0.12 (every direction shrinks the same), and their ratio is 1.",

@@ -326,8 +326,8 @@ ex4 = Exercise(
     _check_finetune,
     ["Go through the four parts of the budget (weights, gradients, optimizer state, activations) and ask "
      "for each: all parameters, or only the trainable ones?",
-     "fp32 is 4 bytes per number; Adam keeps two numbers per trainable parameter; a frozen parameter gets "
-     "no gradient."],
+     "Make a table with one row per part and two columns, 'how many numbers' and 'bytes each'. Is the first "
+     "column n_params or n_trainable for the gradients, and for each of Adam's moments?"],
     "def finetune_bytes(n_params, n_trainable, activation_bytes):\n"
     "    weights = 4 * n_params                  # every weight is used by the forward pass\n"
     "    grads_and_adam = (4 + 4 + 4) * n_trainable   # gradient, m, v\n"
