@@ -201,14 +201,14 @@ def _svd_by_imported_name(A):
 ])
 def test_ex3_refuses_every_route_to_the_svd(route):
     r = ex.ex3.check(route)
-    assert r.status == "incorrect" and "eigvalsh alone" in r.message, r
+    assert r.status == "incorrect" and ("eigvalsh alone" in r.message or "forbids" in r.message), r
 
 
 def test_ex3_refuses_a_name_imported_before_the_check():
     from numpy.linalg import svd
 
     r = ex.ex3.check(lambda A: svd(A)[1])
-    assert r.status == "incorrect" and "np.linalg.svd" in r.message, r
+    assert r.status == "incorrect" and "svd" in r.message, r
     assert np.linalg.svd is svd  # the watch is undone
 
 
