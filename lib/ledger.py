@@ -152,9 +152,14 @@ class Ledger:
     def __repr__(self) -> str:
         head = f"{self.title}  " if self.title else ""
         lines = [f"{head}[{', '.join(f'{k}={v}' for k, v in self.sizes.items())}; {self.dtype}]"]
-        for rec in self.records():
+        records = self.records()
+        # every column as wide as its widest entry, so a long name or shape never pushes a row out of line
+        w_name = max([6] + [len(rec["tensor"]) for rec in records])
+        w_shape = max([14] + [len(rec["shape"]) for rec in records])
+        w_size = max([14] + [len(str(rec["size"])) for rec in records])
+        for rec in records:
             lines.append(
-                f"  {rec['tensor']:<6} {rec['shape']:<14} {str(rec['size']):<14} "
+                f"  {rec['tensor']:<{w_name}} {rec['shape']:<{w_shape}} {str(rec['size']):<{w_size}} "
                 f"{rec['elements']:>12,} el {rec['bytes']:>14,} B  {rec['kind']:<10} {rec['meaning']}"
             )
         return "\n".join(lines)

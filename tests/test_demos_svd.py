@@ -80,6 +80,14 @@ def test_static_plots_return_figures():
     assert isinstance(demos_svd.plot_spectrum(np.array([3.0, 2.0, 1.0]), "S", k_mark=1), Figure)
 
 
+def test_rank_strip_has_one_panel_per_rank_and_the_original(small_image):
+    fig = demos_svd.plot_rank_strip(small_image, (1, 2))
+    assert len(fig.axes) == 3 and fig.axes[0].get_title().startswith("k = 1: error")
+    assert fig._repr_png_().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="plot_rank_strip"):
+        demos_svd.plot_rank_strip(small_image, (0,))
+
+
 def test_controls_are_choices_and_sliders():
     demo = demos_svd.svd_demo()
     assert isinstance(demo.controls[0], Choice) and demo.controls[0].grid() == list(demos_svd.STAGES)

@@ -159,3 +159,35 @@ def test_ex4_the_deep_net_really_makes_16_pieces_with_8_units():
     line = np.stack([xs, np.full_like(xs, 0.5)], axis=1)
     assert nn.region_ids(line, deep)[1] == 16
     assert sum(W.shape[1] for W, _ in deep[:-1]) == 8
+
+
+# ---------------------------------------------------------------- the page's find-the-bug and the reordered cases
+def test_ex2_the_page_s_buggy_softmax_is_named():
+    def softmax(Z):  # the page's version: the maximum of the whole batch
+        E = np.exp(Z - Z.max())
+        return E / E.sum(axis=1, keepdims=True)
+
+    r = ex2.check(softmax)
+    assert r.status == "incorrect" and "max of the whole array" in r.message, r
+
+
+def test_ex3_every_entry_minus_one_is_not_the_fancy_index_slip():
+    def minus_one(Z, y):
+        return (nn.softmax(Z) - 1) / len(y)
+
+    def columns(Z, y):
+        P = nn.softmax(Z)
+        P[:, y] -= 1
+        return P / len(y)
+
+    r1, r2 = ex3.check(minus_one), ex3.check(columns)
+    assert "every entry" in r1.message and "whole columns" in r2.message, (r1, r2)
+
+
+def test_ex2_nan_to_num_patch_is_named():
+    def patched(Z):  # the batch's max, and the NaN rows zeroed afterwards
+        E = np.exp(Z - Z.max())
+        return np.nan_to_num(E / E.sum(axis=1, keepdims=True))
+
+    r = ex2.check(patched)
+    assert r.status == "incorrect" and "np.nan_to_num" in r.message, r

@@ -801,6 +801,10 @@ bugv(
     lambda B, i, o: _roofline(B, i, o, 312e12, 2039e9),
 )
 
+bugv(E, "W counted as D_in**2 (the page's bug)", lambda B, i, o: max(2 * B * i * o / 312e12, (B * i + i * i + B * o) * 2 / 2039e9))
+bugv(E, "Y counted as B*D_in", lambda B, i, o: max(2 * B * i * o / 312e12, (B * i + i * o + B * i) * 2 / 2039e9))
+bugv(E, "Y left out", lambda B, i, o: max(2 * B * i * o / 312e12, (B * i + i * o) * 2 / 2039e9))
+
 # ================= memory-flops ex3
 E = "memory_flops.ex3"
 R = ["memory", "memory", "compute", "compute", "memory"]
@@ -1290,7 +1294,7 @@ EXPECT = {
     (
         "memory_flops.ex1",
         "outputs too",
-    ): "you also counted the outputs; the question asks only for the",
+    ): "either you also counted the two layers' outputs (4d and d wid",
     (
         "memory_flops.ex1",
         "elements",
@@ -1305,7 +1309,7 @@ EXPECT = {
     (
         "memory_flops.ex1",
         "plus final output (6d)",
-    ): "you also counted the block's output (d wide); only the input",
+    ): "either you also counted the block's output (d wide) or you co",
     (
         "memory_flops.ex1",
         "activation in+out (8d)",
@@ -1330,6 +1334,9 @@ EXPECT = {
         "compute only",
     ): "that is the compute time alone; at small B the memory time b",
     ("memory_flops.ex2", "4 bytes"): "you counted 4 bytes per element; the layer is bf16, 2 bytes.",
+    ("memory_flops.ex2", "W counted as D_in**2 (the page's bug)"): "that is still the colleague's bug: W holds D_in*D_out",
+    ("memory_flops.ex2", "Y counted as B*D_in"): "Y is (B, D_out): it holds B*D_out numbers, not B*D_in.",
+    ("memory_flops.ex2", "Y left out"): "the traffic leaves out Y: the matmul writes Y (B*D_out numbers)",
     ("memory_flops.ex2", "bias"): "the layer has no bias: leave the D_out bias entries out of t",
     (
         "memory_flops.ex2",

@@ -14,7 +14,7 @@ def _raises(*_):
 GARBAGE = [None, "abc", _raises, 3.5, np.array([np.nan, 1.0])]
 
 
-@pytest.mark.parametrize("e", [ex.ex1, ex.ex2, ex.ex3, ex.ex4, ex.ex5])
+@pytest.mark.parametrize("e", [ex.ex1, ex.choose_k, ex.init_gain, ex.ex4])
 def test_placeholder_garbage_hints_and_folded_solution(e):
     assert e.check(...).status == "not attempted"
     for g in GARBAGE:
@@ -87,107 +87,124 @@ def test_ex1_smallest_with_full_svd_on_a_tall_matrix_is_named():
     assert "Either" in r.message and "full SVD" in r.message
 
 
-# ---------------------------------------------------------------- ex2: errors
-@pytest.mark.parametrize("fn", [
-    lambda S, k: (S[k], np.sqrt(np.sum(S[k:] ** 2))),
-    lambda S, k: [float(S[k]), float(np.linalg.norm(S[k:]))],
-    lambda S, k: np.array([S[k], np.sqrt(sum(s * s for s in S[k:]))], dtype=np.float32),
-    lambda S, k: (max(S[k:]), np.sqrt(np.sum(np.square(S)[k:]))),
-])
-def test_ex2_right(fn):
-    assert ex.ex2.check(fn).ok
+# ---------------------------------------------------------------- choose_k: the smallest rank for a target error
+def _k_loop(S, target):
+    S = [float(v) for v in S]
+    total = sum(v * v for v in S)
+    for k in range(len(S) + 1):
+        if (sum(v * v for v in S[k:]) / total) ** 0.5 <= target:
+            return k
+    return len(S)
 
 
-@pytest.mark.parametrize("fn, keyword", [
-    (lambda S, k: (S[k - 1], np.sqrt(np.sum(S[k:] ** 2))), "not S[k-1]"),
-    (lambda S, k: (S[0], np.sqrt(np.sum(S[k:] ** 2))), "largest singular value overall"),
-    (lambda S, k: (np.sqrt(np.sum(S[k:] ** 2)), S[k]), "swapped"),
-    (lambda S, k: (np.sqrt(np.sum(S[k:] ** 2)), np.sqrt(np.sum(S[k:] ** 2))), "that is the Frobenius error"),
-    (lambda S, k: (S[-1], np.sqrt(np.sum(S[k:] ** 2))), "SMALLEST singular value"),
-    (lambda S, k: (S[k], np.sqrt(np.sum(S[:k] ** 2))), "KEPT"),
-    (lambda S, k: (S[k], np.sum(S[k:] ** 2)), "square root"),
-    (lambda S, k: (S[k], np.sum(S[k:])), "without squaring"),
-    (lambda S, k: (S[k], np.sqrt(np.sum(S[k - 1:] ** 2))), "one too early"),
-    (lambda S, k: (S[k], np.sqrt(np.sum(S[k + 1:] ** 2))), "one too late"),
-    (lambda S, k: (S[k], np.sqrt(np.sum(S**2))), "ALL singular values"),
-    (lambda S, k: {"spectral": S[k], "frobenius": 0.0}, "dict"),
-    (lambda S, k: S[k], "two numbers"),
+def _k_energy(S, target):  # dropped energy at most target**2: the same condition, squared
+    S = np.asarray(S, dtype=np.float32)
+    dropped = 1 - np.concatenate([[0.0], np.cumsum(S**2)]) / np.sum(S**2)
+    return int(np.argmax(dropped <= target**2 + 1e-6))
+
+
+def _k_searchsorted(S, target):
+    errs = np.sqrt(np.cumsum(np.asarray(S)[::-1] ** 2)[::-1] / np.sum(np.square(S)))  # error of k = 0 .. r-1
+    return int(np.sum(errs > target))
+
+
+def _k_norm(S, target):
+    return next(k for k in range(len(S) + 1) if np.linalg.norm(S[k:]) <= target * np.linalg.norm(S))
+
+
+@pytest.mark.parametrize("fn", [_k_loop, _k_energy, _k_searchsorted, _k_norm,
+                                lambda S, t: np.int64(_k_loop(S, t)), lambda S, t: float(_k_loop(S, t))])
+def test_choose_k_right(fn):
+    assert ex.choose_k.check(fn).ok, ex.choose_k.check(fn)
+
+
+def _first(ok):
+    return int(np.argmax(ok)) if np.any(ok) else len(ok) - 1
+
+
+def _spectral(S, t):
+    return _first(np.append(S, 0.0) / S[0] <= t)
+
+
+def _dropped_energy(S, t):
+    return _first(np.append(np.cumsum(S[::-1] ** 2)[::-1], 0.0) / np.sum(S**2) <= t)
+
+
+def _kept_energy(S, t):
+    return _first(np.append(0.0, np.cumsum(S**2)) / np.sum(S**2) >= 1 - t)
+
+
+def _absolute(S, t):
+    return _first(np.sqrt(np.append(np.cumsum(S[::-1] ** 2)[::-1], 0.0)) <= t)
+
+
+def _not_squared(S, t):
+    return _first(np.append(np.cumsum(S[::-1])[::-1], 0.0) / np.sum(S) <= t)
+
+
+@pytest.mark.parametrize(("fn", "keyword"), [
+    (_spectral, "spectral error"),
+    (_dropped_energy, "dropped ENERGY"),
+    (_kept_energy, "dropped ENERGY"),
+    (_absolute, "absolute error"),
+    (_not_squared, "without squaring"),
+    (lambda S, t: _k_loop(S, t) + 1, "one too many"),
+    (lambda S, t: _k_loop(S, t) - 1, "one too few"),
 ])
-def test_ex2_bugs(fn, keyword):
-    r = ex.ex2.check(fn)
+def test_choose_k_bugs(fn, keyword):
+    r = ex.choose_k.check(fn)
+    assert r.status == "incorrect" and keyword in r.message and "Either" not in r.message, r
+
+
+def test_choose_k_every_bug_alone_on_the_first_case():
+    S, t = ex._CHOOSE_CASES[0]
+    values = [v for v in ex._choose_bugs(S, t).values()]
+    assert len(set(values)) == len(values) and ex._smallest_k(S, t) not in values
+    assert np.min(np.abs(ex._rel_errors(S) - t)) > 0.01  # no formulation's rounding can cross the target
+
+
+def test_choose_k_hard_coded_and_garbage():
+    k0 = ex._smallest_k(*ex._CHOOSE_CASES[0])
+    r = ex.choose_k.check(lambda S, t: k0)
+    assert r.status == "incorrect" and "hard-coded" in r.message, r
+    assert ex.choose_k.check(lambda S, t: "ten").status == "incorrect"
+    r = ex.choose_k.check(lambda S, t: __import__("lib").svd.energy_rank(S, 1 - t**2))
+    assert r.status == "incorrect" and "lib.svd.energy_rank" in r.message, r
+
+
+def test_choose_k_reference_by_hand():
+    assert ex._smallest_k(np.array([3.0, 0.0]), 0.5) == 1  # A = diag(3, 0): rank 1 is exact
+    assert ex._smallest_k(np.array([4.0, 3.0]), 0.7) == 1  # rank 1 leaves 3/5 = 0.6
+    assert ex._smallest_k(np.array([4.0, 3.0]), 0.5) == 2
+
+
+# ---------------------------------------------------------------- init_gain: LeCun on a compressing layer
+@pytest.mark.parametrize("answer", [0.5, np.float32(0.5), np.sqrt(256 / 1024), 0.49, np.array(0.505)])
+def test_init_gain_right(answer):
+    assert ex.init_gain.check(answer).ok
+
+
+@pytest.mark.parametrize(("answer", "keyword"), [
+    (1.0, "each COORDINATE"), (2.0, "upside down"), (0.25, "squared lengths"), (0.5 * np.sqrt(2), "He's rule"),
+    (1 / 32, "std of the weights"),
+])
+def test_init_gain_bugs(answer, keyword):
+    r = ex.init_gain.check(answer)
     assert r.status == "incorrect" and keyword in r.message, r
 
 
-# ---------------------------------------------------------------- ex3: condition
-@pytest.mark.parametrize("fn", [
-    lambda A: (lambda S: S[0] / S[-1])(np.linalg.svd(A, compute_uv=False)),
-    lambda A: np.linalg.cond(A),
-    lambda A: np.linalg.norm(A, 2) * np.linalg.norm(np.linalg.pinv(A), 2),
-    lambda A: (lambda S: np.float32(S.max() / S.min()))(np.linalg.svd(A.astype(np.float32), compute_uv=False)),
-    lambda A: (lambda G: np.sqrt(np.linalg.eigvalsh(G)[-1] / np.linalg.eigvalsh(G)[0]))(
-        A.T @ A if A.shape[0] >= A.shape[1] else A @ A.T),
-])
-def test_ex3_right(fn):
-    assert ex.ex3.check(fn).ok
-
-
-def _sv(A):
-    return np.linalg.svd(A, compute_uv=False)
-
-
-@pytest.mark.parametrize("fn, keyword", [
-    (lambda A: _sv(A)[-1] / _sv(A)[0], "the inverse"),
-    (lambda A: _sv(A)[0] / _sv(A)[1], "second singular value"),
-    (lambda A: (lambda lam: lam.max() / lam.min())(np.abs(np.linalg.eigvals(A))), "|eigenvalues|"),
-    (lambda A: _sv(A)[0] - _sv(A)[-1], "is a ratio"),
-    (lambda A: _sv(A)[0], "sigma_max alone"),
-    (lambda A: (_sv(A)[0] / _sv(A)[-1]) ** 2, "kappa squared"),
-    (lambda A: np.linalg.cond(A, "fro"), "Frobenius norm"),
-    (lambda A: np.sqrt(np.abs(np.linalg.eigvalsh(A.T @ A)).max() / np.abs(np.linalg.eigvalsh(A.T @ A)).min()),
-     "zero eigenvalues"),
-    (svd.condition_number, "the course's own lib"),
-])
-def test_ex3_bugs(fn, keyword):
-    r = ex.ex3.check(fn)
-    assert r.status == "incorrect" and keyword in r.message, r
-
-
-# ---------------------------------------------------------------- ex4: initialisation scale
-@pytest.mark.parametrize("fn", [
-    lambda D_in, D_out, act: np.sqrt((2.0 if act == "relu" else 1.0) / D_in),
-    lambda D_in, D_out, act: (np.sqrt(2) if act.lower() == "relu" else 1) / np.sqrt(D_in),
-    lambda D_in, D_out, act: np.float32({"linear": 1.0, "relu": 2.0}[act] / D_in) ** 0.5,
-    lambda D_in, D_out, act: (1 + (act == "relu")) ** 0.5 * D_in**-0.5,
-])
-def test_ex4_right(fn):
-    assert ex.ex4.check(fn).ok
-
-
-def _g(act):
-    return 2.0 if act == "relu" else 1.0
-
-
-@pytest.mark.parametrize("fn, keyword", [
-    (lambda D_in, D_out, act: _g(act) / D_in, "the variance"),
-    (lambda D_in, D_out, act: np.sqrt(_g(act) * D_in), "DIVIDE"),
-    (lambda D_in, D_out, act: np.sqrt(_g(act) / D_out), "you used D_out"),
-    (lambda D_in, D_out, act: np.sqrt(2 / (D_in + D_out)), "Xavier"),
-    (lambda D_in, D_out, act: np.sqrt(2 / D_in), "for ReLU only"),
-    (lambda D_in, D_out, act: np.sqrt(1 / D_in), "double the weight variance"),
-    (lambda D_in, D_out, act: (2.0 if act == "relu" else 1.0) / np.sqrt(D_in), "inside the square root"),
-    (lambda D_in, D_out, act: np.sqrt((0.5 if act == "relu" else 1.0) / D_in), "not half"),
-    (svd.init_std, "the course's own lib"),
-])
-def test_ex4_bugs(fn, keyword):
-    r = ex.ex4.check(fn)
-    assert r.status == "incorrect" and keyword in r.message, r
+def test_init_gain_matches_a_measurement():
+    W = np.random.default_rng(0).standard_normal((1024, 256)) / 32
+    x = np.random.default_rng(1).standard_normal((2000, 1024))
+    ratio = np.linalg.norm(x @ W, axis=1).mean() / np.linalg.norm(x, axis=1).mean()
+    assert abs(ratio - 0.5) < 0.01
 
 
 # ---------------------------------------------------------------- ex5: gain or conditioning
 @pytest.mark.parametrize("answer", [(0.9**20, 1.0), (0.12, 1), [0.1216, 1], np.array([0.9**20, 1.0], dtype=np.float32),
                                     (np.prod([0.9] * 20), 1)])
 def test_ex5_right(answer):
-    assert ex.ex5.check(answer).ok
+    assert ex.ex4.check(answer).ok
 
 
 @pytest.mark.parametrize("answer, keyword", [
@@ -200,5 +217,14 @@ def test_ex5_right(answer):
     (0.9**20, "two numbers"),
 ])
 def test_ex5_bugs(answer, keyword):
-    r = ex.ex5.check(answer)
+    r = ex.ex4.check(answer)
     assert r.status == "incorrect" and keyword in r.message, r
+
+
+def test_ex1_the_page_s_buggy_function_is_named():
+    def rank_k(A, k):
+        U, S, V = np.linalg.svd(A, full_matrices=False)
+        return U[:, :k] @ np.diag(S[:k]) @ V.T[:k]
+
+    r = ex.ex1.check(rank_k)
+    assert r.status == "incorrect" and "V where Vt belongs" in r.message, r

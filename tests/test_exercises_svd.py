@@ -153,12 +153,12 @@ def test_ex4_smallest_nonzero_gain_named_for_a_wide_input():
 
 
 # ---------------------------------------------------------------- ex5: the smallest gain
-S5 = np.linalg.svd(ex.W_WIDE, compute_uv=False)
+S5 = np.linalg.svd(ex.W_COMPRESS, compute_uv=False)
 
 
 @pytest.mark.parametrize("answer", [(0.0, S5[-1]), [0, float(S5[-1])], np.array([0.0, S5[-1]], dtype=np.float32),
                                     (0.0, round(float(S5[-1]), 4)),
-                                    (np.linalg.norm(np.linalg.svd(ex.W_WIDE)[0][:, -1] @ ex.W_WIDE), S5.min())])
+                                    (np.linalg.norm(np.linalg.svd(ex.W_COMPRESS)[0][:, -1] @ ex.W_COMPRESS), S5.min())])
 def test_ex5_right(answer):
     assert ex.ex5.check(answer).ok
 
@@ -173,3 +173,49 @@ def test_ex5_right(answer):
 def test_ex5_bugs(answer, keyword):
     r = ex.ex5.check(answer)
     assert r.status == "incorrect" and keyword in r.message, r
+
+
+# ---------------------------------------------------------------- ex1 as a find-the-bug; ex3 against every route
+def test_ex1_the_page_s_buggy_function_is_named():
+    r = ex.ex1.check(lambda U, S, Vt: U @ (S * Vt))  # the colleague's line: S broadcast over Vt's columns
+    assert r.status == "incorrect" and "scales the columns of Vt" in r.message, r
+
+
+@pytest.mark.parametrize("fixed", [lambda U, S, Vt: U @ (S[:, None] * Vt), lambda U, S, Vt: U @ (np.diag(S) @ Vt),
+                                   lambda U, S, Vt: (U * S) @ Vt.astype(np.float32)])
+def test_ex1_fixed_versions_pass(fixed):
+    assert ex.ex1.check(fixed).ok
+
+
+def _svd_by_imported_name(A):
+    from numpy.linalg import svd as decompose  # imported inside: found at run time
+    return decompose(A, compute_uv=False)
+
+
+@pytest.mark.parametrize("route", [
+    lambda A: np.linalg.svd(A, compute_uv=False),
+    lambda A: np.linalg.svdvals(A),
+    lambda A: np.sort(np.abs(np.linalg.eigvalsh(A)))[::-1] * (np.linalg.cond(A) > 0),
+    lambda A: np.sort(np.abs(np.linalg.eigvalsh(A)))[::-1] + 0 * np.linalg.norm(A, 2),
+    _svd_by_imported_name,
+])
+def test_ex3_refuses_every_route_to_the_svd(route):
+    r = ex.ex3.check(route)
+    assert r.status == "incorrect" and ("eigvalsh alone" in r.message or "forbids" in r.message), r
+
+
+def test_ex3_refuses_a_name_imported_before_the_check():
+    from numpy.linalg import svd
+
+    r = ex.ex3.check(lambda A: svd(A)[1])
+    assert r.status == "incorrect" and "svd" in r.message, r
+    assert np.linalg.svd is svd  # the watch is undone
+
+
+@pytest.mark.parametrize("right", [
+    lambda A: np.sort(np.abs(np.linalg.eigvalsh(A)))[::-1],
+    lambda A: np.sqrt(np.sort(np.linalg.eigvalsh(A @ A))[::-1].clip(0)),
+    lambda A: sorted((abs(v) for v in np.linalg.eigvalsh(A).astype(np.float32)), reverse=True),
+])
+def test_ex3_eigvalsh_answers_pass(right):
+    assert ex.ex3.check(right).ok

@@ -161,6 +161,12 @@ def test_ledger_text_and_html_repr():
     assert "&lt;" in Ledger("<b>", n=2).add("x<", "n", "a<b", "input")._repr_html_()
 
 
+def test_ledger_text_columns_stay_aligned_with_long_names():
+    led = Ledger("t", n=2).add("x", "n", "short", "input").add("dlogits_long", "n n", "long name", "gradient")
+    rows = repr(led).splitlines()[1:]
+    assert len({row.index(" el ") for row in rows}) == 1, rows  # the element column starts at one place
+
+
 def test_ledger_bad_inputs():
     with pytest.raises(ValueError, match="kind must be one of"):
         Ledger(n=2).add("x", "n", "x", "weights")

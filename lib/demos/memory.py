@@ -94,7 +94,7 @@ def roofline_demo() -> Demo:
 
     return Demo(
         "Where does a linear layer sit on the roofline?",
-        [Slider("log2_B", 0, 12, 5, steps=13, label="log2 of batch rows B", fmt="{:.0f}"),
+        [Slider("log2_B", 0, 12, 6, steps=7, label="log2 of batch rows B", fmt="{:.0f}"),
          Choice("layer", tuple(DEMO_LAYERS), "128 -> 64", label="layer D_in -> D_out")],
         draw,
         figsize=(5.0, 4.0),

@@ -186,3 +186,27 @@ def plot_spectrum(S: np.ndarray, title: str, k_mark: int | None = None) -> PngFi
         ax.legend(fontsize=8)
     ax.set(xlabel="index i", ylabel="sigma_i", title=title)
     return fig
+
+
+def plot_rank_strip(image: np.ndarray, ks: tuple[int, ...] = (5, 20, 50)) -> PngFigure:
+    """The image at each rank in ks, then the original, side by side (the static view of the rank slider).
+
+    image (h, w), values in [0, 1] -> one panel per rank, each titled with k and its relative error
+    """
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2:
+        raise ValueError(f"plot_rank_strip: image must be 2-D (h, w), got shape {image.shape}.")
+    if not ks or any(not isinstance(k, (int, np.integer)) or not 1 <= k <= min(image.shape) for k in ks):
+        raise ValueError(f"plot_rank_strip: ks must be ranks from 1 to {min(image.shape)}, got {ks!r}.")
+    fig = PngFigure(figsize=(2.2 * (len(ks) + 1), 2.8), dpi=100, layout="constrained")
+    axes = fig.subplots(1, len(ks) + 1)
+    norm = np.linalg.norm(image)
+    for ax, k in zip(axes, ks, strict=False):
+        approx = svd.rank_k_approx(image, int(k))
+        ax.imshow(np.clip(approx, 0, 1), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"k = {k}: error {np.linalg.norm(image - approx) / norm:.3f}", fontsize=9)
+    axes[-1].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[-1].set_title(f"original, rank {min(image.shape)}", fontsize=9)
+    for ax in axes:
+        ax.set_axis_off()
+    return fig

@@ -1,5 +1,6 @@
-"""Exercises for the chapter `depth`: collapse two layers, a stable softmax, the cross-entropy gradient,
-and depth against width: how wide one layer must be to match a deep network's pieces."""
+"""Exercises for the chapter `depth`: collapse two layers, find the bug in a "stable" softmax, the
+cross-entropy gradient, and a prediction of depth against width: how wide one layer must be to match a
+deep network's pieces."""
 
 from __future__ import annotations
 
@@ -58,12 +59,13 @@ def _check_combine_case(fn, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: 
 
 
 ex1 = Exercise(
-    "depth-ex1",
+    "depth-collapse",
     _check_combine,
     ["Expand (X @ W1 + b1) @ W2 + b2 and group the terms that multiply X and the terms that do not.",
      "Matrix products distribute: (A + C) @ W2 = A @ W2 + C @ W2. Which group has X in it?"],
     "def combine(W1, b1, W2, b2):\n    return W1 @ W2, b1 @ W2 + b2",
     why="(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2): a matrix times X plus a constant row.",
+    formerly="depth-ex1",
 )
 
 
@@ -130,6 +132,10 @@ def _check_softmax(fn) -> str:
             if Z is _Z_LARGE and arr.shape == Z.shape and np.allclose(arr, 1 / Z.shape[1]):
                 raise Wrong("logits 1000, 1001, 1002 and 999 all got the same probability: did you clip the logits? "
                             "Clipping erases their differences; subtract each row's maximum instead, which changes none.")
+            if arr.shape == Z.shape and np.all(np.isfinite(arr)) and np.any(np.abs(arr.sum(axis=1) - 1) > 1e-3):
+                raise Wrong(f"for the {name[11:]}, a row of your probabilities does not sum to 1 (its sums are "
+                            f"{np.round(arr.sum(axis=1), 3).tolist()}): replacing NaN with np.nan_to_num (or a mask) "
+                            "hides the 0 / 0 instead of avoiding it. Subtract each row's own maximum before exp.")
             if arr.shape == Z.shape and not np.all(np.isfinite(arr)):
                 if Z is _Z_WIDE:
                     shifts = {"minimum": Z.min(axis=1, keepdims=True), "mean": Z.mean(axis=1, keepdims=True),
@@ -148,22 +154,28 @@ def _check_softmax(fn) -> str:
 
 
 ex2 = Exercise(
-    "depth-ex2",
+    "depth-softmax-bug",
     _check_softmax,
-    ["exp of each entry, divided by the sum of its row. Then make it safe for logits of 1000: which shift "
-     "of a row leaves the ratios unchanged and keeps every exponent at most 0?",
-     "Work along axis=1 with keepdims=True, so that a (B, 1) column of per-row numbers broadcasts against "
-     "the (B, V) logits."],
+    ["The shift by a maximum is right in spirit. Over which entries is that maximum taken, and is it the "
+     "same number for every row? What happens to a row whose logits are all far below the largest logit of "
+     "the batch?",
+     "Try the function on Z = [[1000, 0], [-1000, -1001]]: print Z - Z.max() and its exp. Then take the "
+     "maximum along axis=1 with keepdims=True, so that a (B, 1) column broadcasts against the (B, V) logits."],
     "def softmax(Z):\n    E = np.exp(Z - Z.max(axis=1, keepdims=True))  # (B, V), every entry <= 1\n"
     "    return E / E.sum(axis=1, keepdims=True)",
     why="Subtracting a row's max changes no ratio (it multiplies top and bottom by the same e**-m) and makes the "
-    "largest exponent exactly 0, so nothing overflows and the sum is at least 1.",
+    "largest exponent exactly 0, so nothing overflows and the sum is at least 1. The batch's maximum does "
+    "neither for the other rows: a row far below it underflows to 0 / 0.",
+    solution_text="The fixed function (the maximum is taken per row):",
+    formerly="depth-ex2",
 )
 
 
 # ---------------------------------------------------------------- ex3: the cross-entropy gradient
-_CE_CASES = [(_rng.normal(size=(5, 4)) * 1.5, np.array([2, 0, 3, 3, 1])),    # (B, V) = (5, 4)
-             (_rng.normal(size=(3, 6)) * 1.5, np.array([5, 1, 1]))]          # (B, V) = (3, 6)
+_CE_A = (_rng.normal(size=(5, 4)) * 1.5, np.array([2, 0, 3, 3, 1]))    # (B, V) = (5, 4)
+_CE_B = (_rng.normal(size=(3, 6)) * 1.5, np.array([5, 1, 1]))          # (B, V) = (3, 6)
+# labels that miss some classes first: there P[:, y] -= 1 (whole label columns) and P - 1 (every entry) differ
+_CE_CASES = [_CE_B, _CE_A]
 
 
 def _check_ce_grad(fn) -> str:
@@ -187,6 +199,8 @@ def _check_ce_grad(fn) -> str:
             "P[:, y] -= 1 subtracts 1 from whole columns (every row, at every label); subtract it once per row "
             "with P[np.arange(B), y] -= 1.": columns / B,
             "you divided by B twice: the mean over the batch divides once, (P - onehot) / B.": (P - Y) / B**2,
+            "you subtracted 1 from every entry, (P - 1) / B; only the label's entry of each row loses 1, "
+            "(P - onehot) / B.": (P - 1) / B,
             "you used log P; the gradient with respect to the logits uses the probabilities themselves, "
             "(P - onehot) / B.": (np.log(P) - Y) / B,
             "P * (1 - P) is only the diagonal of the softmax's derivative; the off-diagonal terms cancel it down "
@@ -202,7 +216,7 @@ def _check_ce_grad(fn) -> str:
 
 
 ex3 = Exercise(
-    "depth-ex3",
+    "depth-ce-grad",
     _check_ce_grad,
     ["Start from P = softmax(Z). For one example, the gradient of -log P[label] with respect to its logits is "
      "P minus the one-hot vector of the label; then remember that the loss is a mean.",
@@ -210,6 +224,7 @@ ex3 = Exercise(
     "def ce_grad(Z, y):\n    P = nn.softmax(Z)                      # (B, V)\n"
     "    P[np.arange(len(y)), y] -= 1.0         # P - onehot, one entry per row\n    return P / len(y)",
     why="d(-log p_y)/dz = p - onehot(y) for one example; the mean over B examples divides each row by B.",
+    formerly="depth-ex3",
 )
 
 
@@ -231,7 +246,8 @@ def _check_width(answer) -> str:
             raise Wrong(f"{n} units can make {pieces} pieces, but a narrower layer can too: find the smallest.") from None
         raise
     return ("15: on a line each unit of a single layer bends the function at one point, so 16 pieces need "
-            "15 breakpoints, 15 units: almost twice the deep network's 8, and the gap doubles with each layer.")
+            "15 breakpoints, 15 units: almost twice the deep network's 8. For L layers it is 2**L - 1 units "
+            "against 2L: exponential against linear.")
 
 
 def _compare_width(answer: object, want: int, pieces: int) -> None:
@@ -248,13 +264,15 @@ def _compare_width(answer: object, want: int, pieces: int) -> None:
 
 
 ex4 = Exercise(
-    "depth-ex4",
+    "depth-one-layer-width",
     _check_width,
     ["On a line (a 1-D input), where can one hidden unit ReLU(w x + b) bend the output of a single-layer "
      "network, and how many times?",
-     "Count breakpoints, not pieces: a function made of k linear pieces on [0, 1] has k - 1 breakpoints."],
+     "Draw a function made of 3 linear pieces on [0, 1]: how many bends does it have, and how many units "
+     "of one layer does each bend need? Then do the same count for 16 pieces."],
     "answer = 2**4 - 1   # 16 pieces need 15 breakpoints, one per unit",
     why="A single layer adds its units' bends side by side (one breakpoint each), while each layer of the "
     "deep network folds the line and doubles the pieces: width grows linearly, depth exponentially.",
     solution_text="The count:",
+    formerly="depth-ex4",
 )

@@ -1,6 +1,6 @@
-"""Exercises for the chapter `low-rank`: the best rank-k approximation, its error from the singular
-values, the condition number, an initialisation scale, and a prediction that separates the gain of
-a deep stack from its conditioning.
+"""Exercises for the chapter `low-rank`: find the bug in a rank-k approximation, choose the smallest
+rank for a target error, predict the gain of a LeCun layer that is not square, and a prediction that
+separates the gain of a deep stack from its conditioning.
 
 Letters: m, n the shape of A; k the rank kept; S the singular values, largest first.
 """
@@ -89,232 +89,151 @@ def _check_rank_k(fn) -> str:
 
 
 ex1 = Exercise(
-    "low-rank-ex1",
+    "low-rank-rank-k-bug",
     _check_rank_k,
-    ["Take the thin SVD of A and keep only the part of the sum sigma_i u_i v_i^T that matters most.",
-     "Slice the first k singular triplets out of U, S and Vt (mind which axis of each one holds them), then "
-     "multiply them back as you would rebuild A."],
+    ["What does np.linalg.svd return as its third output: V, or something else? What does the colleague's "
+     "code assume?",
+     "Write the shapes for A of shape (4, 7): U (4, 4), S (4,), and the third output (4, 7). Which of its axes "
+     "holds the k right singular vectors you want, and what does .T[:k] take instead?"],
     "def rank_k(A, k):\n    U, S, Vt = np.linalg.svd(A, full_matrices=False)\n"
     "    return U[:, :k] @ np.diag(S[:k]) @ Vt[:k]      # (m, k) @ (k, k) @ (k, n) -> (m, n)",
     why="A = sum_i sigma_i u_i v_i^T with sigma_1 >= sigma_2 >= ...; dropping the smallest terms changes A by "
-        "sigma_{k+1} (spectral norm), and Eckart-Young says no rank-k matrix does better.",
+        "sigma_{k+1} (spectral norm), and Eckart-Young says no rank-k matrix does better. NumPy's third output "
+        "is already V^T: its ROWS are the v_i, so the first k of them are Vt[:k]; transposing it first takes "
+        "columns instead, which runs silently whenever Vt is square.",
+    solution_text="The fixed function (the third output is Vt, already transposed):",
+    formerly="low-rank-ex1",
 )
 
 
-# ---------------------------------------------------------------- ex2: the errors from S alone
-def _spectra(n: int, k: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    if n == 5:
-        return np.array([5.0, 3.0, 2.0, 1.0, 0.5]), k
-    return np.sort(rng.uniform(0.1, 4.0, size=n))[::-1], k
+# ---------------------------------------------------------------- choose_k: the smallest rank for a target error
+def _rel_errors(S: np.ndarray) -> np.ndarray:
+    """Relative Frobenius error of the best rank-k approximation for k = 0, 1, ..., r: (r + 1,)."""
+    tail = np.sqrt(np.cumsum((S**2)[::-1])[::-1])  # tail[k] = sqrt(sum S[k:]**2)
+    return np.append(tail, 0.0) / tail[0]
 
 
-# k = 2 first: there S[0] (the largest overall), S[k-1] and S[k] all differ
-_ERR_CASES = cases(_spectra, dict(n=5, k=2), dict(n=8, k=1), dict(n=7, k=4), seed=22)
+def _first(ok: np.ndarray) -> int:
+    return int(np.argmax(ok)) if ok.any() else len(ok) - 1
 
 
-def _check_errors(fn) -> str:
+def _smallest_k(S, target):
+    return _first(_rel_errors(S) <= target)
+
+
+_SPECTRA = {
+    # first: every named slip gives its own k here, and no error lies within 0.01 of the target
+    "mixed": np.array([8.8, 8.7, 7.2, 6.8, 6.6, 6.4, 6.3, 6.1, 5.3, 4.3, 4.1, 2.8, 2.3, 0.5]),
+    "fast": 20.0 * 0.6 ** np.arange(12),
+    "slow": np.array([10.0, 8.0, 6.0, 5.0, 4.0, 3.0, 2.5, 2.0, 1.5, 1.0, 0.7, 0.5, 0.3, 0.2]),
+    "flat": np.array([3.0, 2.9, 2.8, 2.7, 2.6, 2.5, 2.4]),
+}
+_CHOOSE_CASES = [(_SPECTRA["mixed"], 0.3), (_SPECTRA["fast"], 0.05), (_SPECTRA["slow"], 0.35),
+                 (_SPECTRA["flat"], 0.5), (_SPECTRA["slow"], 0.7)]
+
+
+def _choose_bugs(S, target) -> dict[str, int]:
+    r = len(S)
+    rel = _rel_errors(S)
+    energy = np.append(0.0, np.cumsum(S**2)) / np.sum(S**2)  # energy kept by rank k = 0..r
+    tail_abs = rel * np.sqrt(np.sum(S**2))
+    spectral = np.append(S, 0.0) / S[0]  # relative spectral error S[k] / S[0]
+    plain = np.append(np.cumsum(S[::-1])[::-1], 0.0) / np.sum(S)
+    k = _smallest_k(S, target)
+    return {
+        "you used the spectral error S[k] / S[0]; the target is on the Frobenius error, "
+        "sqrt(sum(S[k:]**2) / sum(S**2)), which counts every dropped value, not only the largest.":
+            _first(spectral <= target),
+        "you compared the dropped ENERGY sum(S[k:]**2) / sum(S**2) with the target (the same as keeping "
+        "1 - target of the energy); that is the squared error: an error below the target means a dropped energy "
+        "below target**2.": _first(1 - energy <= target + 1e-12),
+        "you compared the absolute error sqrt(sum(S[k:]**2)) with the target; the target is relative: divide by "
+        "||A||_F = sqrt(sum(S**2)).": _first(tail_abs <= target),
+        "you added the dropped singular values without squaring them; the Frobenius error is sqrt(sum(S[k:]**2)), "
+        "relative to sqrt(sum(S**2)).": _first(plain <= target),
+        "off by one: that k is one too many. With 0-based slices, S[k:] are the values a rank-k approximation "
+        "drops, so test the error of S[k:] and return that k.": min(k + 1, r),
+        "off by one: that k is one too few, the largest rank whose error is still above the target; return the "
+        "smallest k whose error is at or below it.": k - 1 if k > 0 else None,
+    }
+
+
+def _check_choose_k(fn) -> str:
     need_function(fn)
-    refuse_lib(fn, {"lib.svd.tail_errors": lib_svd.tail_errors})
-    for case in _ERR_CASES:
-        S, k = case.make()
-        got = call(fn, S, k, name="your errors")
-        where = f"for S = {np.round(S, 2).tolist()}, k = {k}"
-        if isinstance(got, dict):
-            raise Wrong(f"return two numbers as a tuple, (spectral, frobenius); got a dict with keys {list(got)}.")
-        arr = to_array(got, "your errors")
-        if arr.shape != (2,):
-            raise Wrong(f"return two numbers, (spectral, frobenius); got an answer of shape {arr.shape}.")
-        spectral, frob = arr
-        tail = np.sqrt(np.sum(S[k:] ** 2))
-        if not np.isclose(S[k], tail) and np.allclose([spectral, frob], [tail, S[k]], rtol=1e-5):
-            raise Wrong(f"{where}: the two are swapped; return (spectral, frobenius), the single value S[k] first.")
-        compare(spectral, S[k], name=f"the spectral error {where}", reveal=False, bugs={
-            "the spectral error is sigma_{k+1}, the largest singular value you DROPPED: with 0-based indexing that "
-            "is S[k], not S[k-1].": S[k - 1],
-            "that is the largest singular value overall, S[0]; the spectral error is the largest one dropped, S[k].":
-                S[0],
-            "that is the Frobenius error; the spectral (2-norm) error is the single value S[k].": tail,
-            "that is the SMALLEST singular value, S[-1]; the spectral error is the largest one dropped, S[k].": S[-1],
-            "you squared it: the spectral error is S[k] itself (S[k]**2 is the squared error).": S[k] ** 2,
-        })
-        compare(frob, tail, name=f"the Frobenius error {where}", reveal=False, bugs={
-            "you summed the KEPT singular values; the error comes from the dropped tail S[k:].":
-                np.sqrt(np.sum(S[:k] ** 2)),
-            "you forgot the square root: sum(S[k:]**2) is the squared Frobenius error.": np.sum(S[k:] ** 2),
-            "you added the dropped singular values without squaring them; Frobenius is sqrt(sum of squares).":
-                np.sum(S[k:]),
-            "your tail starts one too early: the dropped values are S[k:], not S[k-1:].":
-                np.sqrt(np.sum(S[k - 1:] ** 2)),
-            "your tail starts one too late: the dropped values are S[k:], not S[k+1:].":
-                np.sqrt(np.sum(S[k + 1:] ** 2)),
-            "that is the norm of ALL singular values, the norm of A itself; keep only the dropped ones, S[k:].":
-                np.sqrt(np.sum(S**2)),
-            "you took the MEAN of the squares (a root mean square); the Frobenius error is the square root of their "
-            "SUM.": np.sqrt(np.mean(S[k:] ** 2)),
-        })
-    return "both errors come from the dropped singular values alone: no need to build A_k to know them."
-
-
-ex2 = Exercise(
-    "low-rank-ex2",
-    _check_errors,
-    ["Keeping k values drops sigma_{k+1}, sigma_{k+2}, ...: the errors depend on those only.",
-     "With 0-based indexing the dropped values are S[k:]. One error is a single value of that tail, the other "
-     "combines all of them."],
-    "def errors(S, k):\n    dropped = S[k:]                      # sigma_{k+1}, ..., sigma_r\n"
-    "    return dropped[0], np.sqrt(np.sum(dropped**2))",
-    why="A - A_k = sum_{i>k} sigma_i u_i v_i^T has singular values S[k:], so its largest stretch is S[k] and its "
-        "Frobenius norm is the root of the sum of their squares.",
-)
-
-
-# ---------------------------------------------------------------- ex3: the condition number
-def _cond_case(m: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray]:
-    if m == 2:
-        return (np.array([[1.0, 2.0], [0.5, 1.5]]),)  # not symmetric: |eigenvalue| ratio differs from kappa
-    return (rng.normal(size=(m, n)),)
-
-
-_COND_CASES = cases(_cond_case, dict(m=2, n=2), dict(m=3, n=3), dict(m=5, n=3), dict(m=3, n=4), seed=23)
-
-
-def _sv(A):
-    return np.linalg.svd(A, compute_uv=False)
-
-
-def _eig_ratio(A):
-    if A.shape[0] != A.shape[1]:
-        return not_applicable()
-    lam = np.abs(np.linalg.eigvals(A))
-    return lam.max() / lam.min()
-
-
-def _gram_zero(fn) -> None:
-    """Name the bug of the Gram-matrix route on a non-square A (zero eigenvalues, so inf or NaN or huge)."""
-    for m, n in ((5, 3), (3, 4)):
-        A = np.random.default_rng(m + 10 * n).normal(size=(m, n))
-        kappa = _sv(A)[0] / _sv(A)[-1]
+    refuse_lib(fn, {"lib.svd.tail_errors": lib_svd.tail_errors, "lib.svd.energy_rank": lib_svd.energy_rank})
+    for i, (S, target) in enumerate(_CHOOSE_CASES):
+        got = call(fn, S.copy(), target, name="your smallest_k")
+        where = f"for S = {np.array2string(S, precision=3, max_line_width=200)}, target = {target}"
         try:
-            with np.errstate(all="ignore"):
-                got = to_array(call(fn, A, name="your condition"), "your condition number")
-        except Wrong:
-            return
-        if got.shape == () and (not np.isfinite(got) or got > 1e6 * kappa):
-            raise Wrong(f"for A of shape {A.shape} your condition number is {float(got):.3g}: the bigger of A.T @ A "
-                        f"and A @ A.T ({max(m, n)} x {max(m, n)}) has zero eigenvalues for a non-square A. Use the "
-                        "min(m, n) singular values of A (np.linalg.svd), or the smaller Gram matrix.")
+            k = float(to_array(got, "your k"))
+        except (TypeError, ValueError):
+            raise Wrong(f"{where}: your smallest_k should return one whole number k, got {got!r}.") from None
+        want = _smallest_k(S, target)
+        if k == want:
+            continue
+        named = [sentence for sentence, b in _choose_bugs(S, target).items() if b == k and b != want]
+        if len(named) == 1:
+            raise Wrong(f"{where}: {named[0]}")
+        if named:
+            raise Wrong(f"{where}: More than one mistake gives k = {k:g}. Either: " + " Or: ".join(named))
+        rel = _rel_errors(S)
+        detail = (f" Rank {int(k)} leaves a relative error of {rel[int(k)]:.3f}." if k == int(k) and 0 <= k <= len(S)
+                  else "")
+        raise Wrong(f"{where}: your k is {k:g}, which is not the smallest rank whose relative Frobenius error is at "
+                    f"most the target.{detail}" + (" Is a value from an earlier case hard-coded?" if i else ""))
+    return ("the error of rank k is sqrt(sum(S[k:]**2) / sum(S**2)); scan k = 0, 1, ... and stop at the first one "
+            "at or below the target. On a slowly decaying spectrum a small error costs many ranks.")
 
 
-def _check_condition(fn) -> str:
-    refuse_lib(fn, {"lib.svd.condition_number": lib_svd.condition_number})
-    try:
-        check_function(fn, lambda A: _sv(A)[0] / _sv(A)[-1], _COND_CASES, name="your condition",
-                       output="your condition number", bugs={
-            "that is sigma_min / sigma_max, the inverse: the condition number is sigma_max / sigma_min >= 1.":
-                lambda A: _sv(A)[-1] / _sv(A)[0],
-            "you divided by the second singular value; sigma_min is the LAST one, S[-1].":
-                lambda A: _sv(A)[0] / _sv(A)[1] if _sv(A).size > 2 else not_applicable(),
-            "that is a ratio of |eigenvalues|; for a non-symmetric matrix use the singular values.": _eig_ratio,
-            "that is sigma_max - sigma_min; the condition number is a ratio.": lambda A: _sv(A)[0] - _sv(A)[-1],
-            "that is sigma_max alone; divide by sigma_min.": lambda A: _sv(A)[0],
-            "that is the condition number in the Frobenius norm, ||A||_F ||A^+||_F; the condition number here is "
-            "the 2-norm one, sigma_max / sigma_min (np.linalg.cond's default).":
-                lambda A: np.linalg.norm(A) * np.linalg.norm(np.linalg.pinv(A)),
-            "that is kappa squared: the eigenvalues of A.T @ A are the sigma_i**2, so take the square root of "
-            "their ratio (or use the singular values directly).": lambda A: (_sv(A)[0] / _sv(A)[-1]) ** 2,
-            "that is the condition number in the 1-norm (np.linalg.cond(A, 1)); the condition number here is the "
-            "2-norm one, sigma_max / sigma_min (np.linalg.cond(A) with no second argument).":
-                lambda A: np.linalg.cond(A, 1) if A.shape[0] == A.shape[1] else not_applicable(),
-            "that is the condition number in the inf-norm (np.linalg.cond(A, np.inf)); the condition number here is "
-            "the 2-norm one, sigma_max / sigma_min (np.linalg.cond(A) with no second argument).":
-                lambda A: np.linalg.cond(A, np.inf) if A.shape[0] == A.shape[1] else not_applicable(),
-            "that is the ratio of A's largest and smallest ENTRY (in absolute value); the condition number compares "
-            "its largest and smallest singular values.": lambda A: np.abs(A).max() / np.abs(A).min(),
-            "np.linalg.eigvalsh assumes a symmetric matrix and reads only one triangle of A; A is not symmetric: "
-            "use its singular values (np.linalg.svd).":
-                lambda A: (lambda lam: lam.max() / lam.min())(np.abs(np.linalg.eigvalsh(A)))
-                if A.shape[0] == A.shape[1] else not_applicable(),
-        })
-    except Wrong:
-        _gram_zero(fn)
-        raise
-    return "a condition number of 1 means every direction is stretched equally; large means nearly singular."
-
-
-ex3 = Exercise(
-    "low-rank-ex3",
-    _check_condition,
-    ["The condition number compares the largest and the smallest stretch of A.",
-     "The stretches are the singular values; np.linalg.svd(A, compute_uv=False) returns them, largest first."],
-    "def condition(A):\n    S = np.linalg.svd(A, compute_uv=False)   # largest first\n    return S[0] / S[-1]",
-    why="sigma_max and sigma_min are the largest and smallest gains of A; their ratio says how much more one "
-        "direction is amplified than another (and bounds how much A^-1 can amplify a relative error).",
+choose_k = Exercise(
+    "low-rank-choose-k",
+    _check_choose_k,
+    ["Eckart-Young gives the error of every rank from S alone. Which k are candidates, and in which order would "
+     "you try them?",
+     "Compute the relative Frobenius error for k = 0, 1, ..., len(S): the square root of the dropped energy "
+     "sum(S[k:]**2) over the total sum(S**2). Where in that list is the first entry at or below the target?"],
+    "def smallest_k(S, target):\n    S = np.asarray(S, dtype=float)\n    for k in range(len(S) + 1):\n"
+    "        if np.sqrt(np.sum(S[k:] ** 2) / np.sum(S**2)) <= target:\n            return k",
+    why="||A - A_k||_F / ||A||_F = sqrt(sum(S[k:]**2) / sum(S**2)) decreases with k, so the first k that meets "
+        "the target is the smallest; an error below 10% means keeping 99% of the energy, not 90%.",
 )
 
 
-# ---------------------------------------------------------------- ex4: an initialisation scale
-def _init_case(D_in: int, D_out: int, activation: str) -> tuple[int, int, str]:
-    return D_in, D_out, activation
+# ---------------------------------------------------------------- init_gain: the gain of a LeCun layer that is not square
+#: (D_in, D_out) of the compressing layer in the init_gain prediction
+INIT_D_IN, INIT_D_OUT = 1024, 256
 
 
-# discriminating cases first: D_in != D_out, both activations
-_INIT_CASES = cases(_init_case, dict(D_in=100, D_out=30, activation="linear"),
-                    dict(D_in=256, D_out=1024, activation="relu"),
-                    dict(D_in=64, D_out=64, activation="linear"), dict(D_in=50, D_out=80, activation="relu"))
+def _check_init_gain(answer) -> str:
+    want = np.sqrt(INIT_D_OUT / INIT_D_IN)
+    compare(answer, want, name="your gain", rtol=2e-2, reveal=False, bugs={
+        "LeCun keeps the mean square of each COORDINATE, not the length of the row: with 256 coordinates out for "
+        "1,024 in, the squared length shrinks by 256 / 1024.": 1.0,
+        "upside down: the row goes from 1,024 coordinates to 256, so its length shrinks: sqrt(D_out / D_in).":
+            1 / want,
+        "that is the ratio of the squared lengths, D_out / D_in; the gain of the length is its square root.":
+            want**2,
+        "sqrt(2) belongs to He's rule for ReLU layers; init_linear is LeCun, std 1/sqrt(D_in), with no "
+        "activation: the gain is sqrt(D_out / D_in).": want * np.sqrt(2),
+        "that is the per-coordinate std of the weights, 1/sqrt(D_in); the question asks for |x W| / |x|.":
+            1 / np.sqrt(INIT_D_IN),
+    })
+    return (f"sqrt(D_out / D_in) = sqrt(256 / 1024) = {want:g}: each of the 256 outputs keeps the inputs' mean "
+            "square, but there are 4 times fewer of them, so the row's length halves. LeCun keeps the gain at 1 "
+            "only for a square layer.")
 
 
-def _init_scale(D_in, D_out, activation):
-    return np.sqrt((2.0 if activation == "relu" else 1.0) / D_in)
-
-
-def _gain(activation: str) -> float:
-    return 2.0 if activation == "relu" else 1.0
-
-
-def _check_init_scale(fn) -> str:
-    refuse_lib(fn, {"lib.svd.init_std": lib_svd.init_std})
-    check_function(fn, _init_scale, _INIT_CASES, name="your init_scale", output="your standard deviation", bugs={
-        "that is the variance (1/D_in or 2/D_in), not the standard deviation: take its square root.":
-            lambda D_in, D_out, a: _gain(a) / D_in,
-        "you multiplied by sqrt(D_in); the sum over D_in inputs adds D_in mean squares, so DIVIDE: std = sqrt(1/D_in).":
-            lambda D_in, D_out, a: np.sqrt(_gain(a) * D_in),
-        "you used D_out: each output coordinate sums D_in products, so its mean square is D_in * std**2 * E[x^2]; use D_in "
-        "(1/sqrt(D_out) keeps the norm of a row instead, and only when D_in = D_out does that agree).":
-            lambda D_in, D_out, a: np.sqrt(_gain(a) / D_out),
-        "that is Xavier/Glorot, sqrt(2/(D_in + D_out)), a compromise between forward and backward; keeping the "
-        "forward variance needs sqrt(1/D_in), times sqrt(2) for ReLU.":
-            lambda D_in, D_out, a: np.sqrt(2.0 / (D_in + D_out)),
-        "the factor 2 is for ReLU only (it zeroes half the mean square); a linear layer needs sqrt(1/D_in).":
-            lambda D_in, D_out, a: np.sqrt(2.0 / D_in) if a == "linear" else not_applicable(),
-        "ReLU zeroes half of the mean square, so double the weight variance: sqrt(2/D_in) (He), not sqrt(1/D_in).":
-            lambda D_in, D_out, a: np.sqrt(1.0 / D_in) if a == "relu" else not_applicable(),
-        "the 2 goes inside the square root: the weights' VARIANCE doubles for ReLU, so std = sqrt(2/D_in), not "
-        "2/sqrt(D_in).":
-            lambda D_in, D_out, a: 2.0 / np.sqrt(D_in) if a == "relu" else not_applicable(),
-        "ReLU halves the mean square, so the weights need twice the variance, not half: sqrt(2/D_in).":
-            lambda D_in, D_out, a: np.sqrt(0.5 / D_in) if a == "relu" else not_applicable(),
-        "your scale is 0, so every weight would be 0; if you wrote `1 // D_in` (or `2 // D_in`), that is integer "
-        "division, which rounds down to 0: divide with `/`.": lambda D_in, D_out, a: 0.0,
-        **{f"that is the right scale for D_in = {other}, not for this D_in: read D_in from the argument instead of "
-           "a fixed number.": (lambda D_in, D_out, a, other=other: np.sqrt(_gain(a) / other)
-                                                  if other not in (D_in, 2 * D_in, D_in / 2) else not_applicable())
-           for other in sorted({c.make()[0] for c in _INIT_CASES})},
-    }, allow_float16=True)
-    return "sqrt(1/D_in) for a linear layer (LeCun, the course's init_linear), sqrt(2/D_in) for ReLU (He, init_mlp)."
-
-
-ex4 = Exercise(
-    "low-rank-ex4",
-    _check_init_scale,
-    ["An output coordinate is a sum of D_in products x_i W_ij with independent, zero-mean W_ij. What is the mean "
-     "square of such a sum?",
-     "E[(sum_i x_i W_ij)^2] = D_in * E[x^2] * std**2; ReLU then keeps only half of that mean square (the "
-     "negative half of a symmetric distribution becomes 0)."],
-    "def init_scale(D_in, D_out, activation):\n    gain = 2.0 if activation == \"relu\" else 1.0\n"
-    "    return np.sqrt(gain / D_in)",
-    why="Each output sums D_in independent zero-mean terms, each of mean square E[x^2] std^2, so std = "
-        "1/sqrt(D_in) keeps the mean square (LeCun); ReLU zeroes the negative half, halving it, which a factor 2 "
-        "in the weights' variance restores (He). D_out does not enter the forward pass.",
+init_gain = Exercise(
+    "low-rank-init-gain-predict",
+    _check_init_gain,
+    ["LeCun's rule keeps one quantity the same from input to output. Is it the length of the row, or something "
+     "per coordinate?",
+     "|x W|^2 is a sum over D_out coordinates, each with the same mean square as one input coordinate; |x|^2 "
+     "is a sum over D_in of them. Write the ratio of the two sums, then take the root."],
+    "answer = np.sqrt(256 / 1024)    # 0.5",
+    why="With std 1/sqrt(D_in), E[(xW)_j^2] = |x|^2 / D_in for each of the D_out outputs, so "
+        "E|xW|^2 = |x|^2 D_out / D_in and the gain is about sqrt(D_out / D_in).",
+    solution_text="The answer:",
 )
 
 
@@ -351,12 +270,14 @@ def _check_gain_or_condition(answer) -> str:
             "perfectly conditioned. Explosion and vanishing come from the gain, not from kappa.")
 
 
-ex5 = Exercise(
-    "low-rank-ex5",
+ex4 = Exercise(
+    "low-rank-gain-or-condition",
     _check_gain_or_condition,
     ["What does an orthogonal matrix do to lengths, and what does multiplying it by 0.9 change?",
-     "The product of the 20 layers is 0.9**20 times an orthogonal matrix: what are its singular values?"],
+     "Write the product as (0.9 Q_1)(0.9 Q_2)...(0.9 Q_20) and pull the scalars to the front. Is a product "
+     "of orthogonal matrices orthogonal, and what are the singular values of c times an orthogonal matrix?"],
     "answer = (0.9**20, 1.0)   # every singular value of the product is 0.9**20",
     why="Each layer is 0.9 Q_l with Q_l orthogonal, so the product is 0.9^20 Q with Q orthogonal: all its singular "
         "values equal 0.9^20 = 0.12 (every direction shrinks the same), and their ratio is 1.",
+    formerly="low-rank-ex5",
 )

@@ -24,7 +24,9 @@ from lib.exercises import (
 )
 from lib.exercises import run_cases as run
 
+#: dense bf16 peak of the A100 80GB SXM, FLOP/s
 A100_FLOPS = 312e12  # FLOP/s, dense bf16 (NVIDIA A100 80GB SXM datasheet)
+#: memory bandwidth of the A100 80GB SXM, bytes/s
 A100_BYTES = 2039e9  # bytes/s
 
 
@@ -68,12 +70,14 @@ def _check_mlp_cached(fn) -> str:
         "you counted only H; the first layer's input X (d wide) is cached too.":
             lambda B, T, d, per: B * T * 4 * d * per,
         "H is 4d wide, not d: the up-projection maps d to 4d.": lambda B, T, d, per: B * T * 2 * d * per,
-        "you also counted the outputs; the question asks only for the inputs the two layers keep for dW.":
+        "either you also counted the two layers' outputs (4d and d wide) or the upstream gradients dY; the "
+        "question asks only for the inputs X and H the two layers keep for dW.":
             lambda B, T, d, per: B * T * 10 * d * per,
         "you also counted the activation function's input (4d wide); the question asks only for the inputs "
         "of the two linear layers, X and H.": lambda B, T, d, per: B * T * 9 * d * per,
-        "you also counted the block's output (d wide); only the inputs of the two linear layers, X and H, are "
-        "kept for dW.": lambda B, T, d, per: B * T * 6 * d * per,
+        "either you also counted the block's output (d wide) or you counted X twice (as a gated block with two "
+        "up-projections would); this block has one up-projection, and only the inputs of its two linear layers, "
+        "X and H, are kept for dW.": lambda B, T, d, per: B * T * 6 * d * per,
         "you counted the weights (d*4d + 4d*d); the question asks for the inputs X and H the layers keep, "
         "which grow with B and T.": lambda B, T, d, per: 8 * d * d * per,
         "you added the weights (d*4d + 4d*d); the question asks only for the inputs X and H the layers keep.":
@@ -92,16 +96,18 @@ def _check_mlp_cached(fn) -> str:
 
 
 ex1 = Exercise(
-    "memory-flops-ex1",
+    "memory-flops-cached-bytes",
     _check_mlp_cached,
     ["Each linear layer keeps its own input for dW = X.T @ dY. What are the two inputs here, and how wide "
      "is each?",
-     "A (B, T, width) tensor is B*T rows of `width` numbers; the first input is d wide, the second 4d wide."],
+     "Write the shape of each layer's input as (rows, width): how many rows does a (B, T, d) tensor become, "
+     "and how wide is the tensor between the two layers?"],
     "def mlp_cached_bytes(B, T, d, bytes_per_element):\n"
     "    rows = B * T                       # every token is a row\n"
     "    return rows * (d + 4 * d) * bytes_per_element",
     why="dW of each layer is (its input).T @ dY, so each layer keeps its input: d numbers per token for "
     "the first, 4d for the second.",
+    formerly="memory-flops-ex1",
 )
 
 
@@ -112,7 +118,10 @@ def _a100(B, D_in, D_out):
     return max(flops / A100_FLOPS, moved / A100_BYTES)
 
 
-_A100_CASES = [(1, 4096, 4096), (4096, 4096, 11008), (64, 1024, 1024), (512, 768, 3072)]
+# memory-bound cases that are not square come first: there W counted as D_in*D_in, Y as B*D_in or a missing X
+# or Y each give their own number (on a square layer several of them coincide with the right one)
+_A100_CASES = [(8, 4096, 11008), (1, 768, 3072), (1, 4096, 4096), (4096, 4096, 11008), (64, 1024, 1024),
+               (512, 768, 3072), (16, 11008, 4096)]
 
 
 def _a100_exact(B, D_in, D_out):
@@ -122,9 +131,12 @@ def _a100_exact(B, D_in, D_out):
 
 
 def _check_a100(fn) -> str:
-    def parts(B, D_in, D_out, per=2, bias=0, flops_factor=2, peak=A100_FLOPS, x=1):
+    def parts(B, D_in, D_out, per=2, bias=0, flops_factor=2, peak=A100_FLOPS, x=1, y=1):
         return (flops_factor * B * D_in * D_out / peak,
-                (x * B * D_in + D_in * D_out + bias * D_out + B * D_out) * per / A100_BYTES)
+                (x * B * D_in + D_in * D_out + bias * D_out + y * B * D_out) * per / A100_BYTES)
+
+    def traffic(B, D_in, D_out, moved):
+        return max(2 * B * D_in * D_out / A100_FLOPS, moved * 2 / A100_BYTES)
 
     need_function(fn)
     got, error = run(fn, _A100_CASES, lambda out: as_values(out, "a100_seconds"), "your a100_seconds")
@@ -148,12 +160,27 @@ def _check_a100(fn) -> str:
             lambda *c: max(parts(*c, flops_factor=1)),
         "312 TFLOP/s is the dense bf16 peak; 624 is with structured sparsity, which this matmul does not use.":
             lambda *c: max(parts(*c, peak=2 * A100_FLOPS)),
+        "19.5 TFLOP/s is the A100's fp32 peak without tensor cores; the layer is bf16: 312 TFLOP/s.":
+            lambda *c: max(parts(*c, peak=19.5e12)),
+        "156 TFLOP/s is the A100's TF32 peak; the layer is bf16: 312 TFLOP/s.":
+            lambda *c: max(parts(*c, peak=156e12)),
         "6 FLOPs per weight and row is training (forward and backward); the forward matmul alone is 2 B D_in D_out.":
             lambda *c: max(parts(*c, flops_factor=6)),
         "bf16 is 16 bits but 2 bytes: multiply the element count by 2, not 16.": lambda *c: max(parts(*c, per=16)),
         "1 byte per element is int8; bf16 takes 2 bytes.": lambda *c: max(parts(*c, per=1)),
         "the traffic leaves out X: the matmul reads X (B*D_in numbers) as well as W, and writes Y.":
             lambda *c: max(parts(*c, x=0)),
+        "the traffic leaves out Y: the matmul writes Y (B*D_out numbers) as well as reading X and W.":
+            lambda *c: max(parts(*c, y=0)),
+        "that is still the colleague's bug: W holds D_in*D_out numbers, not D_in*D_in (a square test layer "
+        "cannot tell the two apart).":
+            lambda B, D_in, D_out: traffic(B, D_in, D_out, B * D_in + D_in * D_in + B * D_out),
+        "W holds D_in*D_out numbers, not D_out*D_out.":
+            lambda B, D_in, D_out: traffic(B, D_in, D_out, B * D_in + D_out * D_out + B * D_out),
+        "Y is (B, D_out): it holds B*D_out numbers, not B*D_in.":
+            lambda B, D_in, D_out: traffic(B, D_in, D_out, B * D_in + D_in * D_out + B * D_in),
+        "X is (B, D_in): it holds B*D_in numbers, not B*D_out.":
+            lambda B, D_in, D_out: traffic(B, D_in, D_out, B * D_out + D_in * D_out + B * D_out),
         "that counts only the weights' bytes; X is read and Y written too.":
             lambda B, D_in, D_out: max(2 * B * D_in * D_out / A100_FLOPS, 2 * D_in * D_out / A100_BYTES),
         "2,039 GB/s is 2,039e9 bytes per second, not 2,039 GiB/s (2**30 bytes each).":
@@ -168,21 +195,25 @@ def _check_a100(fn) -> str:
 
 
 ex2 = Exercise(
-    "memory-flops-ex2",
+    "memory-flops-roofline-bug",
     _check_a100,
-    ["A kernel needs at least the time to do its FLOPs at the peak and at least the time to move its bytes "
-     "at the bandwidth; both are true at once.",
-     "FLOPs 2*B*D_in*D_out; bytes: X, W and Y once each, 2 bytes per bf16 number; peak 312e12 FLOP/s, "
-     "bandwidth 2039e9 bytes/s."],
+    ["The colleague only tried square layers. Which quantity in the function would change if D_in and D_out "
+     "were swapped or made different, and does each term have the shape of the array it counts?",
+     "Write the shape of each array the matmul touches, X, W and Y, next to the term that counts it in "
+     "`moved`; then compare the function with the roofline formula of the chapter for B = 8, 4096 -> 11008."],
     "def a100_seconds(B, D_in, D_out):\n    flops = 2 * B * D_in * D_out\n"
     "    moved = (B * D_in + D_in * D_out + B * D_out) * 2     # bf16, no bias\n"
     "    return max(flops / 312e12, moved / 2039e9)",
-    why="The arithmetic units and the memory work at the same time, so the slower of the two sets the "
-    "pace: the roofline's max.",
+    why="X (B, D_in), W (D_in, D_out) and Y (B, D_out) are each moved once; a square test layer makes "
+    "D_in*D_in, D_out*D_out and D_in*D_out the same number, so only a layer with D_in != D_out catches the "
+    "slip. Test with shapes whose sizes all differ.",
+    solution_text="The fixed function (the weights' term was D_in * D_in):",
+    formerly="memory-flops-ex2",
 )
 
 
 # ---------------------------------------------------------------- ex3: memory- or compute-bound?
+#: the five layers of the memory-or-compute prediction, as the page prints them
 WORKLOADS = (
     "4096 -> 11008, B = 1 (one token for one user)",
     "4096 -> 11008, B = 64 (one token each for 64 users)",
@@ -190,7 +221,8 @@ WORKLOADS = (
     "4096 -> 4096, B = 256",
     "128 -> 64, B = 4096",
 )
-_SHAPES = ((1, 4096, 11008), (64, 4096, 11008), (2048, 4096, 11008), (256, 4096, 4096), (4096, 128, 64))
+#: (B, D_in, D_out) of each workload in WORKLOADS, in the same order
+WORKLOAD_SHAPES = ((1, 4096, 11008), (64, 4096, 11008), (2048, 4096, 11008), (256, 4096, 4096), (4096, 128, 64))
 
 
 def _intensity(B, D_in, D_out) -> float:
@@ -221,7 +253,7 @@ def _check_bound(answer) -> str:
         raise Wrong(f"answer with a list of {len(WORKLOADS)} strings, 'memory' or 'compute', one per workload, "
                     f"got {type(answer).__name__}" + (f" of length {len(answer)}." if isinstance(answer, (list, tuple)) else "."))
     words = [_read_word(w, i) for i, w in enumerate(answer)]
-    right = [_bound(*s) for s in _SHAPES]
+    right = [_bound(*s) for s in WORKLOAD_SHAPES]
     wrong = [i for i in range(len(right)) if words[i] != right[i]]
     if not wrong:
         return ("below the ridge (153 FLOP/byte) a layer is memory-bound: in bf16 its intensity is about B, so "
@@ -232,7 +264,7 @@ def _check_bound(answer) -> str:
                     "waits for memory, so that layer is memory-bound.")
     reasons = []
     for i in wrong[:2]:
-        B, D_in, D_out = _SHAPES[i]
+        B, D_in, D_out = WORKLOAD_SHAPES[i]
         intensity = _intensity(B, D_in, D_out)
         if (D_in, D_out) == (128, 64):
             reasons.append(f"workload {i + 1}: a 128 -> 64 layer never reaches the ridge: its intensity tends to "
@@ -247,17 +279,18 @@ def _check_bound(answer) -> str:
 
 
 ex3 = Exercise(
-    "memory-flops-ex3",
+    "memory-flops-bound-predict",
     _check_bound,
     ["Predict each layer's intensity with the small-batch rule, then compare it with the A100's ridge, "
      "peak / bandwidth.",
      "In bf16 the intensity is about B FLOP per byte while B is much smaller than the layer's widths; the "
-     "ridge is 312e12 / 2039e9, about 153. Does the rule still hold for the 128 -> 64 layer?"],
+     "ridge is 312e12 / 2039e9, about 153. For the 128 -> 64 layer, which term of the traffic stops being "
+     "small next to the weights?"],
     "answer = ['memory', 'memory', 'compute', 'compute', 'memory']\n"
     "# check: [ledger.linear_costs(B, i, o, 'bf16', bias=False).intensity for B, i, o in shapes]",
     why="Each weight read from memory is used once per row; with fewer than about 153 rows per read the "
     "arithmetic waits for memory. A small layer's intensity stays low because its weights are few.",
-    solution_text="The answer, and how to check it:",
+    solution_text="The answer, and how to check it:",    formerly="memory-flops-ex3",
 )
 
 
@@ -299,18 +332,18 @@ def _check_finetune(fn) -> str:
 
 
 ex4 = Exercise(
-    "memory-flops-ex4",
+    "memory-flops-finetune-bytes",
     _check_finetune,
     ["Go through the four parts of the budget (weights, gradients, optimizer state, activations) and ask "
      "for each: all parameters, or only the trainable ones?",
-     "fp32 is 4 bytes per number; Adam keeps two numbers per trainable parameter; a frozen parameter gets "
-     "no gradient."],
+     "Make a table with one row per part and two columns, 'how many numbers' and 'bytes each'. Is the first "
+     "column n_params or n_trainable for the gradients, and for each of Adam's moments?"],
     "def finetune_bytes(n_params, n_trainable, activation_bytes):\n"
     "    weights = 4 * n_params                  # every weight is used by the forward pass\n"
     "    grads_and_adam = (4 + 4 + 4) * n_trainable   # gradient, m, v\n"
     "    return weights + grads_and_adam + activation_bytes",
     why="Gradients and optimizer state exist only for what is trained; this is why adapters such as LoRA "
-    "make fine-tuning fit: 12 bytes for a few million parameters instead of for billions.",
+    "make fine-tuning fit: 12 bytes for a few million parameters instead of for billions.",    formerly="memory-flops-ex4",
 )
 
 
@@ -346,15 +379,15 @@ def _check_hours(answer) -> str:
 
 
 ex5 = Exercise(
-    "memory-flops-ex5",
+    "memory-flops-train-hours",
     _check_hours,
     ["Two steps: how many FLOPs does the whole training run need, and how many FLOPs per second do the "
      "GPUs really deliver together?",
-     "The rule is about 6 FLOPs per parameter per token; the delivered speed is GPUs x utilisation x peak. "
-     "Divide, then turn seconds into hours."],
+     "Start with the FLOPs per parameter and per token of one training step (forward and backward), and "
+     "write the delivered speed with all three of its factors before dividing."],
     "flops = 6 * 350e6 * 7e9                 # 1.47e19\nspeed = 8 * 0.4 * 312e12               # FLOP/s delivered\n"
     "answer = flops / speed / 3600          # about 4.09 hours",
     why="2 FLOPs per parameter and token forward and 4 backward, for every token of the data; the run "
     "then takes that many FLOPs at the speed the GPUs really deliver.",
-    solution_text="One way to compute it:",
+    solution_text="One way to compute it:",    formerly="memory-flops-ex5",
 )

@@ -1,11 +1,14 @@
-"""Exercises for the chapter `svd`: rebuild A from its factors, the most stretched direction,
-singular values of a symmetric matrix from its eigenvalues, the most amplified input of a layer
-`y = x @ W` (the course's row convention), and the smallest gain of a wide and a tall layer.
+"""Exercises for the chapter `svd`: find the bug in a reconstruction from the factors, the most
+stretched direction, singular values of a symmetric matrix from its eigenvalues, the most amplified
+input of a layer `y = x @ W` (the course's row convention), and a prediction of the smallest gain of
+a compressing and an expanding layer.
 
 Letters: m, n the shape of A; r = min(m, n); D_in, D_out the shape of a weight W.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -82,13 +85,18 @@ def _check_reconstruct(fn) -> str:
 
 
 ex1 = Exercise(
-    "svd-ex1",
+    "svd-reconstruct-bug",
     _check_reconstruct,
-    ["Write the three shapes: U (m, r), S (r,), Vt (r, n). Which of them is not a matrix?",
-     "S must scale the r columns of U (or the r rows of Vt); np.diag turns a 1-D array into a diagonal matrix."],
+    ["Write the three shapes: U (m, r), S (r,), Vt (r, n). When NumPy broadcasts a 1-D array against a 2-D "
+     "one, which axis does it line up with?",
+     "Try the buggy line on A of shape (2, 4): what shapes meet in S * Vt? Then decide whether sigma_i must "
+     "scale row i or column i of Vt (or column i of U)."],
     "def reconstruct(U, S, Vt):\n    return U @ np.diag(S) @ Vt      # (m, r) @ (r, r) @ (r, n) -> (m, n)",
-    why="A = U diag(S) Vt; S comes back as a 1-D array, so it has to be made a diagonal matrix (or broadcast "
-        "over U's columns with U * S) before the products.",
+    why="A = U diag(S) Vt; S comes back as a 1-D array, and broadcasting lines it up with the LAST axis: "
+        "U * S scales U's columns (right), S * Vt scales Vt's columns (wrong; it runs silently whenever Vt is "
+        "square). S[:, None] * Vt, or np.diag(S) @ Vt, scales its rows.",
+    solution_text="The fixed function (S * Vt scaled the columns of Vt, not its rows):",
+    formerly="svd-ex1",
 )
 
 
@@ -139,7 +147,7 @@ def _check_most_stretched(answer) -> str:
 
 
 ex2 = Exercise(
-    "svd-ex2",
+    "svd-most-stretched",
     _check_most_stretched,
     ["A v_i = sigma_i u_i: the input that A stretches most is the right singular vector with the largest sigma.",
      "np.linalg.svd returns U, S, Vt: which of the three holds the right singular vectors, and are they its rows "
@@ -147,6 +155,7 @@ ex2 = Exercise(
     "U, S, Vt = np.linalg.svd(A_STRETCH)\nanswer = Vt[0]                 # v1: row 0 of Vt",
     why="For y = A x the inputs are the right singular vectors (rows of Vt), and A v1 = sigma1 u1 with sigma1 the "
         "largest gain; every other unit input mixes in directions with smaller gains.",
+    formerly="svd-ex2",
 )
 
 
@@ -163,23 +172,51 @@ def _symmetric(n: int, rng: np.random.Generator) -> tuple[np.ndarray]:
 _SYM_CASES = cases(_symmetric, dict(n=4), dict(n=2), dict(n=5), seed=12)
 
 
+_SVD_ROUTES = {"np.linalg.svd": np.linalg.svd, "np.linalg.svdvals": getattr(np.linalg, "svdvals", None),
+               "lib.svd.rank_k_approx": getattr(lib_svd, "rank_k_approx", None),
+               "lib.svd.condition_number": getattr(lib_svd, "condition_number", None),
+               "lib.svd.reconstruct": lib_svd.reconstruct}
+_NO_SVD = ("your singular_values calls {what}, which computes an SVD; this exercise asks you to get the "
+           "singular values from np.linalg.eigvalsh alone.")
+# where NumPy's own SVD lives: np.linalg.svdvals, norm(A, 2), cond, pinv and matrix_rank all call it there
+_LINALG_IMPL = getattr(np.linalg, "_linalg", None) or getattr(np.linalg, "linalg", np.linalg)
+
+
+@contextlib.contextmanager
+def _watch_svd(used: list[str]):
+    """Record every call into NumPy's SVD while the body runs, by whatever route it was reached."""
+    real = np.linalg.svd
+
+    def watched(*args, **kwargs):
+        used.append("np.linalg.svd")
+        return real(*args, **kwargs)
+
+    homes = [m for m in {id(np.linalg): np.linalg, id(_LINALG_IMPL): _LINALG_IMPL}.values()
+             if getattr(m, "svd", None) is real]
+    for m in homes:
+        m.svd = watched
+    try:
+        yield
+    finally:
+        for m in homes:
+            m.svd = real
+
+
 def _check_sv_from_eigs(fn) -> str:
     need_function(fn)
+    forbidden = {k: v for k, v in _SVD_ROUTES.items() if v is not None}
+    try:  # by name: np.linalg.svd, a name imported before the check (`from numpy.linalg import svd`), lib's helpers
+        refuse_lib(fn, forbidden)
+    except Wrong as wrong:
+        what = next((k for k in forbidden if k in str(wrong)), "an SVD routine")
+        raise Wrong(_NO_SVD.format(what=what)) from None
     used: list[str] = []
-    real_svd = np.linalg.svd
-
-    def watched_svd(*args, **kwargs):
-        used.append("svd")
-        return real_svd(*args, **kwargs)
-
-    np.linalg.svd = watched_svd  # the exercise is to do without it: notice if the answer calls it
-    try:
+    with _watch_svd(used):  # at run time: svdvals, norm(A, 2), cond, pinv, matrix_rank, a wrapper, ...
         _check_sv_cases(fn)
-    finally:
-        np.linalg.svd = real_svd
     if used:
-        raise Wrong("your singular_values gives the right values, but it calls np.linalg.svd; this exercise asks you "
-                    "to get them from np.linalg.eigvalsh alone.")
+        raise Wrong("your singular_values gives the right values, but it reaches NumPy's SVD (through np.linalg.svd, "
+                    "svdvals, norm(A, 2), cond, pinv or matrix_rank); this exercise asks you to get them from "
+                    "np.linalg.eigvalsh alone.")
     return "for a symmetric matrix the singular values are the absolute eigenvalues, largest first."
 
 
@@ -208,7 +245,7 @@ def _check_sv_cases(fn) -> None:
 
 
 ex3 = Exercise(
-    "svd-ex3",
+    "svd-symmetric-singular-values",
     _check_sv_from_eigs,
     ["For symmetric A = Q diag(lambda) Q.T, move the sign of each lambda into one copy of Q: what is left on the "
      "diagonal?",
@@ -218,6 +255,7 @@ ex3 = Exercise(
     "    return np.sort(np.abs(lam))[::-1]       # |lambda|, largest first",
     why="lambda q q^T = |lambda| (sign(lambda) q) q^T is a singular triplet, so the singular values are the "
         "|lambda|; np.linalg.svd lists them from largest to smallest, which needs a new sort after np.abs.",
+    formerly="svd-ex3",
 )
 
 
@@ -274,7 +312,7 @@ def _check_most_amplified(fn) -> str:
 
 
 ex4 = Exercise(
-    "svd-ex4",
+    "svd-most-amplified-input",
     _check_most_amplified,
     ["x @ W = x @ U diag(S) Vt: which factor does the row x meet first, and what is the length of its "
      "singular vectors?",
@@ -283,47 +321,54 @@ ex4 = Exercise(
     "def most_amplified_input(W):\n    U, S, Vt = np.linalg.svd(W)\n    return U[:, 0]                  # (D_in,)",
     why="x W = sum_i sigma_i (x . u_i) v_i^T, so a unit x along u1 comes out with length sigma1, the largest gain. "
         "It is the transpose of the textbook case: W.T has U and V swapped.",
+    formerly="svd-ex4",
 )
 
 
-# ---------------------------------------------------------------- ex5: the smallest gain, wide and tall
-W_WIDE = np.random.default_rng(0).normal(size=(5, 3)) / np.sqrt(5)  # (5, 3): 5 inputs, 3 outputs
+# ---------------------------------------------------------------- ex5: the smallest gain, compressing and expanding
+#: a compressing layer's weight, (D_in, D_out) = (5, 3): 5 inputs, 3 outputs (a tall matrix, m > n)
+W_COMPRESS = np.random.default_rng(0).normal(size=(5, 3)) / np.sqrt(5)
 
 
 def _check_smallest_gain(answer) -> str:
-    S = np.linalg.svd(W_WIDE, compute_uv=False)  # (3,)
+    S = np.linalg.svd(W_COMPRESS, compute_uv=False)  # (3,)
     got = to_array(answer, "your answer")
     if got.shape != (2,):
-        raise Wrong(f"answer with two numbers, (wide, tall); got shape {got.shape}.")
+        raise Wrong(f"answer with two numbers, (compressing, expanding); got shape {got.shape}.")
     lo = S[-1]
-    compare(got, [0.0, lo], name="your (wide, tall)", rtol=5e-3, scale=S[-1], reveal=False, bugs={
-        "for W_WIDE (5 inputs, at most 3 non-zero gains) some unit input lies in the null space and comes out as 0: "
-        "sigma_min bounds the gain only for inputs in the span of u1, u2, u3.": [lo, lo],
-        "the wide one is right (0, the null space), but W_TALL has 3 inputs and 3 non-zero singular values: its "
-        "smallest gain is sigma_min, not 0.": [0.0, 0.0],
-        "the two are swapped: the WIDE W_WIDE (5 inputs -> 3 outputs) has a null space; the tall one does not.": [lo, 0.0],
-        "that is the largest gain, sigma_max; the smallest is 0 for the wide layer and sigma_min for the tall one.":
-            [S[0], S[0]],
+    compare(got, [0.0, lo], name="your (compressing, expanding)", rtol=5e-3, scale=S[-1], reveal=False, bugs={
+        "for W_COMPRESS (5 inputs, at most 3 non-zero gains) some unit input lies in the null space and comes out "
+        "as 0: sigma_min bounds the gain only for inputs in the span of u1, u2, u3.": [lo, lo],
+        "the compressing one is right (0, the null space), but W_COMPRESS.T has 3 inputs and 3 non-zero singular "
+        "values: its smallest gain is sigma_min, not 0.": [0.0, 0.0],
+        "the two are swapped: the compressing layer (5 inputs -> 3 outputs) has a null space; the expanding one "
+        "(3 -> 5) does not.": [lo, 0.0],
+        "that is the largest gain, sigma_max; the smallest is 0 for the compressing layer and sigma_min for the "
+        "expanding one.": [S[0], S[0]],
         "those are sigma_min and sigma_max, the range of gains of a square invertible layer; the question asks the "
-        "smallest gain of each layer: 0 for the wide one (a null space), sigma_min for the tall one.": [lo, S[0]],
-        "the wide one is right (0), but for the tall one that is the LARGEST gain, sigma_max; the smallest is "
-        "sigma_min.": [0.0, S[0]],
-        "the wide one is right (0), but you squared sigma_min: a gain is ||x W|| itself, sigma_min, not its "
+        "smallest gain of each layer: 0 for the compressing one (a null space), sigma_min for the expanding one.":
+            [lo, S[0]],
+        "the compressing one is right (0), but for the expanding one that is the LARGEST gain, sigma_max; the "
+        "smallest is sigma_min.": [0.0, S[0]],
+        "the compressing one is right (0), but you squared sigma_min: a gain is ||x W|| itself, sigma_min, not its "
         "square.": [0.0, lo**2],
-        "the wide one is right (0), but that is the condition number sigma_max / sigma_min; the smallest gain of "
-        "the tall layer is sigma_min itself.": [0.0, S[0] / lo],
+        "the compressing one is right (0), but that is the condition number sigma_max / sigma_min; the smallest "
+        "gain of the expanding layer is sigma_min itself.": [0.0, S[0] / lo],
     })
-    return (f"(0, {lo:.4f}): x @ W_WIDE maps 5 inputs to 3 outputs, so a 2-dimensional null space goes to 0, while "
-            "W_TALL's 3 inputs all have a gain of at least sigma_min.")
+    return (f"(0, {lo:.4f}): x @ W_COMPRESS maps 5 inputs to 3 outputs, so a 2-dimensional null space goes to 0, "
+            "while the expanding W_COMPRESS.T gives each of its 3 input directions a gain of at least sigma_min.")
 
 
 ex5 = Exercise(
-    "svd-ex5",
+    "svd-smallest-gain-predict",
     _check_smallest_gain,
     ["How many input directions does each layer have, and how many non-zero singular values?",
-     "A direction with no singular value of its own (beyond the first min(D_in, D_out)) is in the null space."],
-    "S = np.linalg.svd(W_WIDE, compute_uv=False)\nanswer = (0.0, S[-1])   # wide: a null space; tall: sigma_min",
-    why="x @ W_WIDE has 5 input directions but at most 3 non-zero gains, so 2 directions are erased (gain 0). "
-        "x @ W_WIDE.T has 3 input directions, each with a singular value, so every unit input has gain at least "
-        "sigma_3.",
+     "Count for x @ W_COMPRESS: 5 input directions, 3 singular values. What happens to the 2 directions that "
+     "have no singular value of their own? Then count again for x @ W_COMPRESS.T."],
+    "S = np.linalg.svd(W_COMPRESS, compute_uv=False)\nanswer = (0.0, S[-1])   # compressing: a null space; "
+    "expanding: sigma_min",
+    why="x @ W_COMPRESS has 5 input directions but at most 3 non-zero gains, so 2 directions are erased (gain 0). "
+        "x @ W_COMPRESS.T has 3 input directions, each with a singular value, so every unit input has gain at "
+        "least sigma_3.",
+    formerly="svd-ex5",
 )
