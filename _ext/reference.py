@@ -115,8 +115,21 @@ def public_members(modname: str) -> list[Member]:
 
 
 def first_line(obj) -> str:
+    """The docstring's first sentence, whole, even when it runs over several lines."""
     doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split()) if doc.strip() else ""
+    masked = re.sub(r"`[^`]*`", lambda m: "x" * len(m.group()), paragraph)
+    end = re.search(r"[.?!](?=\s|$)", masked)
+    return paragraph[: end.end()] if end else paragraph
+
+
+def builtin_doc(obj) -> str:
+    """The docstring a constant inherits from its type when it has none of its own ("" for lib's own
+    classes): what autodoc would show for an undocumented `SEP = 10` ("int([x]) -> integer ...")."""
+    kind = type(obj)
+    if kind.__module__ not in ("builtins", "collections", "types", "numpy"):
+        return ""
+    return inspect.getdoc(kind) or ""
 
 
 def api_docname(modname: str) -> str:
@@ -245,6 +258,10 @@ def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     """Markdown-style `code` becomes reST ``code``, a shape line is shown as code, "the chapter
     `svd`" links to the chapter; a docstring reST cannot parse is shown verbatim."""
     if not name.startswith("lib"):
+        return
+    inherited = builtin_doc(obj) if what == "data" else ""
+    if inherited and "\n".join(lines).strip() == inherited.strip():
+        lines[:] = []  # never a built-in type's docstring on a constant (tests/test_reference.py)
         return
     converted = [_ticks(line) for line in _shape_lines(lines)]
     if _valid_rst(converted, app.env):

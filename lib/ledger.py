@@ -30,6 +30,7 @@ import numpy as np
 
 from lib.shapes import as_array, as_number, as_positive_int, positive_ints
 
+#: Bytes per element of each dtype the course counts.
 BYTES_PER_ELEMENT = {"fp64": 8, "fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 _ALIASES = {"float64": "fp64", "float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
@@ -389,7 +390,7 @@ def training_flops(params: float, tokens: float) -> float:
     return 6.0 * params * as_number(tokens, "tokens", "training_flops", positive=True)
 
 
-OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}  # fp32 numbers kept per parameter
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}  #: fp32 numbers an optimizer keeps per parameter.
 
 
 @dataclass(frozen=True)

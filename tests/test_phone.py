@@ -36,10 +36,11 @@ OVERFLOW = """(() => {
   const W = document.documentElement.clientWidth, bad = [];
   for (const el of document.querySelectorAll('.bd-article *')) {
     const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.right <= W + 1) continue;
+    if (r.width === 0 || r.right <= W + 1 || el.closest('mjx-assistive-mml')) continue;  // MathJax's hidden copy for screen readers
     let a = el.parentElement, contained = false;
     while (a && a !== document.body) {
-      if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= W + 1) { contained = true; break; }
+      // a scroll container, not one that clips (overflow: hidden cuts the math off unreadably)
+      if (/auto|scroll/.test(getComputedStyle(a).overflowX) && a.getBoundingClientRect().right <= W + 1) { contained = true; break; }
       a = a.parentElement;
     }
     if (!contained) bad.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
