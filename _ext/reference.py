@@ -508,6 +508,42 @@ def lib_eval_role(name, rawtext, text, lineno, inliner, options=None, content=No
     return [nodes.Text(shown)], []
 
 
+# ---------------------------------------------------------------- the index points into the chapters
+GLOSSARY_DOC = "reference/glossary"
+_TAUGHT_MARK = "course-taught-in"
+
+
+def glossary_teaching_sites(text: str) -> list[tuple[str, list[str]]]:
+    """(term, section labels its definition links with {ref}) for every entry of the glossary's source."""
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    sites = []
+    for block in re.split(r"\n\s*\n(?=\S)", body.strip().split("\n", 1)[1].strip()):
+        terms = [line.strip() for line in block.splitlines() if line.strip() and not line.startswith(" ")]
+        refs = [r.split("<")[-1].rstrip(">").strip() for r in re.findall(r"\{ref\}`([^`]+)`", block)]
+        if terms:
+            sites.append((terms[0], [r for r in refs if r not in ("genindex",) and not r.startswith("notation")]))
+    return sites
+
+
+def index_teaching_sites(app, env) -> None:
+    """Every glossary term gets an index entry at each section its definition links ("Taught in
+    {ref}`...`"), so the index leads into the chapters, not only to the glossary."""
+    index = env.domains["index"]
+    entries = index.entries if hasattr(index, "entries") else env.domaindata["index"]["entries"]
+    for doc in entries:  # drop last build's generated entries, then add them again
+        entries[doc] = [e for e in entries[doc] if e[4] != _TAUGHT_MARK]
+    path = Path(app.srcdir) / f"{GLOSSARY_DOC}.md"
+    if not path.exists():
+        return
+    labels = env.domaindata["std"]["labels"]
+    for term, refs in glossary_teaching_sites(path.read_text()):
+        for ref in refs:
+            if ref in labels:
+                docname, labelid, _ = labels[ref]
+                if docname.startswith("chapters/"):
+                    entries.setdefault(docname, []).append(("single", term, labelid, "", _TAUGHT_MARK))
+
+
 # ---------------------------------------------------------------- wiring
 def _logger():
     from sphinx.util import logging
@@ -554,6 +590,7 @@ def setup(app):
     app.connect("autodoc-process-docstring", process_docstring)
     app.connect("html-page-context", on_page_context)
     app.connect("build-finished", name_toc_toggles)
+    app.connect("env-updated", index_teaching_sites)
     app.add_directive("exercise-index", ExerciseIndex)
     app.add_directive("dtype-table", DtypeTable)
     app.add_directive("api-index", ApiIndex)

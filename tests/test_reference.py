@@ -530,3 +530,36 @@ def test_every_chapter_has_its_top_line_and_sources(path):
     if problems and not ALL_CHAPTERS_HAVE_TOP_LINE_AND_SOURCES:
         pytest.xfail(f"{path.stem}: {problems} (added by the chapter helpers this round)")
     assert not problems, f"{path.stem}: {problems}"
+
+
+# ---------------------------------------------------------------- the index leads into the chapters
+def index_targets(genindex_html: str) -> dict[str, set[str]]:
+    """term -> the pages its genindex entry links (the first link text of each <li>)."""
+    found: dict[str, set[str]] = {}
+    for item in re.findall(r"<li>(.*?)(?=<li>|</ul>)", genindex_html, flags=re.S):
+        links = re.findall(r'<a href="([^"#]*)[^"]*">([^<]*)</a>', item)
+        if links:
+            term = html.unescape(re.sub(r"<[^>]+>", "", item).split(",")[0]).strip()
+            found.setdefault(term, set()).update(href for href, _ in links)
+    return found
+
+
+def only_at_reference_pages(targets: dict[str, set[str]], terms: list[str]) -> list[str]:
+    return [t for t in terms if t in targets and not any(h.startswith("chapters/") for h in targets[t])]
+
+
+def test_the_index_check_fails_on_an_entry_pointing_only_at_a_reference_page():
+    planted = ('<ul><li><a href="reference/glossary.html#term-KV-cache">KV cache</a></li>'
+               '<li><a href="reference/glossary.html#term-bias">bias</a>, <a href="chapters/shapes-bias.html#x">[1]</a></li></ul>')
+    assert only_at_reference_pages(index_targets(planted), ["KV cache", "bias"]) == ["KV cache"]
+
+
+@needs_site
+def test_every_taught_glossary_term_has_an_index_entry_in_its_chapter():
+    targets = index_targets((HTML / "genindex.html").read_text())
+    body = (REFERENCE / "glossary.md").read_text()
+    taught = [t for t, refs in reference.glossary_teaching_sites(body) if any(
+        not r.startswith(("notation", "glossary", "api")) and r not in {p.stem for p in toc_notebooks()} for r in refs)]
+    assert taught, "the glossary's 'Taught in' links were not found"
+    missing = only_at_reference_pages(targets, taught)
+    assert not missing, f"index entries that point only at reference pages: {missing}"
