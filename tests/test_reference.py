@@ -446,8 +446,7 @@ def _doc_comments(modname: str) -> dict[str, str]:
 
 # Modules being rewritten by other helpers this round add their `#:` comments themselves; once
 # every branch is merged the coordinator empties this set (one switch).
-CONSTANTS_PENDING: set[str] = {"lib.decoder", "lib.gpt", "lib.model", "lib.lora", "lib.gradcheck", "lib.demos.attention",
-                                "lib.demos.lora", "lib.demos.memory", "lib.demos.model", "lib.demos.svd"}
+CONSTANTS_PENDING: set[str] = set()
 
 
 def undocumented_constants(modname: str) -> list[str]:
