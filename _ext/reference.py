@@ -115,8 +115,21 @@ def public_members(modname: str) -> list[Member]:
 
 
 def first_line(obj) -> str:
+    """The docstring's first sentence, whole, even when it runs over several lines."""
     doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split()) if doc.strip() else ""
+    masked = re.sub(r"`[^`]*`", lambda m: "x" * len(m.group()), paragraph)
+    end = re.search(r"[.?!](?=\s|$)", masked)
+    return paragraph[: end.end()] if end else paragraph
+
+
+def builtin_doc(obj) -> str:
+    """The docstring a constant inherits from its type when it has none of its own ("" for lib's own
+    classes): what autodoc would show for an undocumented `SEP = 10` ("int([x]) -> integer ...")."""
+    kind = type(obj)
+    if kind.__module__ not in ("builtins", "collections", "types", "numpy"):
+        return ""
+    return inspect.getdoc(kind) or ""
 
 
 def api_docname(modname: str) -> str:
@@ -245,6 +258,10 @@ def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     """Markdown-style `code` becomes reST ``code``, a shape line is shown as code, "the chapter
     `svd`" links to the chapter; a docstring reST cannot parse is shown verbatim."""
     if not name.startswith("lib"):
+        return
+    inherited = builtin_doc(obj) if what == "data" else ""
+    if inherited and "\n".join(lines).strip() == inherited.strip():
+        lines[:] = []  # never a built-in type's docstring on a constant (tests/test_reference.py)
         return
     converted = [_ticks(line) for line in _shape_lines(lines)]
     if _valid_rst(converted, app.env):
@@ -491,6 +508,42 @@ def lib_eval_role(name, rawtext, text, lineno, inliner, options=None, content=No
     return [nodes.Text(shown)], []
 
 
+# ---------------------------------------------------------------- the index points into the chapters
+GLOSSARY_DOC = "reference/glossary"
+_TAUGHT_MARK = "course-taught-in"
+
+
+def glossary_teaching_sites(text: str) -> list[tuple[str, list[str]]]:
+    """(term, section labels its definition links with {ref}) for every entry of the glossary's source."""
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    sites = []
+    for block in re.split(r"\n\s*\n(?=\S)", body.strip().split("\n", 1)[1].strip()):
+        terms = [line.strip() for line in block.splitlines() if line.strip() and not line.startswith(" ")]
+        refs = [r.split("<")[-1].rstrip(">").strip() for r in re.findall(r"\{ref\}`([^`]+)`", block)]
+        if terms:
+            sites.append((terms[0], [r for r in refs if r not in ("genindex",) and not r.startswith("notation")]))
+    return sites
+
+
+def index_teaching_sites(app, env) -> None:
+    """Every glossary term gets an index entry at each section its definition links ("Taught in
+    {ref}`...`"), so the index leads into the chapters, not only to the glossary."""
+    index = env.domains["index"]
+    entries = index.entries if hasattr(index, "entries") else env.domaindata["index"]["entries"]
+    for doc in entries:  # drop last build's generated entries, then add them again
+        entries[doc] = [e for e in entries[doc] if e[4] != _TAUGHT_MARK]
+    path = Path(app.srcdir) / f"{GLOSSARY_DOC}.md"
+    if not path.exists():
+        return
+    labels = env.domaindata["std"]["labels"]
+    for term, refs in glossary_teaching_sites(path.read_text()):
+        for ref in refs:
+            if ref in labels:
+                docname, labelid, _ = labels[ref]
+                if docname.startswith("chapters/"):
+                    entries.setdefault(docname, []).append(("single", term, labelid, "", _TAUGHT_MARK))
+
+
 # ---------------------------------------------------------------- wiring
 def _logger():
     from sphinx.util import logging
@@ -538,6 +591,7 @@ def setup(app):
     app.connect("autodoc-process-docstring", process_docstring)
     app.connect("html-page-context", on_page_context)
     app.connect("build-finished", name_toc_toggles)
+    app.connect("env-updated", index_teaching_sites)
     app.add_directive("exercise-index", ExerciseIndex)
     app.add_directive("dtype-table", DtypeTable)
     app.add_directive("api-index", ApiIndex)

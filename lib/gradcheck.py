@@ -219,6 +219,7 @@ def _correct(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
     return linear_backward(X, W, dY)
 
 
+#: Backward passes of a linear layer by name: the correct one and classic wrong ones, for demos and checks.
 LINEAR_BUGS: dict[str, Callable] = {
     "correct": _correct,
     "transposed weight": _transposed_weight,

@@ -30,7 +30,7 @@ import numpy as np
 
 from lib.shapes import as_array, as_number, as_positive_int, positive_ints
 
-BYTES_PER_ELEMENT = {"fp64": 8, "fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+BYTES_PER_ELEMENT = {"fp64": 8, "fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}  #: bytes per element of each dtype the course counts.
 _ALIASES = {"float64": "fp64", "float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
 

@@ -235,7 +235,7 @@ def product_singular_values(
 
 
 # The three classic initialisation scales: the standard deviation of the entries of W (D_in, D_out).
-INIT_RULES = ("lecun", "xavier", "he")
+INIT_RULES = ("lecun", "xavier", "he")  #: the three initialisation rules this module knows, by name.
 
 
 def init_std(rule: str, D_in: int, D_out: int) -> float:

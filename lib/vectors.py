@@ -11,7 +11,9 @@ import numpy as np
 from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shapes
 
 # A tiny made-up vocabulary for the chapter `vectors`: one 4-dimensional embedding per word.
+#: The five words of the chapter's made-up vocabulary, in the order of the rows of EMBEDDINGS.
 WORDS = ("king", "queen", "emperor", "apple", "banana")
+#: One made-up 4-dimensional embedding per word of WORDS, (n, d) = (5, 4).
 EMBEDDINGS = np.array([  # (n, d) = (5, 4)
     [0.90, 0.80, 0.10, 0.00],
     [0.85, 0.75, 0.15, 0.05],

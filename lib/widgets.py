@@ -44,9 +44,10 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
 
-MAX_FRAMES = 160  # keeps a chapter page well under its 3 MB budget
+MAX_FRAMES = 160  #: most frames one player may hold (keeps a chapter page well under its 3 MB budget).
 
 
+#: How a screen reader should say a control's unit.
 SPOKEN_UNITS = {"deg": "degrees", "°": "degrees", "%": "percent", "s": "seconds", "ms": "milliseconds"}
 
 
@@ -159,7 +160,7 @@ class Choice:
         )
 
 
-Control = Slider | Choice
+Control = Slider | Choice  #: a player's control: a slider or a choice.
 
 
 class Canvas:

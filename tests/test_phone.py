@@ -36,10 +36,11 @@ OVERFLOW = """(() => {
   const W = document.documentElement.clientWidth, bad = [];
   for (const el of document.querySelectorAll('.bd-article *')) {
     const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.right <= W + 1) continue;
+    if (r.width === 0 || r.right <= W + 1 || el.closest('mjx-assistive-mml')) continue;  // MathJax's hidden copy for screen readers
     let a = el.parentElement, contained = false;
     while (a && a !== document.body) {
-      if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= W + 1) { contained = true; break; }
+      // a scroll container, not one that clips (overflow: hidden cuts the math off unreadably)
+      if (/auto|scroll/.test(getComputedStyle(a).overflowX) && a.getBoundingClientRect().right <= W + 1) { contained = true; break; }
       a = a.parentElement;
     }
     if (!contained) bad.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
@@ -69,3 +70,22 @@ def test_demo_frames_are_never_upscaled(tab, site_url, width):  # noqa: F811
         for img in tab.js(FRAMES):
             assert img["natural"] >= img["shown"] > 0, f"{page} at {width} px: {img}"
             assert img["natural"] >= 2 * img["css"], f"{page}: frames are rendered for 2x screens: {img}"
+
+
+def api_pages() -> list[str]:
+    from tests.test_site import HTML
+
+    return sorted(str(p.relative_to(HTML)) for p in (HTML / "reference" / "api").glob("*.html"))
+
+
+@pytest.mark.parametrize("page", api_pages())
+def test_no_api_page_scrolls_sideways_on_a_phone(tab, site_url, page):  # noqa: F811
+    """Long signatures wrap (the API pages load MathJax only when a docstring has a formula)."""
+    resize(tab, 390, 844, mobile=True)
+    tab.goto(f"{site_url}/{page}")
+    tab.js("new Promise(ok => { const t0 = Date.now(); (function poll() { if (document.readyState === 'complete'"
+           " && (!window.MathJax || !MathJax.startup || !MathJax.startup.promise || Date.now() - t0 > 5000)) ok();"
+           " else if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(ok);"
+           " else setTimeout(poll, 50); })(); })")
+    bad = tab.js(OVERFLOW)
+    assert not bad, f"{page}: overflowing sideways with no scroll container: {bad[:8]}"

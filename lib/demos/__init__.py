@@ -13,4 +13,5 @@ the static face can render every frame from the same code.
 - `lora`       LoRA rank against the loss it reaches (lora)
 """
 
+#: The demos' palette (matplotlib's first colours): blue, orange, green and a neutral grey.
 BLUE, ORANGE, GREEN, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a"

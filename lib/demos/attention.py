@@ -12,8 +12,10 @@ from matplotlib.patches import Rectangle
 from lib import attention, data, transformer
 from lib.widgets import Choice, Demo, Slider
 
+#: The demo's palette (matplotlib's first colours, a neutral grey, red for a bug).
 BLUE, ORANGE, GREEN, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a", "#d62728"
 
+#: The six tokens whose attention weights the demo shows.
 SENTENCE = ("the", "cat", "sat", "on", "the", "mat")
 
 

@@ -13,8 +13,9 @@ from matplotlib.figure import Figure
 from lib import data, nn
 from lib.widgets import Choice, Demo, Slider
 
-EXTENT = (-2.6, 2.6, -2.6, 2.6)  # x0, x1, y0, y1 of the plane shown
-SIZES = [2, 16, 16, 2]  # D_in, H, H, V
+EXTENT = (-2.6, 2.6, -2.6, 2.6)  #: x0, x1, y0, y1 of the plane the depth demo shows.
+SIZES = [2, 16, 16, 2]  #: layer widths of the demo's MLP: D_in, H, H, V.
+#: Training steps, steps between two frames, and the learning rate of the demo's run.
 STEPS, EVERY, LR = 1500, 100, 0.2
 
 

@@ -15,10 +15,11 @@ from lib.gradcheck import LinearBench
 from lib.linear import linear_forward
 from lib.widgets import Choice, Demo, Slider
 
-RED = "#d62728"
+RED = "#d62728"  #: the colour of a bug or a warning in the layer demos.
 
 # ---------------------------------------------------------------- shapes-bias: the affine map
-AFFINE_W = np.array([[1.1, 0.35], [-0.4, 0.8]])  # (D_in, D_out) = (2, 2): rows are where e1, e2 land
+AFFINE_W = np.array([[1.1, 0.35], [-0.4, 0.8]])  #: the affine demo's W (D_in, D_out) = (2, 2): rows are where e1, e2 land.
+#: The biases the affine demo offers, by name.
 BIASES = {
     "0, 0": (0.0, 0.0),
     "1, 0": (1.0, 0.0),
@@ -90,8 +91,9 @@ def affine_map_demo() -> Demo:
 
 
 # ---------------------------------------------------------------- backward: the eps sweep
+#: The two backward passes the eps-sweep demo compares, with their labels.
 SWEEP_BUGS = {"correct": "correct backward", "transposed weight": "bug: dX = dY @ W"}
-SWEEP_TOL = {"float64": 1e-6, "float32": 1e-3}
+SWEEP_TOL = {"float64": 1e-6, "float32": 1e-3}  #: the relative-error tolerance drawn per dtype.
 
 
 def eps_sweep_demo() -> Demo:

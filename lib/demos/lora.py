@@ -15,8 +15,9 @@ from lib import data, lora, nn, sizing
 from lib.demos.svd import PngFigure
 from lib.widgets import Demo, Slider
 
+#: The demo's palette: blue, orange and a light grey.
 BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#c8c8c8"
-RANKS = tuple(range(1, 9))
+RANKS = tuple(range(1, 9))  #: the LoRA ranks the demo offers, 1 to 8.
 
 
 @dataclass(frozen=True)

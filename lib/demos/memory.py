@@ -20,14 +20,16 @@ from matplotlib.figure import Figure
 from lib.ledger import human_bytes, linear_costs, ridge_intensity, roofline
 from lib.widgets import Choice, Demo, Slider
 
+#: The demo's palette (matplotlib's first colours, a neutral grey, red for a bug).
 BLUE, ORANGE, GREEN, RED, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9a9a9a"
 
 # A named accelerator from its datasheet, NOT a measurement: NVIDIA A100 80GB SXM, dense bf16
 # tensor-core peak and HBM2e bandwidth. Fixed, so the static site is deterministic.
-DEMO_ACCELERATOR = "NVIDIA A100 80GB SXM"
-DEMO_PEAK_GFLOPS = 312_000.0  # 312 TFLOP/s dense bf16 (624 with structured sparsity)
-DEMO_BANDWIDTH_GBS = 2_039.0  # 2,039 GB/s
-DEMO_DTYPE = "bf16"  # weights and activations in bf16, linears without bias (as in Llama)
+DEMO_ACCELERATOR = "NVIDIA A100 80GB SXM"  #: the accelerator whose roofline the demo draws.
+DEMO_PEAK_GFLOPS = 312_000.0  #: its peak, 312 TFLOP/s dense bf16 (624 with structured sparsity).
+DEMO_BANDWIDTH_GBS = 2_039.0  #: its memory bandwidth, 2,039 GB/s.
+DEMO_DTYPE = "bf16"  #: weights and activations in bf16, linears without bias (as in Llama).
+#: The layers the demo places on the roofline, by name.
 DEMO_LAYERS = {
     "128 -> 64": (128, 64),
     "1024 -> 1024": (1024, 1024),

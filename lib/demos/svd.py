@@ -16,11 +16,13 @@ from matplotlib.figure import Figure
 from lib import svd
 from lib.widgets import Choice, Demo, Slider
 
+#: The demo's palette (matplotlib's first colours, a neutral grey, red for a bug).
 BLUE, ORANGE, GREEN, RED, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9a9a9a"
 
 # ---------------------------------------------------------------- svd: rotate, scale, rotate
-STAGES = ("input", "after Vt", "after S", "after U")
+STAGES = ("input", "after Vt", "after S", "after U")  #: the four pictures of rotate, scale, rotate.
 # preset -> (sigma_1, sigma_2, angle of u_1 in degrees, or None for "U = V")
+#: The matrices the SVD demo offers, by name.
 SVD_PRESETS = {
     "general": (2.0, 0.6, 70.0),
     "symmetric PSD (U = V)": (1.8, 0.7, None),

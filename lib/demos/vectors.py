@@ -57,6 +57,7 @@ def projection_demo() -> Demo:
 
 
 # ---------------------------------------------------------------- linear layer on the plane
+#: The 2 x 2 matrices the linear-layer demo applies to the plane, by name.
 LINEAR_MAPS = {
     "scale": np.array([[1.6, 0.0], [0.0, 0.6]]),
     "rotate 40 deg": np.array([[np.cos(0.7), -np.sin(0.7)], [np.sin(0.7), np.cos(0.7)]]),
