@@ -32,8 +32,8 @@ def bug(label, name):
     return deco
 
 
-# ============================================================ vectors-ex1: cosine_table(A, B)
-L = "vectors-ex1"
+# ============================================================ vectors-cosine-table: cosine_table(A, B)
+L = "vectors-cosine-table"
 
 
 @ok(L, "unit rows then product")
@@ -182,8 +182,8 @@ def vectors_ex1_bug18(A, B):
     return An @ An.T
 
 
-# ============================================================ vectors-ex2: the nearest word
-L = "vectors-ex2"
+# ============================================================ vectors-nearest-word: the nearest word
+L = "vectors-nearest-word"
 for name, x in [("'queen'", "queen"), ("'Queen'", "Queen"), ("padded", "  queen "), ("with a full stop", "queen."),
                 ("WORDS[1]", WORDS[1]), ("np.str_", np.str_("queen")),
                 ("computed", WORDS[1 + int(np.argmax(V.cosine_matrix(E)[0, 1:]))]), ("'QUEEN'", "QUEEN")]:
@@ -194,8 +194,8 @@ for name, x in [("king itself", "king"), ("emperor (dot product)", "emperor"), (
                 ("dot-product argmax over all words incl. king", WORDS[int(np.argmax((E @ E.T)[0]))])]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ vectors-ex3: cross-attention score shape
-L = "vectors-ex3"
+# ============================================================ vectors-cross-attention-shape: cross-attention score shape
+L = "vectors-cross-attention-shape"
 for name, x in [("tuple", (5, 7)), ("list", [5, 7]), ("np.array", np.array([5, 7])),
                 ("np.int64 entries", (np.int64(5), np.int64(7))),
                 ("computed from zeros", (np.zeros((5, 16)) @ np.zeros((7, 16)).T).shape),
@@ -206,8 +206,8 @@ for name, x in [("K @ Q.T", (7, 5)), ("self-attention T x T", (5, 5)), ("S x S",
                 ("chapter's T = 6", (6, 6)), ("shape of K", (7, 16)), ("concatenated T + S", (12, 12))]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ vectors-ex4: spread at d = 3072
-L = "vectors-ex4"
+# ============================================================ vectors-cosine-spread: spread at d = 3072
+L = "vectors-cosine-spread"
 _rng = np.random.default_rng(3)
 for name, x in [("0.018", 0.018), ("1/np.sqrt(3072)", 1 / np.sqrt(3072)), ("float32", np.float32(1 / np.sqrt(3072))),
                 ("np.array 0-d", np.array(0.018)), ("3072 ** -0.5", 3072 ** -0.5), ("half of 0.036", 0.036 / 2),
@@ -221,8 +221,8 @@ for name, x in [("1/d", 1 / 3072), ("sqrt(d)", np.sqrt(3072)), ("d = 768 value",
                 ("variance rounded", 0.00033), ("sqrt(2/d)", np.sqrt(2 / 3072))]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ vectors-ex5: perpendicular(u, v)
-L = "vectors-ex5"
+# ============================================================ vectors-perpendicular-part: perpendicular(u, v)
+L = "vectors-perpendicular-part"
 
 
 @ok(L, "textbook")
@@ -331,8 +331,8 @@ def vectors_ex5_bug12(u, v):
     return u - u @ v / (v @ v * v)
 
 
-# ============================================================ linear-layer-ex1: ((32, 64), 8256)
-L = "linear-layer-ex1"
+# ============================================================ linear-layer-shape-params: ((32, 64), 8256)
+L = "linear-layer-shape-params"
 for name, x in [("tuple", ((32, 64), 8256)), ("list shape", ([32, 64], 8256)), ("float count", ((32, 64), 8256.0)),
                 ("np.int64", ((32, 64), np.int64(8256))), ("computed", (np.zeros((32, 64)).shape, 128 * 64 + 64)),
                 ("a list pair", [(32, 64), 8256]), ("0-d array count", ((32, 64), np.array(8256))),
@@ -348,8 +348,8 @@ for name, x in [("forgot the bias", ((32, 64), 8192)), ("bias twice / one per in
                 ("W shape given", ((128, 64), 8256)), ("X shape given", ((32, 128), 8256))]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ linear-layer-ex2: course_layer(X_cols, weight, bias)
-L = "linear-layer-ex2"
+# ============================================================ linear-layer-math-orientation: course_layer(X_cols, weight, bias)
+L = "linear-layer-math-orientation"
 
 
 @ok(L, "two transposes")
@@ -455,8 +455,8 @@ def linear_layer_ex2_bug11(X_cols, weight, bias):
     return X_cols @ weight.T + bias
 
 
-# ============================================================ linear-layer-ex3: (two_layers, one_layer)
-L = "linear-layer-ex3"
+# ============================================================ linear-layer-collapse: (two_layers, one_layer)
+L = "linear-layer-collapse"
 for name, x in [("tuple", (4718592, 589824)), ("list", [4718592, 589824]), ("expressions", (2 * 768 * 3072, 768 ** 2)),
                 ("floats", (4718592.0, 589824.0)), ("np.array", np.array([4718592, 589824])),
                 ("np.int64", (np.int64(4718592), np.int64(589824))),
@@ -470,8 +470,8 @@ for name, x in [("one matrix as the 'one layer'", (4718592, 2359296)), ("two_lay
                 ("one layer = 768", (4718592, 768))]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ linear-layer-ex4: block_params(d)
-L = "linear-layer-ex4"
+# ============================================================ linear-layer-gpt2-block-params: block_params(d)
+L = "linear-layer-gpt2-block-params"
 
 
 @ok(L, "closed form")
@@ -583,8 +583,8 @@ def linear_layer_ex4_bug13(d):
     return (12 * d * d + 13 * d) / 1e6
 
 
-# ============================================================ shapes-bias-ex1: the ledger dict
-L = "shapes-bias-ex1"
+# ============================================================ shapes-bias-ledger: the ledger dict
+L = "shapes-bias-ledger"
 RIGHT = {"X": (8, 5), "W": (5, 3), "b": (3,), "Y": (8, 3), "dY": (8, 3), "dW": (5, 3), "db": (3,), "dX": (8, 5)}
 
 
@@ -612,8 +612,8 @@ for name, x in [("torch orientation W and dW", with_(W=(3, 5), dW=(3, 5))), ("b 
                 ("dW transposed only", with_(dW=(3, 5)))]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ shapes-bias-ex2: which shapes broadcast
-L = "shapes-bias-ex2"
+# ============================================================ shapes-bias-which-broadcast: which shapes broadcast
+L = "shapes-bias-which-broadcast"
 RIGHT2 = [(4, 3), (4, 3), None, (4, 3), None, (3, 3), (3, 3), (4, 3), (2, 5, 3)]
 
 
@@ -648,8 +648,8 @@ for name, x in [("(B,) aligned from the left", b2(i2=(4, 3))), ("(3, 1) thought 
                 ("(3, 1) on (4, 3) gives (3, 3)", b2(i4=(3, 3))), ("(1, 3) + (3, 1) gives (3, 1)", b2(i6=(3, 1)))]:
     BUGGY.setdefault(L, []).append((name, x))
 
-# ============================================================ shapes-bias-ex3: fix a column bias
-L = "shapes-bias-ex3"
+# ============================================================ shapes-bias-column-bias: fix a column bias
+L = "shapes-bias-column-bias"
 
 
 @ok(L, "ravel")
@@ -750,8 +750,8 @@ def shapes_bias_ex3_bug11(X, W, b_col):
     return X @ W + b_col.squeeze()[:, None]
 
 
-# ============================================================ shapes-bias-ex4: a bias guard
-L = "shapes-bias-ex4"
+# ============================================================ shapes-bias-bias-guard: a bias guard
+L = "shapes-bias-bias-guard"
 
 
 @ok(L, "exact shape")
@@ -887,8 +887,8 @@ def shapes_bias_ex4_bug13(Y, b):
     return Y + b
 
 
-# ============================================================ shapes-bias-ex5: recover(layer, D_in)
-L = "shapes-bias-ex5"
+# ============================================================ shapes-bias-recover-affine: recover(layer, D_in)
+L = "shapes-bias-recover-affine"
 
 
 @ok(L, "zeros and identity")
@@ -1008,7 +1008,7 @@ def shapes_bias_ex5_bug11(layer, D_in):
 
 
 # ============================================================ round 2
-L = "vectors-ex1"
+L = "vectors-cosine-table"
 
 
 @ok(L, "chained divisions by lengths")
@@ -1042,7 +1042,7 @@ def vectors_ex1_bug20(A, B):
     return T / nrm(T)
 
 
-L = "vectors-ex5"
+L = "vectors-perpendicular-part"
 
 
 @ok(L, "outer-product projection")
@@ -1067,11 +1067,11 @@ def vectors_ex5_bug14(u, v):
     return u - (u @ v) * vh
 
 
-L = "linear-layer-ex1"
+L = "linear-layer-shape-params"
 BUGGY[L].append(("bias counted per example (B)", ((32, 64), 128 * 64 + 32)))
 BUGGY[L].append(("shape as a string", ("(32, 64)", 8256)))
 
-L = "linear-layer-ex2"
+L = "linear-layer-math-orientation"
 
 
 @ok(L, "np.dot then .T")
@@ -1094,7 +1094,7 @@ def linear_layer_ex2_bug13(X_cols, weight, bias):
     return X_cols.T @ weight.T + bias.reshape(-1, 1)
 
 
-L = "linear-layer-ex4"
+L = "linear-layer-gpt2-block-params"
 
 
 @ok(L, "int of a float expression")
@@ -1117,13 +1117,13 @@ def linear_layer_ex4_bug16(d):
     return 12 * d * d + 12 * d
 
 
-L = "shapes-bias-ex1"
+L = "shapes-bias-ledger"
 BUGGY[L].append(("b as a row (1, 3)", with_(b=(1, 3), db=(1, 3))))
 
-L = "shapes-bias-ex2"
+L = "shapes-bias-which-broadcast"
 BUGGY[L].append(("'error' strings", [s if s else "error" for s in RIGHT2]))
 
-L = "shapes-bias-ex3"
+L = "shapes-bias-column-bias"
 
 
 @ok(L, "reshape(W.shape[1])")
@@ -1151,7 +1151,7 @@ def shapes_bias_ex3_bug13(X, W, b_col):
     return X @ (W + b_col.T)
 
 
-L = "shapes-bias-ex4"
+L = "shapes-bias-bias-guard"
 
 
 @ok(L, "TypeError for non-arrays, ValueError for shapes")
@@ -1184,7 +1184,7 @@ def shapes_bias_ex4_bug15(Y, b):
     return Y + b
 
 
-L = "shapes-bias-ex5"
+L = "shapes-bias-recover-affine"
 
 
 @ok(L, "one batch call with zeros on top")
@@ -1201,196 +1201,196 @@ def shapes_bias_ex5_ok9(layer, D_in):
 
 # ---------------------------------------------------------------- what each buggy answer must be told
 PHRASES = {
-    ('vectors-ex1', 'plain dot products'): 'that is the table of plain dot products A @',
-    ('vectors-ex1', 'only A normalised'): 'you scaled only the rows of A to length 1;',
-    ('vectors-ex1', 'norms along axis 0'): 'you divided by the lengths of the columns',
-    ('vectors-ex1', 'norm without axis'): 'np.linalg.norm(A) without an axis is one',
-    ('vectors-ex1', 'precedence x / a * b'): 'operator precedence: `x / a * b` divides by a',
-    ('vectors-ex1', 'lengths multiplied entry by entry'): 'len_A * len_B multiplies the two lists of',
-    ('vectors-ex1', 'transposed table (m, n)'): 'rows and columns are swapped: entry (i, j)',
-    ('vectors-ex1', 'angles via arccos'): 'those are angles (np.arccos of the cosines);',
-    ('vectors-ex1', 'cosine distance 1 - cos'): 'that is 1 - cosine, the cosine distance; return',
-    ('vectors-ex1', 'squared lengths (no sqrt)'): 'you divided by squared lengths (a @ a); a',
-    ('vectors-ex1', 'no keepdims: rows divided by a row vector of lengths'): 'To divide the n rows of A by their n lengths,',
-    ('vectors-ex1', 'A.T @ B'): 'A.T @ B contracts the vectors instead of their',
-    ('vectors-ex1', 'A @ B without transpose'): 'The inner sizes of a product must match: A is',
-    ('vectors-ex1', 'L1 normalisation (divide by the sum of |entries|)'): 'np.abs(A).sum(axis=1) is the L1 length (the sum',
-    ('vectors-ex1', 'centred rows: Pearson correlation instead of cosine'): "you subtracted each row's mean first, which",
-    ('vectors-ex1', 'absolute value'): 'you took the absolute value; a cosine keeps its',
-    ('vectors-ex1', 'lengths added instead of multiplied'): 'you added the lengths; the cosine divides by',
-    ('vectors-ex1', 'A compared with itself'): 'that table compares A with itself; its columns',
-    ('vectors-ex1', 'np.cos of the dot products'): 'np.cos of a dot product is not the cosine',
-    ('vectors-ex1', 'table divided by its own norm'): 'you divided the table by its own length, one',
-    ('vectors-ex2', 'king itself'): 'every vector is most similar to itself; leave',
-    ('vectors-ex2', 'emperor (dot product)'): "'emperor' has the largest dot product with",
-    ('vectors-ex2', 'apple'): 'cosine(king, apple) = 0.014; another word',
-    ('vectors-ex2', 'banana'): 'cosine(king, banana) = 0.000; another word',
-    ('vectors-ex2', 'the index 1'): "answer with one of 'king', 'queen', 'emperor',",
-    ('vectors-ex2', 'np.int64 index from argmax'): "answer with one of 'king', 'queen', 'emperor',",
-    ('vectors-ex2', 'a list'): "answer with one of 'king', 'queen', 'emperor',",
-    ('vectors-ex2', "'Emperor'"): "'emperor' has the largest dot product with",
-    ('vectors-ex2', 'misspelt'): "'quen' is not one of 'king', 'queen',",
-    ('vectors-ex2', 'dot-product argmax over all words incl. king'): "'emperor' has the largest dot product with",
-    ('vectors-ex3', 'K @ Q.T'): 'that is the shape of K @ Q.T. Each query gets a',
-    ('vectors-ex3', 'self-attention T x T'): "(T, T) is self-attention's shape, where queries",
-    ('vectors-ex3', 'S x S'): '(S, S) would pair keys with keys; the scores',
-    ('vectors-ex3', 'shape of Q'): '(T, d_k) is the shape of Q itself; the product',
-    ('vectors-ex3', 'Q.T @ K'): 'Q.T @ K cancels the tokens and keeps d_k; the',
-    ('vectors-ex3', 'd_k kept'): 'the dot product sums over d_k, so d_k',
-    ('vectors-ex3', 'flattened'): 'one score per (query, key) pair, yes, but',
-    ('vectors-ex3', 'K.T'): '(d_k, S) is the shape of K.T alone; in Q @ K.T',
-    ('vectors-ex3', "chapter's T = 6"): "(6, 6) is the score shape of the chapter's",
-    ('vectors-ex3', 'shape of K'): '(S, d_k) is the shape of K itself; the scores',
-    ('vectors-ex3', 'concatenated T + S'): 'the two sequences are not concatenated: the',
-    ('vectors-ex4', '1/d'): 'that is 1/d, the variance of the cosine; the',
-    ('vectors-ex4', 'sqrt(d)'): 'that is sqrt(d); the spread is its inverse,',
-    ('vectors-ex4', 'd = 768 value'): 'that is the spread for d = 768 from the',
-    ('vectors-ex4', 'angle spread in degrees'): 'that is the spread of the angle in degrees; the',
-    ('vectors-ex4', 'mean 0'): '0 is the mean of the cosine (as often positive',
-    ('vectors-ex4', 'one significant digit'): 'close, but that is one significant digit; give',
-    ('vectors-ex4', 'scaled like 1/d from 768: 0.036/4'): 'that divides the spread of d = 768 by 4, as if',
-    ('vectors-ex4', 'mean angle 90'): '90 degrees is the typical angle; the question',
-    ('vectors-ex4', 'd = 16 value'): 'that is the spread for d = 16 from the',
-    ('vectors-ex4', 'as a percentage'): 'that is the spread in percent; give it as a',
-    ('vectors-ex4', 'variance rounded'): 'that is 1/d, the variance of the cosine; the',
-    ('vectors-ex4', 'sqrt(2/d)'): 'that is sqrt(2/d); the spread of the cosine is',
-    ('vectors-ex5', 'projection itself'): 'that is the projection itself, the part of u',
-    ('vectors-ex5', 'sign flipped'): 'the sign is flipped: the perpendicular part is',
-    ('vectors-ex5', 'no division'): 'you forgot to divide by v . v: the projection',
-    ('vectors-ex5', 'divided by |v|'): 'you divided by |v| instead of v . v =',
-    ('vectors-ex5', 'roles swapped'): 'the roles are swapped: that is v minus its',
-    ('vectors-ex5', 'divided by u.u'): 'you divided by u . u; the projection on v',
-    ('vectors-ex5', 'cosine as coefficient'): 'you used the cosine as the coefficient; the',
-    ('vectors-ex5', 'precedence u @ v / v @ v * v'): 'operator precedence: u @ v / v @ v * v is read',
-    ('vectors-ex5', 'forgot * v: a scalar subtracted'): '(u . v) / (v . v) is only the coefficient, a',
-    ('vectors-ex5', 'projection of u on itself direction: u - (u.v/u.u) u'): 'you scaled u instead of v: the projection on v',
-    ('vectors-ex5', 'np.cross'): 'np.cross gives a vector perpendicular to both u',
-    ('vectors-ex5', 'precedence u - u @ v / (v @ v * v)'): 'operator precedence: u @ v / (v @ v * v)',
-    ('vectors-ex5', 'returns only the coefficient'): 'that is only the coefficient (u . v) / (v . v),',
-    ('vectors-ex5', 'unit v but raw dot product'): 'you divided by |v| instead of v . v =',
-    ('linear-layer-ex1', 'forgot the bias'): 'you counted the weights only; the bias adds',
-    ('linear-layer-ex1', 'bias twice / one per input'): 'the bias got one entry per input (D_in); it has',
-    ('linear-layer-ex1', 'bias per example'): 'the bias is shared by every example: D_out',
-    ('linear-layer-ex1', 'transposed shape'): 'that is (D_out, B): rows are examples, so Y is',
-    ('linear-layer-ex1', 'X counted as parameters'): 'X is data, not a parameter: count only W and',
-    ('linear-layer-ex1', 'fp32 bytes'): 'that is the size in bytes in fp32 (4 bytes per',
-    ('linear-layer-ex1', 'times the batch'): 'the parameters are shared by the whole batch:',
-    ('linear-layer-ex1', 'sizes added'): 'W has D_in * D_out entries (one per',
-    ('linear-layer-ex1', 'order swapped'): 'the two parts are in the wrong order: the',
-    ('linear-layer-ex1', 'FLOPs'): 'that is the FLOP count of the product, 2 B D_in',
-    ('linear-layer-ex1', 'one row shape'): 'that is the shape of one output row (or of b);',
-    ('linear-layer-ex1', 'Y counted too'): 'Y is an activation, computed from the data;',
-    ('linear-layer-ex1', 'W shape given'): 'that is the shape of W; the output has one row',
-    ('linear-layer-ex1', 'X shape given'): "that is the input's shape; the layer changes",
-    ('linear-layer-ex1', 'bias counted per example (B)'): 'the bias has one entry per output (D_out), not',
-    ('linear-layer-ex1', 'shape as a string'): 'answer with the output shape, a tuple of',
-    ('linear-layer-ex2', 'W @ X + b (math form, no transposes)'): 'weight @ X_cols is the math-orientation',
-    ('linear-layer-ex2', 'forgot the bias'): 'the bias is missing: add it after the',
-    ('linear-layer-ex2', 'weight not transposed'): 'the weight is used as stored, (out, in); the',
-    ('linear-layer-ex2', 'bias added on the wrong axis, then transposed'): 'the bias was added per example (one value per',
-    ('linear-layer-ex2', 'math form with column bias, not transposed'): 'that is the math-orientation output, one column',
-    ('linear-layer-ex2', 'reshape instead of transpose for X'): 'the examples are the columns of X_cols; the',
-    ('linear-layer-ex2', 'reshape instead of transpose for the weight'): 'the weight is used as stored, (out, in); the',
-    ('linear-layer-ex2', 'bias inside the product'): 'the bias went into the weight before the',
-    ('linear-layer-ex2', 'bias subtracted'): 'the bias is subtracted; add',
-    ('linear-layer-ex2', 'bias added twice'): 'the bias is added twice; add it',
-    ('linear-layer-ex2', 'X not transposed: X_cols @ weight.T'): 'the examples are the columns of X_cols; the',
-    ('linear-layer-ex2', '(weight.T @ X_cols).T + bias'): 'the weight is used as stored, (out, in); the',
-    ('linear-layer-ex2', 'bias as a column on the course result'): 'the bias was added per example (one value per',
-    ('linear-layer-ex3', "one matrix as the 'one layer'"): 'W1 @ W2 is not (768, 3072): the inner 3072',
-    ('linear-layer-ex3', 'two_layers = one matrix'): 'that counts one matrix; the stack has two, W1',
-    ('linear-layer-ex3', 'swapped'): 'the two numbers are in the wrong order: the two',
-    ('linear-layer-ex3', 'W2 @ W1 (3072, 3072)'): '(768, 3072) @ (3072, 768) cancels the inner',
-    ('linear-layer-ex3', 'same count'): 'the single layer W1 @ W2 is one matrix:',
-    ('linear-layer-ex3', 'biases added'): 'there are no biases in this stack: count the',
-    ('linear-layer-ex3', 'in millions'): 'your count for the two layers is 4.72, but a',
-    ('linear-layer-ex3', 'dims added'): 'a weight matrix holds the product of its two',
-    ('linear-layer-ex3', 'shapes instead of counts'): 'answer with a parameter count, got',
-    ('linear-layer-ex3', 'fp32 bytes'): 'that is the size in bytes in fp32 (4 bytes per',
-    ('linear-layer-ex3', 'one layer = 768'): "768 is the width of the single layer's input",
-    ('linear-layer-ex4', 'no biases'): 'the biases of the linear layers are missing:',
-    ('linear-layer-ex4', 'no LayerNorms'): 'the two LayerNorms are missing: each has a gain',
-    ('linear-layer-ex4', 'LayerNorm gain only'): 'each LayerNorm got one vector of d instead of',
-    ('linear-layer-ex4', 'both MLP biases 4d'): 'the second MLP layer maps 4d back to d: d',
-    ('linear-layer-ex4', 'both MLP biases d'): 'the first MLP layer maps d to 4d, so it has 4d',
-    ('linear-layer-ex4', 'three attention layers (forgot output)'): "the attention's output layer (d -> d) is",
-    ('linear-layer-ex4', 'MLP width 2d'): 'the MLP widens to 4d, not 2d: its layers are d',
-    ('linear-layer-ex4', 'hard-coded 768'): 'that is 7,087,872, the count for d = 768,',
-    ('linear-layer-ex4', 'hard-coded d_ff = 3072'): "the MLP's hidden width is 4d, which is 3072",
-    ('linear-layer-ex4', 'only weights'): 'you counted only the weight matrices: add the',
-    ('linear-layer-ex4', 'LayerNorm counted as d x d'): 'a LayerNorm has no matrix: its gain and shift',
-    ('linear-layer-ex4', 'MLP counted once (one 4d matrix)'): 'the MLP has two layers, d -> 4d and then 4d ->',
-    ('linear-layer-ex4', 'weights in millions'): 'block_params(768) is 7.087872, but a parameter',
-    ('linear-layer-ex4', 'twelve blocks'): "that counts twelve blocks, GPT-2 small's depth;",
-    ('linear-layer-ex4', 'only one LayerNorm'): 'each LayerNorm got one vector of d instead of',
-    ('linear-layer-ex4', 'attention output bias forgotten'): "the biases of the attention's output layer (d",
-    ('shapes-bias-ex1', 'torch orientation W and dW'): 'W is transposed: rows are examples and W is',
-    ('shapes-bias-ex1', 'b per example'): 'b is one vector shared by every row of the',
-    ('shapes-bias-ex1', 'db not summed'): 'db is shaped like another tensor: a gradient',
-    ('shapes-bias-ex1', 'dW like Y'): 'dW is shaped like another tensor: a gradient',
-    ('shapes-bias-ex1', 'dX like Y'): 'dX is shaped like another tensor: a gradient',
-    ('shapes-bias-ex1', 'dY like X'): 'dY is shaped like another tensor: a gradient',
-    ('shapes-bias-ex1', 'column bias'): 'b is one vector shared by every row of the',
-    ('shapes-bias-ex1', 'Y transposed'): 'Y is transposed: rows are examples and W is',
-    ('shapes-bias-ex1', 'X transposed'): 'X is transposed: rows are examples and W is',
-    ('shapes-bias-ex1', 'b one per example (B,)'): 'b has one entry per output feature, not one per',
-    ('shapes-bias-ex1', 'b one per input'): 'b has one entry per output feature (D_out), not',
-    ('shapes-bias-ex1', 'missing dX'): "the dict has no entry for ['dX']; the ledger",
-    ('shapes-bias-ex1', 'math convention throughout'): 'X is transposed: rows are examples and W is',
-    ('shapes-bias-ex1', 'dW transposed only'): 'dW is transposed: rows are examples and W is',
-    ('shapes-bias-ex1', 'b as a row (1, 3)'): 'b is one vector shared by every row of the',
-    ('shapes-bias-ex2', '(B,) aligned from the left'): 'Y (4, 3) + b (4,) raises an error. Align the',
-    ('shapes-bias-ex2', '(3, 1) thought to fit'): 'Y (4, 3) + b (3, 1) raises an error. Align the',
-    ('shapes-bias-ex2', '(1, 3) + (3, 1) kept (1, 3)'): 'Y (1, 3) + b (3, 1) does not give (1, 3): each',
-    ('shapes-bias-ex2', '(1, 3) + (3, 1) error'): 'Y (1, 3) + b (3, 1) does work. A size-1 axis',
-    ('shapes-bias-ex2', 'scalar fails'): 'Y (4, 3) + b () does work. A size-1 axis (or a',
-    ('shapes-bias-ex2', '3-D fails'): 'Y (2, 5, 3) + b (3,) does work. A size-1 axis',
-    ('shapes-bias-ex2', '(3, 3) + (3, 1) error'): 'Y (3, 3) + b (3, 1) does work. A size-1 axis',
-    ('shapes-bias-ex2', '(4, 1) error'): 'Y (4, 3) + b (4, 1) does work. A size-1 axis',
-    ('shapes-bias-ex2', '8 entries'): 'answer with a list of 9 entries, one per case:',
-    ('shapes-bias-ex2', 'left-aligned rule throughout'): 'Y (4, 3) + b (4,) raises an error. Align the',
-    ('shapes-bias-ex2', '(3, 1) on (4, 3) gives (3, 3)'): 'Y (4, 3) + b (3, 1) raises an error. Align the',
-    ('shapes-bias-ex2', '(1, 3) + (3, 1) gives (3, 1)'): 'Y (1, 3) + b (3, 1) does not give (3, 1): each',
-    ('shapes-bias-ex2', "'error' strings"): 'for Y (4, 3) + b (4,) write None (not a string)',
-    ('shapes-bias-ex3', 'left as it is'): 'you added the column b_col as it is: with one',
-    ('shapes-bias-ex3', 'forgot the bias'): 'the bias is missing: add it after the matrix',
-    ('shapes-bias-ex3', 'sum of the bias added'): 'you added the sum of the bias entries to every',
-    ('shapes-bias-ex3', 'first entry only'): 'b_col[0] is the first entry only (a length-1',
-    ('shapes-bias-ex3', '(W^T X^T + b) without the final transpose'): 'that is one row per output feature; return (B,',
-    ('shapes-bias-ex3', 'mean of the bias'): 'you added the mean of the bias entries to every',
-    ('shapes-bias-ex3', 'bias subtracted'): 'the bias is subtracted; add',
-    ('shapes-bias-ex3', 'bias twice'): 'the bias is added twice; add it',
-    ('shapes-bias-ex3', 'transpose of the output with the column bias'): 'that is one row per output feature; return (B,',
-    ('shapes-bias-ex3', 'W transposed'): 'X (B, D_in) @ W (D_in, D_out) lines up as it',
-    ('shapes-bias-ex3', 'squeeze (no axis) then column-added via [:, None]'): 'you added the column b_col as it is: with one',
-    ('shapes-bias-ex3', 'reshaped back into a column'): 'you added the column b_col as it is: with one',
-    ('shapes-bias-ex3', 'bias folded into W'): 'the bias went into W before the product, X @ (W',
-    ('shapes-bias-ex4', 'no check at all'): 'your add_bias accepted b of shape (3, 1) for Y',
-    ('shapes-bias-ex4', 'size check (lets (D_out, 1) through)'): 'your add_bias accepted b of shape (3, 1) for Y',
-    ('shapes-bias-ex4', 'len check (lets (D_out, 1) through)'): 'your add_bias accepted b of shape (3, 1) for Y',
-    ('shapes-bias-ex4', 'assert instead of raise'): 'your add_bias refused b of shape (3, 1) with an',
-    ('shapes-bias-ex4', 'TypeError'): 'your add_bias raised TypeError (bad bias) for b',
-    ('shapes-bias-ex4', 'broadcast result shape check'): 'your add_bias accepted b of shape (1,) for Y',
-    ('shapes-bias-ex4', 'last axis only'): 'your add_bias accepted b of shape (2, 6) for Y',
-    ('shapes-bias-ex4', 'ndim only'): 'your add_bias accepted b of shape (1,) for Y',
-    ('shapes-bias-ex4', 'checks against B'): 'your add_bias rejected a correct bias of shape',
-    ('shapes-bias-ex4', 'hard-coded D_out = 3'): 'your add_bias rejected a correct bias of shape',
-    ('shapes-bias-ex4', 'tuple compared to int: always raises'): 'your add_bias rejected a correct bias of shape',
-    ('shapes-bias-ex4', 'returns the error instead of raising'): 'your add_bias returned a ValueError instead of',
-    ('shapes-bias-ex4', 'b.shape[0] check'): 'your add_bias accepted b of shape (3, 1) for Y',
-    ('shapes-bias-ex4', 'len before ndim (TypeError on a scalar)'): 'your add_bias raised TypeError (len() of',
-    ('shapes-bias-ex4', 'np.broadcast_to as the check'): 'your add_bias accepted b of shape (1,) for Y',
-    ('shapes-bias-ex5', 'forgot to subtract b'): 'each row you found is f(e_i) = W[i] + b:',
-    ('shapes-bias-ex5', 'W transposed'): 'you stacked the outputs f(e_i) - b as columns;',
-    ('shapes-bias-ex5', '(b, W) swapped'): 'return them in the order (W, b): the matrix',
-    ('shapes-bias-ex5', 'b from ones'): 'that b is f of a vector of ones, the sum of all',
-    ('shapes-bias-ex5', 'b of shape (1, D_out)'): 'b should be 1-D, (D_out,): you called the layer',
-    ('shapes-bias-ex5', 'columns stacked: (D_out, D_in)'): 'you stacked the outputs f(e_i) - b as columns;',
-    ('shapes-bias-ex5', 'b subtracted twice'): 'b was subtracted twice: row i is f(e_i) - f(0),',
-    ('shapes-bias-ex5', 'precedence in a finite difference'): 'operator precedence: (f(x + h e_i) - f(x)) / h',
-    ('shapes-bias-ex5', 'b from the mean of the outputs on the identity'): 'b is f(0), the output for the zero input; the',
-    ('shapes-bias-ex5', 'W from ones minus zeros, repeated'): 'f(ones) - f(0) is the sum of all the rows of W;',
-    ('shapes-bias-ex5', 'hard-coded D_out by reshaping'): 'D_out is not given: read it from what the layer',
+    ('vectors-cosine-table', 'plain dot products'): 'that is the table of plain dot products A @',
+    ('vectors-cosine-table', 'only A normalised'): 'you scaled only the rows of A to length 1;',
+    ('vectors-cosine-table', 'norms along axis 0'): 'you divided by the lengths of the columns',
+    ('vectors-cosine-table', 'norm without axis'): 'np.linalg.norm(A) without an axis is one',
+    ('vectors-cosine-table', 'precedence x / a * b'): 'operator precedence: `x / a * b` divides by a',
+    ('vectors-cosine-table', 'lengths multiplied entry by entry'): 'len_A * len_B multiplies the two lists of',
+    ('vectors-cosine-table', 'transposed table (m, n)'): 'rows and columns are swapped: entry (i, j)',
+    ('vectors-cosine-table', 'angles via arccos'): 'those are angles (np.arccos of the cosines);',
+    ('vectors-cosine-table', 'cosine distance 1 - cos'): 'that is 1 - cosine, the cosine distance; return',
+    ('vectors-cosine-table', 'squared lengths (no sqrt)'): 'you divided by squared lengths (a @ a); a',
+    ('vectors-cosine-table', 'no keepdims: rows divided by a row vector of lengths'): 'To divide the n rows of A by their n lengths,',
+    ('vectors-cosine-table', 'A.T @ B'): 'A.T @ B contracts the vectors instead of their',
+    ('vectors-cosine-table', 'A @ B without transpose'): 'The inner sizes of a product must match: A is',
+    ('vectors-cosine-table', 'L1 normalisation (divide by the sum of |entries|)'): 'np.abs(A).sum(axis=1) is the L1 length (the sum',
+    ('vectors-cosine-table', 'centred rows: Pearson correlation instead of cosine'): "you subtracted each row's mean first, which",
+    ('vectors-cosine-table', 'absolute value'): 'you took the absolute value; a cosine keeps its',
+    ('vectors-cosine-table', 'lengths added instead of multiplied'): 'you added the lengths; the cosine divides by',
+    ('vectors-cosine-table', 'A compared with itself'): 'that table compares A with itself; its columns',
+    ('vectors-cosine-table', 'np.cos of the dot products'): 'np.cos of a dot product is not the cosine',
+    ('vectors-cosine-table', 'table divided by its own norm'): 'you divided the table by its own length, one',
+    ('vectors-nearest-word', 'king itself'): 'every vector is most similar to itself; leave',
+    ('vectors-nearest-word', 'emperor (dot product)'): "'emperor' has the largest dot product with",
+    ('vectors-nearest-word', 'apple'): 'cosine(king, apple) = 0.014; another word',
+    ('vectors-nearest-word', 'banana'): 'cosine(king, banana) = 0.000; another word',
+    ('vectors-nearest-word', 'the index 1'): "answer with one of 'king', 'queen', 'emperor',",
+    ('vectors-nearest-word', 'np.int64 index from argmax'): "answer with one of 'king', 'queen', 'emperor',",
+    ('vectors-nearest-word', 'a list'): "answer with one of 'king', 'queen', 'emperor',",
+    ('vectors-nearest-word', "'Emperor'"): "'emperor' has the largest dot product with",
+    ('vectors-nearest-word', 'misspelt'): "'quen' is not one of 'king', 'queen',",
+    ('vectors-nearest-word', 'dot-product argmax over all words incl. king'): "'emperor' has the largest dot product with",
+    ('vectors-cross-attention-shape', 'K @ Q.T'): 'that is the shape of K @ Q.T. Each query gets a',
+    ('vectors-cross-attention-shape', 'self-attention T x T'): "(T, T) is self-attention's shape, where queries",
+    ('vectors-cross-attention-shape', 'S x S'): '(S, S) would pair keys with keys; the scores',
+    ('vectors-cross-attention-shape', 'shape of Q'): '(T, d_k) is the shape of Q itself; the product',
+    ('vectors-cross-attention-shape', 'Q.T @ K'): 'Q.T @ K cancels the tokens and keeps d_k; the',
+    ('vectors-cross-attention-shape', 'd_k kept'): 'the dot product sums over d_k, so d_k',
+    ('vectors-cross-attention-shape', 'flattened'): 'one score per (query, key) pair, yes, but',
+    ('vectors-cross-attention-shape', 'K.T'): '(d_k, S) is the shape of K.T alone; in Q @ K.T',
+    ('vectors-cross-attention-shape', "chapter's T = 6"): "(6, 6) is the score shape of the chapter's",
+    ('vectors-cross-attention-shape', 'shape of K'): '(S, d_k) is the shape of K itself; the scores',
+    ('vectors-cross-attention-shape', 'concatenated T + S'): 'the two sequences are not concatenated: the',
+    ('vectors-cosine-spread', '1/d'): 'that is 1/d, the variance of the cosine; the',
+    ('vectors-cosine-spread', 'sqrt(d)'): 'that is sqrt(d); the spread is its inverse,',
+    ('vectors-cosine-spread', 'd = 768 value'): 'that is the spread for d = 768 from the',
+    ('vectors-cosine-spread', 'angle spread in degrees'): 'that is the spread of the angle in degrees; the',
+    ('vectors-cosine-spread', 'mean 0'): '0 is the mean of the cosine (as often positive',
+    ('vectors-cosine-spread', 'one significant digit'): 'close, but that is one significant digit; give',
+    ('vectors-cosine-spread', 'scaled like 1/d from 768: 0.036/4'): 'that divides the spread of d = 768 by 4, as if',
+    ('vectors-cosine-spread', 'mean angle 90'): '90 degrees is the typical angle; the question',
+    ('vectors-cosine-spread', 'd = 16 value'): 'that is the spread for d = 16 from the',
+    ('vectors-cosine-spread', 'as a percentage'): 'that is the spread in percent; give it as a',
+    ('vectors-cosine-spread', 'variance rounded'): 'that is 1/d, the variance of the cosine; the',
+    ('vectors-cosine-spread', 'sqrt(2/d)'): 'that is sqrt(2/d); the spread of the cosine is',
+    ('vectors-perpendicular-part', 'projection itself'): 'that is the projection itself, the part of u',
+    ('vectors-perpendicular-part', 'sign flipped'): 'the sign is flipped: the perpendicular part is',
+    ('vectors-perpendicular-part', 'no division'): 'you forgot to divide by v . v: the projection',
+    ('vectors-perpendicular-part', 'divided by |v|'): 'you divided by |v| instead of v . v =',
+    ('vectors-perpendicular-part', 'roles swapped'): 'the roles are swapped: that is v minus its',
+    ('vectors-perpendicular-part', 'divided by u.u'): 'you divided by u . u; the projection on v',
+    ('vectors-perpendicular-part', 'cosine as coefficient'): 'you used the cosine as the coefficient; the',
+    ('vectors-perpendicular-part', 'precedence u @ v / v @ v * v'): 'operator precedence: u @ v / v @ v * v is read',
+    ('vectors-perpendicular-part', 'forgot * v: a scalar subtracted'): '(u . v) / (v . v) is only the coefficient, a',
+    ('vectors-perpendicular-part', 'projection of u on itself direction: u - (u.v/u.u) u'): 'you scaled u instead of v: the projection on v',
+    ('vectors-perpendicular-part', 'np.cross'): 'np.cross gives a vector perpendicular to both u',
+    ('vectors-perpendicular-part', 'precedence u - u @ v / (v @ v * v)'): 'operator precedence: u @ v / (v @ v * v)',
+    ('vectors-perpendicular-part', 'returns only the coefficient'): 'that is only the coefficient (u . v) / (v . v),',
+    ('vectors-perpendicular-part', 'unit v but raw dot product'): 'you divided by |v| instead of v . v =',
+    ('linear-layer-shape-params', 'forgot the bias'): 'you counted the weights only; the bias adds',
+    ('linear-layer-shape-params', 'bias twice / one per input'): 'the bias got one entry per input (D_in); it has',
+    ('linear-layer-shape-params', 'bias per example'): 'the bias is shared by every example: D_out',
+    ('linear-layer-shape-params', 'transposed shape'): 'that is (D_out, B): rows are examples, so Y is',
+    ('linear-layer-shape-params', 'X counted as parameters'): 'X is data, not a parameter: count only W and',
+    ('linear-layer-shape-params', 'fp32 bytes'): 'that is the size in bytes in fp32 (4 bytes per',
+    ('linear-layer-shape-params', 'times the batch'): 'the parameters are shared by the whole batch:',
+    ('linear-layer-shape-params', 'sizes added'): 'W has D_in * D_out entries (one per',
+    ('linear-layer-shape-params', 'order swapped'): 'the two parts are in the wrong order: the',
+    ('linear-layer-shape-params', 'FLOPs'): 'that is the FLOP count of the product, 2 B D_in',
+    ('linear-layer-shape-params', 'one row shape'): 'that is the shape of one output row (or of b);',
+    ('linear-layer-shape-params', 'Y counted too'): 'Y is an activation, computed from the data;',
+    ('linear-layer-shape-params', 'W shape given'): 'that is the shape of W; the output has one row',
+    ('linear-layer-shape-params', 'X shape given'): "that is the input's shape; the layer changes",
+    ('linear-layer-shape-params', 'bias counted per example (B)'): 'the bias has one entry per output (D_out), not',
+    ('linear-layer-shape-params', 'shape as a string'): 'answer with the output shape, a tuple of',
+    ('linear-layer-math-orientation', 'W @ X + b (math form, no transposes)'): 'weight @ X_cols is the math-orientation',
+    ('linear-layer-math-orientation', 'forgot the bias'): 'the bias is missing: add it after the',
+    ('linear-layer-math-orientation', 'weight not transposed'): 'the weight is used as stored, (out, in); the',
+    ('linear-layer-math-orientation', 'bias added on the wrong axis, then transposed'): 'the bias was added per example (one value per',
+    ('linear-layer-math-orientation', 'math form with column bias, not transposed'): 'that is the math-orientation output, one column',
+    ('linear-layer-math-orientation', 'reshape instead of transpose for X'): 'the examples are the columns of X_cols; the',
+    ('linear-layer-math-orientation', 'reshape instead of transpose for the weight'): 'the weight is used as stored, (out, in); the',
+    ('linear-layer-math-orientation', 'bias inside the product'): 'the bias went into the weight before the',
+    ('linear-layer-math-orientation', 'bias subtracted'): 'the bias is subtracted; add',
+    ('linear-layer-math-orientation', 'bias added twice'): 'the bias is added twice; add it',
+    ('linear-layer-math-orientation', 'X not transposed: X_cols @ weight.T'): 'the examples are the columns of X_cols; the',
+    ('linear-layer-math-orientation', '(weight.T @ X_cols).T + bias'): 'the weight is used as stored, (out, in); the',
+    ('linear-layer-math-orientation', 'bias as a column on the course result'): 'the bias was added per example (one value per',
+    ('linear-layer-collapse', "one matrix as the 'one layer'"): 'W1 @ W2 is not (768, 3072): the inner 3072',
+    ('linear-layer-collapse', 'two_layers = one matrix'): 'that counts one matrix; the stack has two, W1',
+    ('linear-layer-collapse', 'swapped'): 'the two numbers are in the wrong order: the two',
+    ('linear-layer-collapse', 'W2 @ W1 (3072, 3072)'): '(768, 3072) @ (3072, 768) cancels the inner',
+    ('linear-layer-collapse', 'same count'): 'the single layer W1 @ W2 is one matrix:',
+    ('linear-layer-collapse', 'biases added'): 'there are no biases in this stack: count the',
+    ('linear-layer-collapse', 'in millions'): 'your count for the two layers is 4.72, but a',
+    ('linear-layer-collapse', 'dims added'): 'a weight matrix holds the product of its two',
+    ('linear-layer-collapse', 'shapes instead of counts'): 'answer with a parameter count, got',
+    ('linear-layer-collapse', 'fp32 bytes'): 'that is the size in bytes in fp32 (4 bytes per',
+    ('linear-layer-collapse', 'one layer = 768'): "768 is the width of the single layer's input",
+    ('linear-layer-gpt2-block-params', 'no biases'): 'the biases of the linear layers are missing:',
+    ('linear-layer-gpt2-block-params', 'no LayerNorms'): 'the two LayerNorms are missing: each has a gain',
+    ('linear-layer-gpt2-block-params', 'LayerNorm gain only'): 'each LayerNorm got one vector of d instead of',
+    ('linear-layer-gpt2-block-params', 'both MLP biases 4d'): 'the second MLP layer maps 4d back to d: d',
+    ('linear-layer-gpt2-block-params', 'both MLP biases d'): 'the first MLP layer maps d to 4d, so it has 4d',
+    ('linear-layer-gpt2-block-params', 'three attention layers (forgot output)'): "the attention's output layer (d -> d) is",
+    ('linear-layer-gpt2-block-params', 'MLP width 2d'): 'the MLP widens to 4d, not 2d: its layers are d',
+    ('linear-layer-gpt2-block-params', 'hard-coded 768'): 'that is 7,087,872, the count for d = 768,',
+    ('linear-layer-gpt2-block-params', 'hard-coded d_ff = 3072'): "the MLP's hidden width is 4d, which is 3072",
+    ('linear-layer-gpt2-block-params', 'only weights'): 'you counted only the weight matrices: add the',
+    ('linear-layer-gpt2-block-params', 'LayerNorm counted as d x d'): 'a LayerNorm has no matrix: its gain and shift',
+    ('linear-layer-gpt2-block-params', 'MLP counted once (one 4d matrix)'): 'the MLP has two layers, d -> 4d and then 4d ->',
+    ('linear-layer-gpt2-block-params', 'weights in millions'): 'block_params(768) is 7.087872, but a parameter',
+    ('linear-layer-gpt2-block-params', 'twelve blocks'): "that counts twelve blocks, GPT-2 small's depth;",
+    ('linear-layer-gpt2-block-params', 'only one LayerNorm'): 'each LayerNorm got one vector of d instead of',
+    ('linear-layer-gpt2-block-params', 'attention output bias forgotten'): "the biases of the attention's output layer (d",
+    ('shapes-bias-ledger', 'torch orientation W and dW'): 'W is transposed: rows are examples and W is',
+    ('shapes-bias-ledger', 'b per example'): 'b is one vector shared by every row of the',
+    ('shapes-bias-ledger', 'db not summed'): 'db is shaped like another tensor: a gradient',
+    ('shapes-bias-ledger', 'dW like Y'): 'dW is shaped like another tensor: a gradient',
+    ('shapes-bias-ledger', 'dX like Y'): 'dX is shaped like another tensor: a gradient',
+    ('shapes-bias-ledger', 'dY like X'): 'dY is shaped like another tensor: a gradient',
+    ('shapes-bias-ledger', 'column bias'): 'b is one vector shared by every row of the',
+    ('shapes-bias-ledger', 'Y transposed'): 'Y is transposed: rows are examples and W is',
+    ('shapes-bias-ledger', 'X transposed'): 'X is transposed: rows are examples and W is',
+    ('shapes-bias-ledger', 'b one per example (B,)'): 'b has one entry per output feature, not one per',
+    ('shapes-bias-ledger', 'b one per input'): 'b has one entry per output feature (D_out), not',
+    ('shapes-bias-ledger', 'missing dX'): "the dict has no entry for ['dX']; the ledger",
+    ('shapes-bias-ledger', 'math convention throughout'): 'X is transposed: rows are examples and W is',
+    ('shapes-bias-ledger', 'dW transposed only'): 'dW is transposed: rows are examples and W is',
+    ('shapes-bias-ledger', 'b as a row (1, 3)'): 'b is one vector shared by every row of the',
+    ('shapes-bias-which-broadcast', '(B,) aligned from the left'): 'Y (4, 3) + b (4,) raises an error. Align the',
+    ('shapes-bias-which-broadcast', '(3, 1) thought to fit'): 'Y (4, 3) + b (3, 1) raises an error. Align the',
+    ('shapes-bias-which-broadcast', '(1, 3) + (3, 1) kept (1, 3)'): 'Y (1, 3) + b (3, 1) does not give (1, 3): each',
+    ('shapes-bias-which-broadcast', '(1, 3) + (3, 1) error'): 'Y (1, 3) + b (3, 1) does work. A size-1 axis',
+    ('shapes-bias-which-broadcast', 'scalar fails'): 'Y (4, 3) + b () does work. A size-1 axis (or a',
+    ('shapes-bias-which-broadcast', '3-D fails'): 'Y (2, 5, 3) + b (3,) does work. A size-1 axis',
+    ('shapes-bias-which-broadcast', '(3, 3) + (3, 1) error'): 'Y (3, 3) + b (3, 1) does work. A size-1 axis',
+    ('shapes-bias-which-broadcast', '(4, 1) error'): 'Y (4, 3) + b (4, 1) does work. A size-1 axis',
+    ('shapes-bias-which-broadcast', '8 entries'): 'answer with a list of 9 entries, one per case:',
+    ('shapes-bias-which-broadcast', 'left-aligned rule throughout'): 'Y (4, 3) + b (4,) raises an error. Align the',
+    ('shapes-bias-which-broadcast', '(3, 1) on (4, 3) gives (3, 3)'): 'Y (4, 3) + b (3, 1) raises an error. Align the',
+    ('shapes-bias-which-broadcast', '(1, 3) + (3, 1) gives (3, 1)'): 'Y (1, 3) + b (3, 1) does not give (3, 1): each',
+    ('shapes-bias-which-broadcast', "'error' strings"): 'for Y (4, 3) + b (4,) write None (not a string)',
+    ('shapes-bias-column-bias', 'left as it is'): 'you added the column b_col as it is: with one',
+    ('shapes-bias-column-bias', 'forgot the bias'): 'the bias is missing: add it after the matrix',
+    ('shapes-bias-column-bias', 'sum of the bias added'): 'you added the sum of the bias entries to every',
+    ('shapes-bias-column-bias', 'first entry only'): 'b_col[0] is the first entry only (a length-1',
+    ('shapes-bias-column-bias', '(W^T X^T + b) without the final transpose'): 'that is one row per output feature; return (B,',
+    ('shapes-bias-column-bias', 'mean of the bias'): 'you added the mean of the bias entries to every',
+    ('shapes-bias-column-bias', 'bias subtracted'): 'the bias is subtracted; add',
+    ('shapes-bias-column-bias', 'bias twice'): 'the bias is added twice; add it',
+    ('shapes-bias-column-bias', 'transpose of the output with the column bias'): 'that is one row per output feature; return (B,',
+    ('shapes-bias-column-bias', 'W transposed'): 'X (B, D_in) @ W (D_in, D_out) lines up as it',
+    ('shapes-bias-column-bias', 'squeeze (no axis) then column-added via [:, None]'): 'you added the column b_col as it is: with one',
+    ('shapes-bias-column-bias', 'reshaped back into a column'): 'you added the column b_col as it is: with one',
+    ('shapes-bias-column-bias', 'bias folded into W'): 'the bias went into W before the product, X @ (W',
+    ('shapes-bias-bias-guard', 'no check at all'): 'your add_bias accepted b of shape (3, 1) for Y',
+    ('shapes-bias-bias-guard', 'size check (lets (D_out, 1) through)'): 'your add_bias accepted b of shape (3, 1) for Y',
+    ('shapes-bias-bias-guard', 'len check (lets (D_out, 1) through)'): 'your add_bias accepted b of shape (3, 1) for Y',
+    ('shapes-bias-bias-guard', 'assert instead of raise'): 'your add_bias refused b of shape (3, 1) with an',
+    ('shapes-bias-bias-guard', 'TypeError'): 'your add_bias raised TypeError (bad bias) for b',
+    ('shapes-bias-bias-guard', 'broadcast result shape check'): 'your add_bias accepted b of shape (1,) for Y',
+    ('shapes-bias-bias-guard', 'last axis only'): 'your add_bias accepted b of shape (2, 6) for Y',
+    ('shapes-bias-bias-guard', 'ndim only'): 'your add_bias accepted b of shape (1,) for Y',
+    ('shapes-bias-bias-guard', 'checks against B'): 'your add_bias rejected a correct bias of shape',
+    ('shapes-bias-bias-guard', 'hard-coded D_out = 3'): 'your add_bias rejected a correct bias of shape',
+    ('shapes-bias-bias-guard', 'tuple compared to int: always raises'): 'your add_bias rejected a correct bias of shape',
+    ('shapes-bias-bias-guard', 'returns the error instead of raising'): 'your add_bias returned a ValueError instead of',
+    ('shapes-bias-bias-guard', 'b.shape[0] check'): 'your add_bias accepted b of shape (3, 1) for Y',
+    ('shapes-bias-bias-guard', 'len before ndim (TypeError on a scalar)'): 'your add_bias raised TypeError (len() of',
+    ('shapes-bias-bias-guard', 'np.broadcast_to as the check'): 'your add_bias accepted b of shape (1,) for Y',
+    ('shapes-bias-recover-affine', 'forgot to subtract b'): 'each row you found is f(e_i) = W[i] + b:',
+    ('shapes-bias-recover-affine', 'W transposed'): 'you stacked the outputs f(e_i) - b as columns;',
+    ('shapes-bias-recover-affine', '(b, W) swapped'): 'return them in the order (W, b): the matrix',
+    ('shapes-bias-recover-affine', 'b from ones'): 'that b is f of a vector of ones, the sum of all',
+    ('shapes-bias-recover-affine', 'b of shape (1, D_out)'): 'b should be 1-D, (D_out,): you called the layer',
+    ('shapes-bias-recover-affine', 'columns stacked: (D_out, D_in)'): 'you stacked the outputs f(e_i) - b as columns;',
+    ('shapes-bias-recover-affine', 'b subtracted twice'): 'b was subtracted twice: row i is f(e_i) - f(0),',
+    ('shapes-bias-recover-affine', 'precedence in a finite difference'): 'operator precedence: (f(x + h e_i) - f(x)) / h',
+    ('shapes-bias-recover-affine', 'b from the mean of the outputs on the identity'): 'b is f(0), the output for the zero input; the',
+    ('shapes-bias-recover-affine', 'W from ones minus zeros, repeated'): 'f(ones) - f(0) is the sum of all the rows of W;',
+    ('shapes-bias-recover-affine', 'hard-coded D_out by reshaping'): 'D_out is not given: read it from what the layer',
 }
 
 # a message that only reports a failure (the generic verdicts), unless the checker added advice to it
@@ -1417,8 +1417,10 @@ def test_buggy_answer_is_rejected_and_named(label, answer, phrase):
 
 
 def test_every_exercise_has_enough_heldout_answers():
-    assert set(CORRECT) == set(BUGGY) == {label for label in EXERCISES if label.split("-ex")[0] in
-                                           ("vectors", "linear-layer", "shapes-bias")}
+    # round a covers the exercises these chapters had then, vectors-ex1 ... shapes-bias-ex5 (now renamed)
+    assert set(CORRECT) == set(BUGGY) == {label for label, ex in EXERCISES.items()
+                                          if (ex.formerly or "").split("-ex")[0] in ("vectors", "linear-layer",
+                                                                                     "shapes-bias")}
     for label in CORRECT:
         assert len(CORRECT[label]) >= 5, label
         assert len(BUGGY[label]) >= 8, label

@@ -64,12 +64,16 @@ KEY = "linalg-nn-course:progress"
 
 
 def test_old_progress_shows_as_done_under_the_new_label():
-    store = {KEY: json.dumps({"vectors-ex1": "2026-11-30T10:00:00Z", "vectors-ex2": "2026-11-30T10:05:00Z"})}
-    renamed = {"vectors-ex1": "vectors-cosine-table", "attention-ex2": "attention-causal-mask"}
-    page = _page(store, renamed, ["vectors-cosine-table", "vectors-ex2", "attention-causal-mask"])
-    assert page["done"] == ["vectors-cosine-table", "vectors-ex2"]
+    # the book's own map: vectors-ex1 and vectors-ex2 were renamed, vectors-apple-dot was born with its name
+    store = {KEY: json.dumps({"vectors-ex1": "2026-11-30T10:00:00Z", "vectors-ex2": "2026-11-30T10:05:00Z",
+                              "vectors-apple-dot": "2026-11-30T10:09:00Z"})}
+    renamed = progress_labels.renamed_map()
+    page = _page(store, renamed, ["vectors-cosine-table", "vectors-nearest-word", "vectors-apple-dot",
+                                  "vectors-cross-attention-shape"])
+    assert page["done"] == ["vectors-cosine-table", "vectors-nearest-word", "vectors-apple-dot"]
     record = json.loads(page["store"][KEY])
-    assert record == {"vectors-cosine-table": "2026-11-30T10:00:00Z", "vectors-ex2": "2026-11-30T10:05:00Z"}
+    assert record == {"vectors-cosine-table": "2026-11-30T10:00:00Z", "vectors-nearest-word": "2026-11-30T10:05:00Z",
+                      "vectors-apple-dot": "2026-11-30T10:09:00Z"}
 
 
 def test_migration_keeps_a_newer_record_other_keys_and_chains():

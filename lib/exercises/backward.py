@@ -124,7 +124,7 @@ def _check_backward(fn) -> str:
 
 
 ex1 = Exercise(
-    "backward-ex1",
+    "backward-linear-backward",
     _check_backward,
     ["Use the ledger: dX must be (B, D_in), dW (D_in, D_out), db (D_out,). Which products of X, W, dY "
      "(and their transposes) have those shapes?",
@@ -135,6 +135,7 @@ ex1 = Exercise(
     "    return dX, dW, db",
     why="Each formula is the chain rule summed over every place the "
     "quantity is used; the shapes then leave only one way to write each product.",
+    formerly="backward-ex1",
 )
 
 
@@ -201,7 +202,7 @@ def _check_central(fn) -> str:
 
 
 ex2 = Exercise(
-    "backward-ex2",
+    "backward-central-difference",
     _check_central,
     ["Evaluate the loss twice, once with the entry a little above its value and once a little below; "
      "the slope is the difference over the distance between the two points.",
@@ -212,6 +213,7 @@ ex2 = Exercise(
     "    return (plus - minus) / (2 * eps)",
     why="loss() reads param itself, so the nudge must happen in "
     "place; the two points are 2 eps apart; assigning old back restores the entry exactly.",
+    formerly="backward-ex2",
 )
 
 
@@ -341,7 +343,7 @@ def _check_grad_check(fn) -> str:
 
 
 ex3 = Exercise(
-    "backward-ex3",
+    "backward-grad-check",
     _check_grad_check,
     ["For each name: an array of the same shape for the numerical gradient, one central difference per "
      "entry, then one relative error comparing it with grads[name].",
@@ -357,6 +359,7 @@ ex3 = Exercise(
     "    return report",
     why="The loss is the independent referee; dividing the largest "
     "difference by the size of the tensor's gradient makes the verdict independent of its scale.",
+    formerly="backward-ex3",
 )
 
 
@@ -394,7 +397,7 @@ def _check_mystery(answer) -> str:
 
 
 ex4 = Exercise(
-    "backward-ex4",
+    "backward-find-bug",
     _check_mystery,
     ["Run your grad_check (or bench4.check, the chapter's) with the gradients mystery_backward returns.",
      "A correct gradient gives about 1e-10; the wrong one stands out by many orders of magnitude."],
@@ -404,6 +407,7 @@ ex4 = Exercise(
     "answer = 'W'   # the one far above 1e-6",
     why="A check compares each tensor separately, so it points at the "
     "wrong one without reading the code (here a batch loop that stops one example early).",
+    formerly="backward-ex4",
 )
 
 
@@ -472,7 +476,7 @@ def _check_relu_linear(fn) -> str:
 
 
 ex5 = Exercise(
-    "backward-ex5",
+    "backward-relu-linear",
     _check_relu_linear,
     ["Chain rule in two steps: first the gradient with respect to Z, then the linear layer's backward pass "
      "with that gradient in place of dY. What is the slope of max(z, 0) for z > 0, and for z < 0?",
@@ -482,6 +486,7 @@ ex5 = Exercise(
     "    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
     why="H depends on Z entry by entry with slope 1 (on) or 0 (off), so "
     "dZ is dH masked; after that the layer is the linear layer of exercise 1.",
+    formerly="backward-ex5",
 )
 
 

@@ -75,7 +75,7 @@ def _check_count(answer) -> str:
 
 
 ex1 = Exercise(
-    "linear-layer-ex1",
+    "linear-layer-shape-params",
     _check_count,
     ["Write the shapes, (B, D_in) @ (D_in, D_out) -> ?, and cancel the shared dimension. Parameters are what "
      "the layer learns, not what flows through it.",
@@ -83,6 +83,7 @@ ex1 = Exercise(
     "answer = ((32, 64), 128 * 64 + 64)   # 8,256 parameters",
     why="Y keeps the batch and takes the output width; the layer owns W and b only, so the count does not "
     "depend on B.",
+    formerly="linear-layer-ex1",
 )
 
 
@@ -136,7 +137,7 @@ def _check_column_layer(fn) -> str:
 
 
 ex2 = Exercise(
-    "linear-layer-ex2",
+    "linear-layer-math-orientation",
     _check_column_layer,
     ["Write down every shape: X_cols (D_in, B), weight (D_out, D_in), bias (D_out,), and the answer (B, D_out). "
      "Which transposes bring X and W into the course's orientation?",
@@ -147,6 +148,7 @@ ex2 = Exercise(
     "    W = weight.T       # (D_in, D_out)\n"
     "    return X @ W + bias   # (B, D_out) + (D_out,)",
     why="Two transposes bring both operands into the course orientation; the bias then broadcasts over the rows.",
+    formerly="linear-layer-ex2",
 )
 
 
@@ -182,7 +184,7 @@ def _check_collapse(answer) -> str:
 
 
 ex3 = Exercise(
-    "linear-layer-ex3",
+    "linear-layer-collapse",
     _check_collapse,
     ["The stack computes (X W1) W2 = X (W1 W2). The single layer is the matrix W1 @ W2.",
      "W1 is (768, 3072) and W2 is (3072, 768). Write the shape of W1 @ W2 by cancelling the inner size."],
@@ -190,6 +192,7 @@ ex3 = Exercise(
     "          768 * 768)                 # W1 @ W2 is (768, 768)",
     why="(X W1) W2 = X (W1 W2), and W1 @ W2 is (768, 3072) @ (3072, 768) -> (768, 768): a wide linear stack is "
     "no more expressive than one square layer.",
+    formerly="linear-layer-ex3",
 )
 
 
@@ -248,7 +251,7 @@ def _check_block(fn) -> str:
 
 
 ex4 = Exercise(
-    "linear-layer-ex4",
+    "linear-layer-gpt2-block-params",
     _check_block,
     ["List the layers with their shapes, (D_in, D_out) each: four in attention, two in the MLP. Every linear "
      "layer has D_in * D_out weights and D_out biases; each LayerNorm has 2 d numbers.",
@@ -262,6 +265,7 @@ ex4 = Exercise(
     "    return attention + mlp + layer_norms                # = 12 d^2 + 13 d",
     why="Attention holds 4 d^2 weights, the MLP 8 d^2, two thirds of the block; biases and LayerNorms add only "
     "13 d.",
+    formerly="linear-layer-ex4",
 )
 
 

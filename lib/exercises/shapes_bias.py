@@ -84,7 +84,7 @@ def _check_ledger(answer) -> str:
 
 
 ex1 = Exercise(
-    "shapes-bias-ex1",
+    "shapes-bias-ledger",
     _check_ledger,
     ["Start from X (B, D_in) and W (D_in, D_out). Y = X @ W has the outer sizes of the product.",
      "A gradient dT always has exactly the shape of T; b holds one number per output feature."],
@@ -92,6 +92,7 @@ ex1 = Exercise(
     '          "dY": (8, 3), "dW": (5, 3), "db": (3,), "dX": (8, 5)}',
     why="Write each row in letters, X (B, D_in), W (D_in, D_out), b (D_out,), Y (B, D_out), "
     "and copy each shape to its gradient; then substitute the sizes.",
+    formerly="shapes-bias-ex1",
 )
 
 
@@ -147,13 +148,14 @@ def _check_broadcast(answer) -> str:
 
 
 ex2 = Exercise(
-    "shapes-bias-ex2",
+    "shapes-bias-which-broadcast",
     _check_broadcast,
     ["Write both shapes right-aligned, pad the shorter one with 1s on the left, then compare axis by axis.",
      "Two sizes fit when they are equal or one of them is 1; the result takes the larger. (4,) pads to (1, 4)."],
     "answer = [(4, 3), (4, 3), None, (4, 3), None, (3, 3), (3, 3), (4, 3), (2, 5, 3)]",
     why="Pad on the left, then each axis takes the larger size if the two are equal or one is 1; "
     "otherwise NumPy raises. A size-1 axis of Y stretches too, which is how (1, 3) + (3, 1) becomes (3, 3).",
+    formerly="shapes-bias-ex2",
 )
 
 
@@ -209,7 +211,7 @@ def _check_column_bias(fn) -> str:
 
 
 ex3 = Exercise(
-    "shapes-bias-ex3",
+    "shapes-bias-column-bias",
     _check_column_bias,
     ["Print the shapes: X @ W is (B, D_out), b_col is (D_out, 1). Which axis of b_col lines up with which axis "
      "of the product when NumPy aligns them from the right?",
@@ -217,6 +219,7 @@ ex3 = Exercise(
     "def forward(X, W, b_col):\n    return X @ W + b_col.ravel()  # (B, D_out) + (D_out,)",
     why="A (D_out,) bias pads to (1, D_out) and lines up with the features; the column lined up with the "
     "examples instead.",
+    formerly="shapes-bias-ex3",
 )
 
 
@@ -306,7 +309,7 @@ def _check_guard(fn) -> str:
 
 
 ex4 = Exercise(
-    "shapes-bias-ex4",
+    "shapes-bias-bias-guard",
     _check_guard,
     ["Which shapes of b run without an error in Y + b, and which of them is the only one that adds the "
      "right thing? What then must the guard look at: the size of b, its length, or something else?",
@@ -318,6 +321,7 @@ ex4 = Exercise(
     "    return Y + b",
     why="Only the full shape tells a (D_out,) bias from a column, a scalar or a one-entry vector "
     "at B = 1; lib.linear.linear_forward checks it the same way.",
+    formerly="shapes-bias-ex4",
 )
 
 
@@ -382,7 +386,7 @@ def _check_recover(fn) -> str:
 
 
 ex5 = Exercise(
-    "shapes-bias-ex5",
+    "shapes-bias-recover-affine",
     _check_recover,
     ["An affine map hides its bias at one special input. Which one? Then feed inputs that each pick out one row "
      "of W.",
@@ -394,4 +398,5 @@ ex5 = Exercise(
     "    return W, b",
     why="The bias is the image of the origin, and each basis vector selects one row of W once the bias is "
     "taken away.",
+    formerly="shapes-bias-ex5",
 )

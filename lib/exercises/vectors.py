@@ -109,7 +109,7 @@ def _check_table(fn) -> str:
 
 
 ex1 = Exercise(
-    "vectors-ex1",
+    "vectors-cosine-table",
     _check_table,
     ["Scale every row of A and every row of B to length 1 first; then one matrix product gives every dot "
      "product at once, and a dot product of unit vectors is their cosine.",
@@ -121,6 +121,7 @@ ex1 = Exercise(
     "    return A_unit @ B_unit.T                               # (n, d) @ (d, m) -> (n, m)",
     why="The cosine of two vectors is the dot product of their unit vectors, so normalise the rows once and "
     "let the transpose line up the shared d.",
+    formerly="vectors-ex1",
 )
 
 
@@ -141,7 +142,7 @@ def _check_nearest(answer) -> str:
 
 
 ex2 = Exercise(
-    "vectors-ex2",
+    "vectors-nearest-word",
     _check_nearest,
     ["Compare directions, not lengths: compute the cosine between the 'king' row and every other row.",
      "Row 0 of vectors.cosine_matrix(E) holds king's cosine with every word (entry 0 is king itself)."],
@@ -149,6 +150,7 @@ ex2 = Exercise(
     "answer = WORDS[1 + int(np.argmax(S[0, 1:]))]    # best of row 0, king itself skipped",
     why="Row 0 of the cosine table compares king with every word; skip king itself and take the largest. "
     "'emperor' wins by dot product only because its vector is long.",
+    formerly="vectors-ex2",
 )
 
 
@@ -187,12 +189,13 @@ def _check_cross(answer) -> str:
 
 
 ex3 = Exercise(
-    "vectors-ex3",
+    "vectors-cross-attention-shape",
     _check_cross,
     ["Each score is one query dotted with one key. How many queries are there, and how many keys?",
      "Write the product with its shapes: Q (T, d_k) @ K.T (d_k, S) -> ?, then put in the numbers."],
     "answer = (5, 7)   # Q (T, d_k) @ K.T (d_k, S) -> (T, S) = (5, 7)",
     why="The inner d_k = 16 cancels; one row per query (T = 5) and one column per key (S = 7) remain.",
+    formerly="vectors-ex3",
 )
 
 
@@ -231,7 +234,7 @@ def _check_spread(answer) -> str:
 
 
 ex4 = Exercise(
-    "vectors-ex4",
+    "vectors-cosine-spread",
     _check_spread,
     ["The histogram cell printed the spread of the cosine next to a simple formula in d for three values of "
      "d. Which formula matched?",
@@ -240,6 +243,7 @@ ex4 = Exercise(
     "answer = 1 / np.sqrt(3072)   # about 0.018",
     why="The cosine of two random directions has a spread of about 1/sqrt(d). Four times the width of "
     "d = 768 gives half its spread: 0.036 / 2 = 0.018.",
+    formerly="vectors-ex4",
 )
 
 
@@ -292,7 +296,7 @@ def _check_perp(fn) -> str:
 
 
 ex5 = Exercise(
-    "vectors-ex5",
+    "vectors-perpendicular-part",
     _check_perp,
     ["Split u into two pieces: one along v (the shadow of the demo) and what is left over.",
      "The piece along v is the projection of the chapter, proj_v u. Whatever you compute, test it: your result "
@@ -302,6 +306,7 @@ ex5 = Exercise(
     "    return u - along_v                # what is left has no part along v",
     why="Removing the shadow leaves the part of u that v cannot see: its dot product with v is "
     "u . v - (u . v / v . v) v . v = 0.",
+    formerly="vectors-ex5",
 )
 
 
