@@ -95,6 +95,15 @@ class Loads(HTMLParser):
             self.files.append(url.split("?")[0].split("#")[0])
 
 
+def bench_downloads(tree: Path) -> None:
+    """The PDF and the offline zip that `make book` made in the clean copy."""
+    manifest = json.loads((tree / "_build" / "pdf" / "book.json").read_text())
+    zipped = next((tree / "_build" / "dist").glob("*.zip")).stat().st_size
+    print(f"the book as a PDF                      {manifest['bytes'] / 1e6:7.1f} MB, {manifest['pages']} pages  "
+          f"{budget(manifest['bytes'] < 40e6, 'PDF < 40 MB')}")
+    print(f"the offline edition (zip)              {zipped / 1e6:7.1f} MB  {budget(zipped < 60e6, 'offline zip < 60 MB')}")
+
+
 def bench_pages(tree: Path) -> None:
     html = tree / "_build" / "html"
     total = sum(f.stat().st_size for f in html.rglob("*") if f.is_file())
@@ -443,6 +452,7 @@ def main() -> None:
     tree = clean_copy()
     try:
         bench_build(tree)
+        bench_downloads(tree)
         bench_pages(tree)
         bench_cold_visits(tree)
         bench_demos()

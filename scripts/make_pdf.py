@@ -247,6 +247,16 @@ FOOTER = ('<div style="font-size:8pt;width:100%;text-align:center;color:#555;">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 
 
+def up_to_date(html_dir: Path, out: Path) -> bool:
+    """True when the PDF is newer than this script and every page it prints (a rebuild that changed none)."""
+    pdf = out / PDF_NAME
+    if not pdf.exists() or not (out / "book.json").exists():
+        return False
+    pages = [html_dir / f"{page}.html" for _, ps in toc_parts(ROOT) for page in ps]
+    newest = max(p.stat().st_mtime for p in [*pages, Path(__file__), ROOT / "_toc.yml"] if p.exists())
+    return pdf.stat().st_mtime > newest
+
+
 def print_pdf(html_dir: Path, out: Path, chromium: str) -> dict:
     document, outline = book_html(html_dir)
     page = html_dir / PRINT_PAGE
@@ -281,7 +291,8 @@ def print_pdf(html_dir: Path, out: Path, chromium: str) -> dict:
     downloads = html_dir / "downloads"  # the site's download link
     downloads.mkdir(exist_ok=True)
     shutil.copy2(pdf, downloads / PDF_NAME)
-    manifest = {"pdf": PDF_NAME, "bytes": pdf.stat().st_size, "outline": outline, "images": state["images"]}
+    manifest = {"pdf": PDF_NAME, "bytes": pdf.stat().st_size, "pages": len(PdfReader(pdf).pages),
+                "outline": outline, "images": state["images"]}
     (out / "book.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 
@@ -319,8 +330,11 @@ def main() -> None:
     if not (args.html / "index.html").exists():
         raise SystemExit(f"make_pdf: no site in {args.html}: run `make book` first")
     start = time.monotonic()
+    if up_to_date(args.html, args.out):
+        print(f"make_pdf: {args.out / PDF_NAME} is up to date")
+        return
     manifest = print_pdf(args.html, args.out, args.chromium)
-    print(f"make_pdf: {args.out / PDF_NAME}: {manifest['bytes'] / 1e6:.1f} MB, "
+    print(f"make_pdf: {args.out / PDF_NAME}: {manifest['pages']} pages, {manifest['bytes'] / 1e6:.1f} MB, "
           f"{manifest['images']} figures, {time.monotonic() - start:.0f} s")
 
 
