@@ -143,7 +143,8 @@ def test_every_cell_runs_and_every_exercise_passes_in_the_page(page, site_url, p
     for i, cell in enumerate(cells(tab)):
         if cell["code"] is None:  # a demo cell: its player is live already
             continue
-        if cell["timing"]:  # times the machine (minutes in a single-threaded browser): not run here
+        if cell["timing"]:  # times the machine (minutes in a single-threaded browser): declines in words
+            assert "Timings are meant for Jupyter" in tab.js(f"courseRunner.cells[{i}].note.textContent")
             timed.append(i)
             continue
         code = cell["code"]
@@ -154,6 +155,7 @@ def test_every_cell_runs_and_every_exercise_passes_in_the_page(page, site_url, p
             code = with_solution(code, name, EXERCISES[label][2]._solution)
         out = run(tab, i, code if exercise else None)
         assert out["state"] == "done", f"{path.stem}, cell {i + 1} failed in the page:\n{cell['code']}\n---\n{out['text']}"
+        assert "Warning" not in out["text"], f"{path.stem}, cell {i + 1} warns in the page:\n{out['text']}"
         if exercise:
             assert (out["label"], out["status"]) == (exercise[0], "correct"), f"{exercise[0]}: its own solution gets\n{out['text']}"
             solved.append(exercise[0])
@@ -188,8 +190,9 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     tab = p.tab
     tab.goto(url)
     tab.js("localStorage.clear()")
-    start(tab)
-    assert not [u for u in p.requests if "matplotlib-" in u], "matplotlib waits until a cell needs it"
+    ready = start(tab)
+    assert ready["bytes"] < 18e6, "Python and NumPy come first; matplotlib follows in the background"
+    assert "matplotlib" in tab.js("document.querySelector('.course-runner-note').textContent"), "the note names it"
     label = tab.js("JSON.parse(document.querySelector('.course-runner').dataset.exercises)[0]")
     module, name, exercise = EXERCISES[label]
     i = exercise_cell(tab, label)
@@ -215,12 +218,19 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     assert tab.js(f"courseRunner.cells[{i}].output.querySelector('img.course-out-png').naturalWidth") > 100
     assert tab.js(f"courseRunner.cells[{i}].editor.getBoundingClientRect().right") <= 390, "editors fit a phone"
 
-    # A cell that never ends: "Restart Python" stops it; after "Run all above" the page works again.
+    # A cell that never ends, here without cross-origin isolation: Stop restarts Python and says so,
+    # the cell queued behind it is cancelled, and no cell counts as run any more.
+    assert not tab.js("courseRunner.isolated()")
     tab.js(f"(() => {{ const e = courseRunner.cells[{i}].editor; e.value = 'while True:\\n    pass';"
-           f" window.stuck = courseRunner.run({i}); return 1; }})()")
-    tab.js("courseRunner.restart().then(() => 1)")
-    tab.js("window.stuck.then(() => 1)")
+           f" window.stuck = courseRunner.run({i}); window.queued = courseRunner.run(0); return 1; }})()")
+    time.sleep(0.5)
+    tab.js(f"window.restarting = courseRunner.stop({i}); 1")
+    assert tab.js("document.querySelector('.course-runner-status').textContent") == "Restarting Python…"
+    tab.js("Promise.all([window.stuck, window.queued]).then(() => 1)")
     assert "restarted" in tab.js(f"courseRunner.cells[{i}].output.innerText")
+    assert tab.js("courseRunner.cells[0].status.textContent") == "cancelled: Python was restarted"
+    tab.js("window.restarting.then(() => 1)")
+    assert not tab.js("courseRunner.cells.some(c => c.runs)"), "after a restart no cell counts as run"
     tab.js(f"courseRunner.runAllAbove({i})")
 
     # Progress: the solved exercise is remembered across a reload; the intro counts it; reset clears it.
@@ -245,3 +255,112 @@ def test_report_time():
     if timings:
         print("\nrunner test, seconds per page:", {k: round(v, 1) for k, v in timings.items()},
               f"total {sum(timings.values()):.0f} s")
+
+
+def key(tab, name: str, code: str, vk: int, modifiers: int = 0, text: str = "", commands: list | None = None) -> None:
+    """A real key press (down and up) through the DevTools input domain."""
+    down = {"type": "keyDown" if text else "rawKeyDown", "key": name, "code": code, "windowsVirtualKeyCode": vk,
+            "modifiers": modifiers, "text": text}
+    if commands:
+        down["commands"] = commands
+    tab.send("Input.dispatchKeyEvent", down)
+    tab.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": name, "code": code, "windowsVirtualKeyCode": vk,
+                                        "modifiers": modifiers})
+
+
+@pytest.fixture(scope="module")
+def isolated_url():
+    """The site as `make serve` serves it: cross-origin isolated (COOP and COEP headers)."""
+    from scripts.serve import IsolatedHandler
+
+    handler = functools.partial(IsolatedHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_editor_keys_stop_and_code_kept_across_reload_and_navigation(browser, isolated_url):
+    """One chapter under `make serve`: the editor's keys, Stop by interrupt, code kept, reset, export."""
+    pages = chapter_pages()
+    url = f"{isolated_url}/{pages[0].relative_to(HTML)}"
+    p = Page(browser)
+    tab = p.tab
+    tab.goto(url)
+    tab.js("localStorage.clear()")
+    start(tab)
+    assert tab.js("courseRunner.isolated()"), "make serve makes the page cross-origin isolated"
+    free = [i for i, c in enumerate(cells(tab)) if c["code"] is not None and not c["timing"]]
+    a, b = free[1], free[2]
+    editor = f"courseRunner.cells[{a}].editor"
+
+    # Tab indents a selection of lines (not replacing it), undo restores it; Shift+Tab dedents.
+    code = "x = 1\ny = 2"
+    tab.js(f"(() => {{ const e = {editor}; e.value = {json.dumps(code)}; e.focus(); e.setSelectionRange(0, e.value.length); }})()")
+    key(tab, "Tab", "Tab", 9)
+    assert tab.js(f"{editor}.value") == "    x = 1\n    y = 2"
+    key(tab, "Tab", "Tab", 9, modifiers=8)  # Shift+Tab
+    assert tab.js(f"{editor}.value") == code
+    key(tab, "Tab", "Tab", 9)
+    key(tab, "z", "KeyZ", 90, modifiers=2, commands=["undo"])  # Ctrl+Z
+    assert tab.js(f"{editor}.value") == code, "undo brings the lines back as they were"
+    # Enter after a colon indents the next line; Esc then Tab leaves the editor (no keyboard trap).
+    tab.js(f"(() => {{ const e = {editor}; e.value = 'def f(x):'; e.setSelectionRange(9, 9); }})()")
+    key(tab, "Enter", "Enter", 13, text="\r")
+    assert tab.js(f"{editor}.value") == "def f(x):\n    "
+    key(tab, "Escape", "Escape", 27)
+    key(tab, "Tab", "Tab", 9)
+    assert tab.js(f"document.activeElement !== {editor}"), "Esc then Tab moves the focus out of the editor"
+    assert tab.js(f"document.querySelectorAll('.course-cell-run[aria-label=\"Run cell {a + 1}\"]').length") == 1
+
+    # Stop ends a runaway loop within 2 s by a KeyboardInterrupt; the queued cell then runs, in the same Python.
+    run(tab, a, "kept = 41")
+    tab.js(f"(() => {{ const e = {editor}; e.value = 'while True:\\n    pass'; window.stuck = courseRunner.run({a});"
+           f" const f = courseRunner.cells[{b}].editor; f.value = 'print(kept + 1)'; window.next = courseRunner.run({b}); }})()")
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    tab.js(f"courseRunner.stop({a}).then(() => window.stuck).then(() => 1)")
+    assert time.perf_counter() - t0 < 2.0, "Stop answers within 2 s"
+    assert "KeyboardInterrupt" in tab.js(f"courseRunner.cells[{a}].output.innerText")
+    assert tab.js(f"courseRunner.cells[{a}].status.textContent").startswith("stopped")
+    tab.js("window.next.then(() => 1)")
+    assert tab.js(f"courseRunner.cells[{b}].output.innerText").strip() == "42", "the next cell runs, variables kept"
+
+    # The learner's code is kept (per page and cell) across a navigation and a reload, until reset.
+    typed = "mine = 'kept across a reload'"
+    tab.js(f"(() => {{ const e = {editor}; e.value = {json.dumps(typed)}; e.dispatchEvent(new Event('input'));"
+           " e.dispatchEvent(new Event('blur')); })()")
+    page_key = tab.js("document.querySelector('.course-runner').dataset.page")
+    stale = json.dumps({"orig": "0", "code": "stale = True"})  # saved against another edition of cell b
+    tab.js(f"(() => {{ const k = 'linalg-nn-course:code:' + {json.dumps(page_key)}; const all = JSON.parse(localStorage.getItem(k));"
+           f" all[{b + 1}] = {stale}; localStorage.setItem(k, JSON.stringify(all)); }})()")
+    tab.goto(f"{isolated_url}/{pages[1].relative_to(HTML)}")
+    tab.goto(url)
+    assert "edited 2 cells" in tab.js("document.querySelector('.course-runner-status').textContent")
+    start(tab)
+    assert tab.js(f"{editor}.value") == typed, "the edited cell comes back after a navigation"
+    original_b = tab.js(f"courseRunner.cells[{b}].code")
+    assert tab.js(f"courseRunner.cells[{b}].editor.value") == original_b, "code saved for another edition is not restored"
+    exported = tab.js("courseRunner.exportAll()")
+    assert exported["code"][page_key][str(a + 1)]["code"] == typed
+    tab.js(f"window.confirm = () => true; courseRunner.cells[{a}].reset.click(); 1")
+    assert tab.js(f"{editor}.value") == tab.js(f"courseRunner.cells[{a}].code"), "reset puts the book's code back"
+    tab.js("localStorage.clear()")
+    tab.js(f"courseRunner.importAll({json.dumps(exported)}); 1")
+    assert tab.js(f"{editor}.value") == typed, "import brings the code back"
+    assert not tab.blocked and not tab.errors, (tab.blocked, tab.errors)
+    tab.close()
+
+
+def test_opened_from_disk_the_page_says_how_to_serve_it(browser):
+    p = Page(browser)
+    tab = p.tab
+    tab.allow = lambda u: u.startswith("file:") or local(u)
+    url = (HTML / chapter_pages()[0].relative_to(HTML)).as_uri()
+    tab.goto(url)
+    tab.js("document.querySelector('.course-runner-start').click(); 1")
+    text = tab.js("document.querySelector('.course-runner').innerText")
+    assert "python3 -m http.server -d _build/html" in text and "make serve" in text, text
+    assert "Failed to construct" not in text and "origin 'null'" not in text, text
+    assert not tab.errors, tab.errors
+    tab.close()
