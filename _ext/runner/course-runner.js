@@ -592,7 +592,7 @@
     cell.reset.title = "Put the book's code back into this cell";
     bar.append(label, cell.counter, runButton, cell.stop);
     if (/\bex\w*\.check\(/.test(cell.code)) {
-      bar.append(button("course-cell-run-above", "Run all above", `Run every cell above cell ${n}, in order`,
+      bar.append(button("course-cell-run-above", "Run all above", `Run all above cell ${n}`,
                         () => runAllAbove(cell)));
     }
     bar.append(cell.reset, cell.status);
@@ -619,6 +619,7 @@
 
   // ------------------------------------------------------------ the control
   let started = null;
+  let restarting = false;  // the loading stages then say "Restarting Python…" first
 
   function stageText(root, msg, t0) {
     const seconds = Math.round((performance.now() - t0) / 1000);
@@ -628,7 +629,7 @@
       msg.stage === "numpy" ? "Step 2 of 2: NumPy and the course" : msg.text;
     const compiling = msg.stage === "python" && total && msg.bytes >= 0.6 * total ?
       ", starting it (the longest step, often 10 s)" : "";
-    return `${step}… ${mb(msg.bytes)}${of} fetched${compiling}, ${seconds} s`;
+    return `${restarting ? "Restarting Python… " : ""}${step}… ${mb(msg.bytes)}${of} fetched${compiling}, ${seconds} s`;
   }
 
   function start(root) {
@@ -643,6 +644,7 @@
     status.textContent = stageText(root, last, t0);
     started = startWorker(root).then((ready) => {
       clearInterval(tick);
+      restarting = false;
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
       status.textContent = `Python is ready (${mb(ready.bytes)} in ${seconds} s). Edit any cell, then Run it ` +
         "(Shift+Enter runs it and goes to the next cell). Your code is kept in this browser as you type.";
@@ -661,6 +663,7 @@
       return ready;
     }, (err) => {
       clearInterval(tick);
+      restarting = false;
       status.textContent = location.protocol === "file:" ? err.message : `Python could not start: ${err.message}`;
       root.classList.toggle("course-runner-from-disk", location.protocol === "file:");
       button.disabled = false;
@@ -712,7 +715,7 @@
       else if (cell.root.dataset.state !== "error") setState(cell, "", "");
     });
     root.classList.remove("course-runner-ready");
-    root.querySelector(".course-runner-status").textContent = "Restarting Python…";
+    restarting = true;
     return start(root);
   }
 
