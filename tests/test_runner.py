@@ -212,6 +212,16 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     assert not expected.ok and out["state"] == "done", out["text"]
     assert out["status"] == expected.status and expected.message in out["text"], (out["text"], expected.message)
 
+    # A never-returning function: the checker answers within its time limit (the engine's trace watchdog,
+    # since the browser's Python has no SIGALRM), and the page keeps working.
+    limit = getattr(lib.exercises, "TIME_LIMIT_S", None)
+    if limit is not None and re.match(r"\s*def ", exercise._solution):
+        t0 = time.perf_counter()
+        out = run(tab, i, with_solution(code, name, f"def {argument}(*args, **kwargs):\n    while True:\n        pass"))
+        seconds = time.perf_counter() - t0
+        assert out["state"] == "done" and out["status"] not in (None, "correct"), out["text"]
+        assert seconds < limit * getattr(lib.exercises, "FIRST_CALL_FACTOR", 1.0) + 5, f"answered after {seconds:.1f} s"
+
     # A figure, drawn by matplotlib (fetched when a cell needs it), shown as a PNG under the cell.
     out = run(tab, i, "import matplotlib.pyplot as plt\nplt.plot([0, 1, 4, 9])\nplt.title('squares');")
     assert out["state"] == "done", out["text"]

@@ -659,7 +659,8 @@
           if (cell) cells.push(cell);
         });
       }
-      preload(root, status);
+      // a second after "ready", behind any cell already asked for: the first result never waits for it
+      setTimeout(() => preload(root, status), 1000);
       return ready;
     }, (err) => {
       clearInterval(tick);
@@ -675,8 +676,9 @@
   }
 
   // The packages this page's cells import (matplotlib, for the figures), fetched in the background
-  // once Python is ready: a cell run meanwhile waits for them.
+  // once Python is ready: a cell asked for later waits for them (it would need them anyway).
   function preload(root, status) {
+    if (!started || !worker) return;
     const code = cells.filter((c) => c.editor).map((c) => c.code).join("\n");
     const before = status.textContent;
     const gen = generation;
