@@ -315,8 +315,8 @@
         el.innerHTML = out.html;
         freshIds(el);
         el.querySelectorAll("script").forEach((old) => {  // e.g. a demo player shown by a cell
-          const script = document.createElement("script");
-          script.type = old.type || "text/javascript";
+          const script = document.createElement("script");  // a fresh <script> runs; its attributes kept
+          for (const attr of old.attributes) script.setAttribute(attr.name, attr.value);
           script.textContent = old.textContent;
           old.replaceWith(script);
         });
