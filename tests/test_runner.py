@@ -156,6 +156,8 @@ def test_every_cell_runs_and_every_exercise_passes_in_the_page(page, site_url, p
         out = run(tab, i, code if exercise else None)
         assert out["state"] == "done", f"{path.stem}, cell {i + 1} failed in the page:\n{cell['code']}\n---\n{out['text']}"
         assert "Warning" not in out["text"], f"{path.stem}, cell {i + 1} warns in the page:\n{out['text']}"
+        if re.search(r"\.hint\(", code):
+            assert not tab.js(f"!!courseRunner.cells[{i}].output.querySelector('details.course-cell-folded')"), "hints unfolded"
         if exercise:
             assert (out["label"], out["status"]) == (exercise[0], "correct"), f"{exercise[0]}: its own solution gets\n{out['text']}"
             solved.append(exercise[0])
@@ -204,6 +206,17 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     assert tab.js(f"new Promise(ok => {{ const t = setInterval(() => {{ const r = courseRunner.cells[{i}].output"
                   ".querySelector('[data-status]'); if (r) { clearInterval(t); ok(r.dataset.status); } }, 50); })") == "not attempted"
 
+    # A cell tagged reveal-after-<label> stays folded until the exercise has been checked; a solution
+    # (a <details data-exercise>) asks before it opens unless an answer has been checked.
+    tab.js(f"(() => {{ const c = document.createElement('div'); c.className = 'cell tag_reveal-after-{label}';"
+           " c.id = 'reveal-probe'; c.innerHTML = '<p>the answer</p>'; document.querySelector('article').append(c);"
+           f" const d = document.createElement('details'); d.dataset.exercise = '{label}'; d.id = 'solution-probe';"
+           " d.innerHTML = '<summary>Show the solution</summary>x'; document.querySelector('article').append(d);"
+           " courseRunner.renderProgress(); return 1; })()")
+    assert tab.js("document.getElementById('reveal-probe').classList.contains('course-folded')")
+    tab.js("window.confirm = () => false; document.querySelector('#solution-probe summary').click(); 1")
+    assert not tab.js("document.getElementById('solution-probe').open"), "no attempt yet: the solution asks first"
+
     # A wrong answer: the checker's own diagnosis, the same sentence as in Jupyter.
     code = original = cells(tab)[i]["code"]
     argument = re.search(rf"^{name}\.check\((\w+)\)", code, re.M).group(1)
@@ -211,6 +224,13 @@ def test_wrong_answer_figure_progress_and_reset(browser, site_url):
     expected = exercise.check(None)
     assert not expected.ok and out["state"] == "done", out["text"]
     assert out["status"] == expected.status and expected.message in out["text"], (out["text"], expected.message)
+    assert tab.js(f"courseRunner.cells[{i}].status.textContent").startswith("done: Not quite"), "the verdict is announced"
+    assert not tab.js("document.getElementById('reveal-probe').classList.contains('course-folded')"), "checked: revealed"
+    tab.js("document.querySelector('#solution-probe summary').click(); 1")
+    assert tab.js("document.getElementById('solution-probe').open"), "after a checked attempt the solution opens"
+    # Phone sizes: 44 px touch targets, a 16 px editor font (no zoom on focus).
+    assert tab.js(f"courseRunner.cells[{i}].root.querySelector('.course-cell-run').getBoundingClientRect().height") >= 44
+    assert tab.js(f"getComputedStyle(courseRunner.cells[{i}].editor).fontSize") == "16px"
 
     # A never-returning function: the checker answers within its time limit (the engine's trace watchdog,
     # since the browser's Python has no SIGALRM), and the page keeps working.

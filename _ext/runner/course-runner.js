@@ -732,6 +732,7 @@
     restart: () => restart(document.querySelector(".course-runner")),
     isolated: () => !!interrupt,
     progress: loadProgress,
+    renderProgress: renderAllProgress,
     exportAll,
     importAll,
   };
