@@ -12,7 +12,7 @@ READY  := $(VENV)/.installed
 # The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
 BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book test lint bench clean lab repository serve
+.PHONY: book site pdf dist chromium test lint bench clean lab repository serve
 
 $(READY): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,30 @@ $(SITE_STAMP): $(wildcard _static/* _ext/*.py) _config.yml
 	rm -rf _build/.doctrees
 	mkdir -p _build && touch $@
 
-book: $(READY) $(LIB_STAMP) $(SITE_STAMP)
+# The site, then the two downloads its intro page links: the PDF and the offline edition.
+book: dist
+	@echo
+	@echo "The site is built in $(CURDIR)/_build/html: run 'make serve' and open the address it prints"
+
+site: $(READY) $(LIB_STAMP) $(SITE_STAMP)
 	$(BIN)/python scripts/vendor_pyodide.py   # the in-browser Python, verified (COURSE_NO_RUNNER=1 skips)
 	$(BUILD)
-	@echo
-	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
+
+# Debian's Chromium prints the PDF and runs the browser tests: installed here when it is missing
+# (with apt-get, as root or through sudo); on another system, install Chromium yourself.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "Install Chromium (the PDF and the browser tests need it)"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The whole book as one PDF, printed from the built pages by Chromium.
+pdf: site chromium
+	$(BIN)/python scripts/make_pdf.py
+
+# The offline edition: the site (with the PDF), the launcher serve.py and a README, in one zip.
+dist: pdf
+	$(BIN)/python scripts/make_dist.py
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -59,11 +78,11 @@ repository: $(READY)
 	$(BIN)/python scripts/set_repository.py
 
 # The built site on http://127.0.0.1:8000/ (PORT=...), cross-origin isolated so that Stop can
-# interrupt a cell. The in-page Python cannot start from file://; this (or python3 -m http.server).
+# interrupt a cell (the in-page Python cannot start from file://; python3 -m http.server works too).
 PORT ?= 8000
 serve:
 	@test -f _build/html/index.html || $(MAKE) book
-	$(PYTHON) scripts/serve.py --port $(PORT)
+	$(PYTHON) scripts/serve.py _build/html --port $(PORT)
 
 bench: $(READY)
 	$(BIN)/python scripts/bench.py

@@ -40,8 +40,8 @@ def enabled() -> bool:
 
 # ---------------------------------------------------------------- the course library as a wheel
 def lib_wheel() -> bytes:
-    """A pure-Python wheel of `lib/` (every .py file), reproducible byte for byte."""
-    files = sorted(p for p in (ROOT / "lib").rglob("*.py") if "__pycache__" not in p.parts)
+    """A pure-Python wheel of `lib/` (every .py file and the shipped configs/*.json), reproducible byte for byte."""
+    files = sorted(p for p in (ROOT / "lib").rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts)
     dist = "linalg_nn_course-0.1.0.dist-info"
     meta = {
         f"{dist}/METADATA": "Metadata-Version: 2.1\nName: linalg-nn-course\nVersion: 0.1.0\n",

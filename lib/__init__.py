@@ -8,13 +8,14 @@ One module per topic; the math modules are pure NumPy, plotting and widgets live
 - `ledger`     shape ledgers, parameter and activation memory, FLOPs, arithmetic intensity
 - `gradcheck`  finite-difference gradient checks and their report
 - `measure`    timing matmuls: achieved GFLOP/s, peak and bandwidth estimates
-- `nn`         activations, losses, a small MLP and its training loop, linear regions
+- `nn`         activations, softmax, losses, norms, GELU, a small MLP and its training loop, linear regions
 - `svd`        SVD geometry, rank-k approximation, conditioning, deep stacks
 - `attention`  softmax, masks, single- and multi-head attention, forward and backward
-- `decoder`    a tiny decoder block, generation with and without a KV cache
-- `lora`       low-rank adapters: forward, backward, merge, training
-- `model`      the whole-model ledger of a decoder-only transformer from its configuration
-- `gpt`        a tiny GPT that trains: full backward pass, Adam, KV-cache decoding, LoRA
+- `sizing`     the whole-model ledger of a decoder-only transformer from its configuration
+- `lora`       low-rank adapters on one layer and on a transformer: forward, backward, merge, training
+- `transformer` one decoder-only transformer: forward (KV cache, adapters), backward, generation
+- `train`      Adam and the training loop of the transformer, scoring on the digit tasks
+- `data`       the small data sets: names as characters, the digit tasks
 - `widgets`    demos defined once, shown live (ipywidgets) or as a kernel-free player
 - `demos`      the figures of each chapter's demos, one module per chapter family
 - `exercises`  checkers with hints and solutions, one module per chapter

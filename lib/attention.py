@@ -8,29 +8,16 @@ d model width, d_k key width (per head), d_v value width, h heads, with d = h * 
     Y = A V                   (B, T_q, T_k) @ (B, T_k, d_v) -> (B, T_q, d_v)
 
 Every function also accepts a head axis, (B, h, T, d_k), because `@` broadcasts over all
-leading axes. See the chapter `attention`.
+leading axes. Positions enter as rotations (RoPE): `rope_angles` and `apply_rope` rotate q and k
+so that the score of a query at m and a key at n depends only on n - m. See the chapter `attention`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lib.shapes import as_array, as_positive_int, as_rng, check_shapes, positive_ints
-
-
-def softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along `axis`; entries equal to -inf get weight exactly 0.
-
-    S (..., n) -> A (..., n), every slice along `axis` non-negative and summing to 1
-    """
-    S = as_array(S, "S", "softmax", finite=False)
-    if np.isnan(S).any():
-        raise ValueError("softmax: S contains NaN.")
-    if not np.isfinite(S.max(axis=axis)).all():
-        raise ValueError("softmax: a row of S is entirely -inf (or contains +inf); every row needs one finite score.")
-    shifted = S - S.max(axis=axis, keepdims=True)  # largest entry becomes 0, so exp never overflows
-    e = np.exp(shifted)  # exp(-inf) = 0: masked entries vanish
-    return e / e.sum(axis=axis, keepdims=True)
+from lib.nn import _softmax, softmax  # noqa: F401  (softmax: re-exported, the attention chapter uses it)
+from lib.shapes import as_array, as_number, as_positive_int, as_rng, check_shapes, positive_ints
 
 
 def causal_average(T: int) -> np.ndarray:
@@ -56,6 +43,10 @@ def softmax_backward(A: np.ndarray, dA: np.ndarray, axis: int = -1) -> np.ndarra
         raise ValueError(f"softmax_backward: dA should have the shape of A {A.shape}, got {dA.shape}.")
     if not -A.ndim <= axis < A.ndim:
         raise ValueError(f"softmax_backward: axis {axis} is out of range for A with {A.ndim} axes.")
+    return _softmax_back(A, dA, axis)
+
+
+def _softmax_back(A: np.ndarray, dA: np.ndarray, axis: int) -> np.ndarray:
     return A * (dA - (dA * A).sum(axis=axis, keepdims=True))  # a_i (g_i - a . g)
 
 
@@ -68,6 +59,10 @@ def causal_mask(T_q: int, T_k: int | None = None) -> np.ndarray:
     T_k = T_q if T_k is None else as_positive_int(T_k, "T_k", "causal_mask")
     if T_k < T_q:
         raise ValueError(f"causal_mask: T_k ({T_k}) must be at least T_q ({T_q}); the queries are the last T_q positions.")
+    return _causal_mask(T_q, T_k)
+
+
+def _causal_mask(T_q: int, T_k: int) -> np.ndarray:
     offset = T_k - T_q
     return np.arange(T_k)[None, :] <= np.arange(T_q)[:, None] + offset  # (T_q, 1) vs (1, T_k) -> (T_q, T_k)
 
@@ -90,13 +85,21 @@ def attention_forward(
     (or with a head axis: (B, h, T, d_k) ...). cache["A"] holds the weights (B, T_q, T_k).
     """
     Q, K, V = _qkv(Q, K, V, "attention_forward")
+    if causal and K.shape[-2] < Q.shape[-2]:
+        causal_mask(Q.shape[-2], K.shape[-2])  # raises: the queries must be the last T_q positions
+    return _attend(Q, K, V, causal, scale)
+
+
+def _attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, causal: bool, scale: bool = True,
+            mm=np.matmul) -> tuple[np.ndarray, dict]:
+    """`attention_forward` on checked arrays; `mm` does the two matmuls (a FLOP counter may pass its own)."""
     d_k, T_q, T_k = Q.shape[-1], Q.shape[-2], K.shape[-2]
     s = 1.0 / np.sqrt(d_k) if scale else 1.0
-    S = Q @ np.swapaxes(K, -1, -2) * s  # (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k)
-    if causal:
-        S = np.where(causal_mask(T_q, T_k), S, -np.inf)  # mask BEFORE softmax: future scores -> -inf
-    A = softmax(S, axis=-1)  # over the keys: each query's row sums to 1
-    Y = A @ V  # (B, T_q, T_k) @ (B, T_k, d_v) -> (B, T_q, d_v)
+    S = mm(Q, np.swapaxes(K, -1, -2)) * s  # (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k)
+    if causal:  # mask BEFORE softmax: future scores -> -inf (keys aligned to the end)
+        S = np.where(_causal_mask(T_q, T_k), S, -np.inf)
+    A = _softmax(S, axis=-1)  # over the keys: each query's row sums to 1; masked entries get 0
+    Y = mm(A, V)  # (B, T_q, T_k) @ (B, T_k, d_v) -> (B, T_q, d_v)
     return Y, {"Q": Q, "K": K, "V": V, "A": A, "s": s}
 
 
@@ -116,13 +119,19 @@ def _check_cache(cache: object, keys: tuple[str, ...], made_by: str, where: str)
 
 def _attention_backward(dY: object, cache: object, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     _check_cache(cache, ("Q", "K", "V", "A", "s"), "attention_forward", where)
-    Q, K, V, A, s = cache["Q"], cache["K"], cache["V"], cache["A"], cache["s"]
+    A, V = cache["A"], cache["V"]
     dY = as_array(dY, "dY", where)
     if dY.shape != A.shape[:-1] + V.shape[-1:]:
         raise ValueError(f"{where}: dY should have the output's shape {A.shape[:-1] + V.shape[-1:]}, got {dY.shape}.")
+    return _attend_back(dY, cache)
+
+
+def _attend_back(dY: np.ndarray, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`attention_backward` on a checked dY and the cache of `_attend`."""
+    Q, K, V, A, s = cache["Q"], cache["K"], cache["V"], cache["A"], cache["s"]
     dV = np.swapaxes(A, -1, -2) @ dY  # (B, T_k, T_q) @ (B, T_q, d_v) -> (B, T_k, d_v)
     dA = dY @ np.swapaxes(V, -1, -2)  # (B, T_q, d_v) @ (B, d_v, T_k) -> (B, T_q, T_k)
-    dS = A * (dA - (dA * A).sum(axis=-1, keepdims=True))  # softmax_backward, row by row; masked A = 0 -> dS = 0
+    dS = _softmax_back(A, dA, -1)  # row by row; masked A = 0 -> dS = 0
     dQ = dS @ K * s  # (B, T_q, T_k) @ (B, T_k, d_k) -> (B, T_q, d_k)
     dK = np.swapaxes(dS, -1, -2) @ Q * s  # (B, T_k, T_q) @ (B, T_q, d_k) -> (B, T_k, d_k)
     return dQ, dK, dV
@@ -176,7 +185,11 @@ def repeat_kv(K: np.ndarray, n_rep: int) -> np.ndarray:
     K = as_array(K, "K", "repeat_kv")
     n_rep = as_positive_int(n_rep, "n_rep", "repeat_kv")
     check_shapes("repeat_kv", K=(K, "B h_kv T d_k"))
-    return np.repeat(K, n_rep, axis=1)  # (B, h_kv, T, d_k) -> (B, h_kv * n_rep, T, d_k)
+    return _repeat_kv(K, n_rep)
+
+
+def _repeat_kv(K: np.ndarray, n_rep: int) -> np.ndarray:
+    return K if n_rep == 1 else np.repeat(K, n_rep, axis=1)  # (B, h_kv, T, d_k) -> (B, h_kv * n_rep, T, d_k)
 
 
 def grouped_query_attention(
@@ -193,7 +206,7 @@ def grouped_query_attention(
     if h % h_kv:
         raise ValueError(f"grouped_query_attention: the {h} query heads (Q axis 1) must be a multiple of the "
                          f"{h_kv} key/value heads (K axis 1).")
-    K, V = np.repeat(K, h // h_kv, axis=1), np.repeat(V, h // h_kv, axis=1)  # (B, h, T_k, d_k), (B, h, T_k, d_v)
+    K, V = _repeat_kv(K, h // h_kv), _repeat_kv(V, h // h_kv)  # (B, h, T_k, d_k), (B, h, T_k, d_v)
     Y, cache = attention_forward(Q, K, V, causal=causal)
     return Y, cache["A"]
 
@@ -208,6 +221,11 @@ def split_heads(X: np.ndarray, n_heads: int) -> np.ndarray:
     B, T, d = check_shapes("split_heads", X=(X, "B T d")).values()
     if d % h:
         raise ValueError(f"split_heads: the width d = {d} must be divisible by n_heads = {h}.")
+    return _split_heads(X, h)
+
+
+def _split_heads(X: np.ndarray, h: int) -> np.ndarray:
+    B, T, d = X.shape
     return X.reshape(B, T, h, d // h).transpose(0, 2, 1, 3)  # (B, T, d) -> (B, T, h, d_k) -> (B, h, T, d_k)
 
 
@@ -217,7 +235,12 @@ def merge_heads(X: np.ndarray) -> np.ndarray:
     X (B, h, T, d_k) -> (B, T, d) with d = h * d_k
     """
     X = as_array(X, "X", "merge_heads")
-    B, h, T, d_k = check_shapes("merge_heads", X=(X, "B h T d_k")).values()
+    check_shapes("merge_heads", X=(X, "B h T d_k"))
+    return _merge_heads(X)
+
+
+def _merge_heads(X: np.ndarray) -> np.ndarray:
+    B, h, T, d_k = X.shape
     return X.transpose(0, 2, 1, 3).reshape(B, T, h * d_k)  # (B, h, T, d_k) -> (B, T, h, d_k) -> (B, T, d)
 
 
@@ -286,3 +309,50 @@ def score_bytes(batch: int, n_heads: int, T_q: int, T_k: int | None = None, byte
                                       bytes_per_element=bytes_per_element)
     T_k = T_q if T_k is None else as_positive_int(T_k, "T_k", "score_bytes")
     return B * h * T_q * T_k * nbytes  # the (B, h, T_q, T_k) array
+
+
+def rope_angles(T: int, d_h: int, base: float = 10000.0, start: int = 0) -> np.ndarray:
+    """Rotary-embedding angles: position start + t turns pair i by (start + t) * base ** (-2 i / d_h).
+
+    T positions, head width d_h (even) -> angles (T, d_h // 2), in radians
+    """
+    T, d_h = positive_ints("rope_angles", T=T, d_h=d_h)
+    if d_h % 2:
+        raise ValueError(f"rope_angles: d_h must be even (RoPE rotates pairs of coordinates), got {d_h}.")
+    base = as_number(base, "base", "rope_angles", positive=True)
+    start = _as_start(start, "rope_angles")
+    freqs = base ** (-2.0 * np.arange(d_h // 2) / d_h)  # (d_h // 2,): pair 0 turns fastest, 1 rad per position
+    return (start + np.arange(T))[:, None] * freqs[None, :]  # (T, 1) * (1, d_h // 2) -> (T, d_h // 2)
+
+
+def _as_start(start: object, where: str) -> int:
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
+        raise TypeError(f"{where}: start must be a non-negative integer (the first position), got {start!r}.")
+    if start < 0:
+        raise ValueError(f"{where}: start must be a non-negative integer (the first position), got {start}.")
+    return int(start)
+
+
+def apply_rope(x: np.ndarray, start: int = 0, base: float = 10000.0) -> np.ndarray:
+    """Rotate each pair (x[..., 2i], x[..., 2i+1]) of every token by its RoPE angle.
+
+    x (..., T, d_h), d_h even -> same shape; token t sits at position start + t.
+    This is the interleaved-pair form of the RoFormer paper (Su et al., 2021). Llama's Hugging
+    Face code rotates halves instead, pairing coordinate i with i + d_h/2: the same rotation up
+    to a fixed permutation of the coordinates (applied to both q and k, it leaves q . k alone).
+    Applied to q and k, the score q_m . k_n = q^T R_m^T R_n k = q^T R_(n-m) k depends on n - m only.
+    """
+    x = as_array(x, "x", "apply_rope")
+    if x.ndim < 2:
+        raise ValueError(f"apply_rope: x should have shape (..., T, d_h), got {x.shape}.")
+    T, d_h = x.shape[-2:]
+    if d_h % 2:
+        raise ValueError(f"apply_rope: the last axis d_h of x must be even (RoPE rotates pairs), got shape {x.shape}.")
+    base, start = as_number(base, "base", "apply_rope", positive=True), _as_start(start, "apply_rope")
+    theta = rope_angles(T, d_h, base=base, start=start)  # (T, d_h // 2)
+    cos, sin = np.cos(theta).astype(x.dtype), np.sin(theta).astype(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]  # (..., T, d_h // 2) each: the two coordinates of every pair
+    out = np.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin  # the 2-D rotation [[cos, -sin], [sin, cos]] of each pair
+    out[..., 1::2] = even * sin + odd * cos
+    return out

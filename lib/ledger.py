@@ -17,8 +17,8 @@ For one linear layer `Y = X @ W + b` with X (B, D_in), W (D_in, D_out), b (D_out
                    about 2*B / bytes per element, so the layer turns compute-bound near the
                    batch `ridge_batch` where that reaches the machine's ridge peak / bandwidth.
 
-For a whole model of N parameters trained on D tokens: about `6*N*D` FLOPs (`training_flops`), and
-memory = weights + gradients + optimizer state + activations (`training_memory`).
+A whole model's training costs (6ND FLOPs, weights + gradients + optimizer state + activations)
+are in `lib.sizing` (`training_flops`, `training_memory`).
 """
 
 from __future__ import annotations
@@ -377,73 +377,3 @@ def ridge_batch(D_in: int, D_out: int, peak_gflops: float, bandwidth_gbs: float,
     while linear_flops(B, D_in, D_out) < ridge * linear_traffic_bytes(B, D_in, D_out, dtype, bias):
         B += 1
     return max(B, 1)
-
-
-def training_flops(params: float, tokens: float) -> float:
-    """Training FLOPs of a dense model: about 6 * params * tokens.
-
-    Each weight does one multiply-add (2 FLOPs) per token forward and two more matmuls' worth
-    (4 FLOPs) backward; attention's own T^2 terms and elementwise work are left out.
-    """
-    params = as_number(params, "params", "training_flops", positive=True)
-    return 6.0 * params * as_number(tokens, "tokens", "training_flops", positive=True)
-
-
-OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}  # fp32 numbers kept per parameter
-
-
-@dataclass(frozen=True)
-class TrainingMemory:
-    """Bytes of one training step: weights + gradients + optimizer state + activations."""
-
-    params: int
-    dtype: str
-    optimizer: str
-    weights: int
-    gradients: int
-    optimizer_state: int  # the optimizer's fp32 numbers, plus an fp32 master copy in mixed precision
-    activations: int
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.gradients + self.optimizer_state + self.activations
-
-    @property
-    def bytes_per_param(self) -> float:
-        """Bytes per parameter, activations left out (16 for Adam in fp32 or in bf16 mixed precision)."""
-        return (self.weights + self.gradients + self.optimizer_state) / self.params
-
-    def records(self) -> list[tuple[str, int]]:
-        return [("weights", self.weights), ("gradients", self.gradients),
-                (f"optimizer state ({self.optimizer})", self.optimizer_state),
-                ("activations", self.activations), ("total", self.total)]
-
-    def __str__(self) -> str:
-        head = f"training memory: {self.params:,} parameters, {self.dtype}, {self.optimizer}"
-        return "\n".join([head] + [f"  {q:<24} {v:>18,} B  {human_bytes(v) if v else '0 B':>9}" for q, v in self.records()])
-
-    __repr__ = __str__
-
-
-def training_memory(params: int, activation_bytes: int = 0, *, dtype: str = "fp32",
-                    optimizer: str = "adam") -> TrainingMemory:
-    """Bytes a training step keeps: weights, gradients, optimizer state and activations.
-
-    Weights and gradients take `dtype`'s bytes per parameter. The optimizer keeps fp32 numbers
-    (Adam: m and v, 8 bytes per parameter; momentum: 4; SGD: 0); with a 2-byte dtype (mixed
-    precision) it also keeps an fp32 master copy of the weights (4 more). So Adam costs
-    16 bytes per parameter in fp32 (4 + 4 + 8) and in bf16 mixed precision (2 + 2 + 4 + 8).
-    """
-    params = as_positive_int(params, "params", "training_memory")
-    if isinstance(activation_bytes, bool) or not isinstance(activation_bytes, (int, np.integer)) or activation_bytes < 0:
-        raise ValueError(f"training_memory: activation_bytes must be a whole number >= 0, got {activation_bytes!r}.")
-    if optimizer not in OPTIMIZER_STATES:
-        raise ValueError(f"training_memory: optimizer must be one of {sorted(OPTIMIZER_STATES)}, got {optimizer!r}.")
-    per = bytes_per_element(dtype, "training_memory")
-    master = 4 if per < 4 else 0  # fp32 master weights in mixed precision
-    return TrainingMemory(
-        params=params, dtype=str(dtype), optimizer=optimizer,
-        weights=params * per, gradients=params * per,
-        optimizer_state=params * (4 * OPTIMIZER_STATES[optimizer] + master),
-        activations=int(activation_bytes),
-    )

@@ -20,10 +20,16 @@ def linear_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray | None = None) ->
     X, W = as_array(X, "X", "linear_forward"), as_array(W, "W", "linear_forward")
     if b is None:
         check_shapes("linear_forward", X=(X, "B D_in"), W=(W, "D_in D_out"))
-        return X @ W  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
+        return _forward(X, W)
     b = as_array(b, "b", "linear_forward")
     check_shapes("linear_forward", X=(X, "B D_in"), W=(W, "D_in D_out"), b=(b, "D_out"))
-    return X @ W + b  # (B, D_out) + (D_out,) broadcast over the batch -> (B, D_out)
+    return _forward(X, W, b)
+
+
+def _forward(X: np.ndarray, W: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """`linear_forward` on checked arrays (the kernel lib's training loops call)."""
+    Y = X @ W  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
+    return Y if b is None else Y + b  # (B, D_out) + (D_out,) broadcast over the batch
 
 
 def linear_backward(
@@ -36,6 +42,11 @@ def linear_backward(
     X, W = as_array(X, "X", "linear_backward"), as_array(W, "W", "linear_backward")
     dY = as_array(dY, "dY", "linear_backward")
     check_shapes("linear_backward", X=(X, "B D_in"), W=(W, "D_in D_out"), dY=(dY, "B D_out"))
+    return _backward(X, W, dY)
+
+
+def _backward(X: np.ndarray, W: np.ndarray, dY: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`linear_backward` on checked arrays."""
     dW = X.T @ dY  # (D_in, B) @ (B, D_out) -> (D_in, D_out)
     db = dY.sum(axis=0)  # the bias is shared by every row, so its gradient sums over B
     dX = dY @ W.T  # (B, D_out) @ (D_out, D_in) -> (B, D_in)

@@ -13,7 +13,7 @@ from math import comb
 
 import numpy as np
 
-from lib.linear import init_linear, linear_backward, linear_forward
+from lib.linear import _backward, _forward, init_linear
 from lib.shapes import as_array, as_number, as_positive_int, as_rng, as_seed, check_shapes
 
 Layer = tuple[np.ndarray, np.ndarray]
@@ -40,17 +40,28 @@ def relu_backward(Z: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * (Z > 0)
 
 
-def softmax(Z: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax over the last axis: each row becomes probabilities summing to 1.
+def softmax(Z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax along `axis`; entries equal to -inf (masked) get weight exactly 0.
 
-    Z (..., V) -> P (..., V). Subtracting the row maximum first changes nothing mathematically
-    (the factor exp(-max) cancels) but keeps every exp() <= 1, so logits of 1000 do not overflow.
+    Z (..., V) -> P (..., V), every slice along `axis` non-negative and summing to 1. Subtracting
+    the maximum first changes nothing mathematically (the factor exp(-max) cancels) but keeps every
+    exp() <= 1, so logits of 1000 do not overflow.
     """
-    Z = as_array(Z, "Z", "softmax")
+    Z = as_array(Z, "Z", "softmax", finite=False)
     if Z.ndim == 0:
         raise ValueError("softmax: Z should have at least 1 axis (..., V), got a scalar.")
-    E = np.exp(Z - Z.max(axis=-1, keepdims=True))  # (..., V) - (..., 1) -> (..., V), entries in (0, 1]
-    return E / E.sum(axis=-1, keepdims=True)  # (..., V) / (..., 1) -> (..., V)
+    if not -Z.ndim <= axis < Z.ndim:
+        raise ValueError(f"softmax: axis {axis} is out of range for Z with {Z.ndim} axes.")
+    if np.isnan(Z).any():
+        raise ValueError("softmax: Z contains NaN.")
+    if not np.isfinite(Z.max(axis=axis)).all():
+        raise ValueError("softmax: a row of Z is entirely -inf (or contains +inf); every row needs one finite score.")
+    return _softmax(Z, axis)
+
+
+def _softmax(Z: np.ndarray, axis: int = -1) -> np.ndarray:
+    E = np.exp(Z - Z.max(axis=axis, keepdims=True))  # (..., V) - (..., 1): entries in [0, 1], exp(-inf) = 0
+    return E / E.sum(axis=axis, keepdims=True)  # (..., V) / (..., 1) -> (..., V)
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
@@ -83,7 +94,22 @@ def mse_backward(Y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """
     Y_hat, Y = as_array(Y_hat, "Y_hat", "mse_backward"), as_array(Y, "Y", "mse_backward")
     check_shapes("mse_backward", Y_hat=(Y_hat, "B D_out"), Y=(Y, "B D_out"))
-    return 2.0 * (Y_hat - Y) / Y_hat.size
+    return _mse(Y_hat, Y)[1]
+
+
+def mse_and_grad(Y_hat: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean squared error and its gradient in one pass (what a training step needs).
+
+    Y_hat (B, D_out), Y (B, D_out) -> loss (float), dY_hat (B, D_out)
+    """
+    Y_hat, Y = as_array(Y_hat, "Y_hat", "mse_and_grad"), as_array(Y, "Y", "mse_and_grad")
+    check_shapes("mse_and_grad", Y_hat=(Y_hat, "B D_out"), Y=(Y, "B D_out"))
+    return _mse(Y_hat, Y)
+
+
+def _mse(Y_hat: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    diff = Y_hat - Y
+    return float(np.mean(diff**2)), 2 * diff / diff.size
 
 
 def _as_labels(labels: object, B: int, V: int, where: str) -> np.ndarray:
@@ -122,9 +148,13 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """
     logits = as_array(logits, "logits", "cross_entropy")
     sizes = check_shapes("cross_entropy", logits=(logits, "B V"))
-    labels = _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy")
-    logp = log_softmax(logits)  # (B, V)
-    return float(-logp[np.arange(sizes["B"]), labels].mean())
+    return _ce(logits, _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy"))
+
+
+def _ce(logits: np.ndarray, labels: np.ndarray) -> float:
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # log_softmax, row by row: (B, V)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-logp[np.arange(len(labels)), labels].mean())
 
 
 def cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -134,10 +164,13 @@ def cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray
     """
     logits = as_array(logits, "logits", "cross_entropy_backward")
     sizes = check_shapes("cross_entropy_backward", logits=(logits, "B V"))
-    labels = _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward")
-    dlogits = softmax(logits)  # (B, V)
-    dlogits[np.arange(sizes["B"]), labels] -= 1.0  # P - onehot
-    return dlogits / sizes["B"]  # the loss is a mean over B rows
+    return _ce_back(logits, _as_labels(labels, sizes["B"], sizes["V"], "cross_entropy_backward"))
+
+
+def _ce_back(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    dlogits = _softmax(logits)  # (B, V)
+    dlogits[np.arange(len(labels)), labels] -= 1.0  # P - onehot
+    return dlogits / len(labels)  # the loss is a mean over B rows
 
 
 # ---------------------------------------------------------------- stacking linear layers
@@ -218,12 +251,16 @@ def _mlp_forward(X: object, layers: object, where: str) -> tuple[np.ndarray, Cac
     layers = _check_layers(layers, where)
     X = as_array(X, "X", where)
     check_shapes(where, **{"layers[0] W": (layers[0][0], "D_in H")}, X=(X, "B D_in"))
+    return _mlp_fwd(X, layers)
+
+
+def _mlp_fwd(X: np.ndarray, layers: list[Layer]) -> tuple[np.ndarray, Cache]:
     cache, A = Cache(), X
     for k, (W, b) in enumerate(layers):
-        Z = linear_forward(A, W, b)  # (B, D_k) @ (D_k, D_k+1) + (D_k+1,) -> (B, D_k+1)
+        Z = _forward(A, W, b)  # (B, D_k) @ (D_k, D_k+1) + (D_k+1,) -> (B, D_k+1)
         cache.inputs.append(A)
         cache.preacts.append(Z)
-        A = relu(Z) if k < len(layers) - 1 else Z
+        A = np.maximum(Z, 0.0) if k < len(layers) - 1 else Z  # ReLU between layers
     return A, cache
 
 
@@ -237,10 +274,14 @@ def mlp_backward(dlogits: np.ndarray, layers: list[Layer], cache: Cache) -> list
         raise TypeError("mlp_backward: cache must be the Cache returned by mlp_forward for these layers.")
     dA = as_array(dlogits, "dlogits", "mlp_backward")
     check_shapes("mlp_backward", dlogits=(dA, "B D_out"), logits=(cache.preacts[-1], "B D_out"))
+    return _mlp_back(dA, layers, cache)
+
+
+def _mlp_back(dA: np.ndarray, layers: list[Layer], cache: Cache) -> list[Layer]:
     grads: list[Layer] = [None] * len(layers)  # type: ignore[list-item]
     for k in reversed(range(len(layers))):
-        dZ = dA if k == len(layers) - 1 else relu_backward(cache.preacts[k], dA)  # (B, D_k+1)
-        dA, dW, db = linear_backward(cache.inputs[k], layers[k][0], dZ)  # dA (B, D_k)
+        dZ = dA if k == len(layers) - 1 else dA * (cache.preacts[k] > 0)  # through the ReLU: (B, D_k+1)
+        dA, dW, db = _backward(cache.inputs[k], layers[k][0], dZ)  # dA (B, D_k)
         grads[k] = (dW, db)
     return grads
 
@@ -251,9 +292,14 @@ def mlp_loss_and_grads(X: np.ndarray, labels: np.ndarray, layers: list[Layer]) -
     X (B, D_in), labels (B,) -> loss, [(dW, db), ...]
     """
     logits, cache = _mlp_forward(X, layers, "mlp_loss_and_grads")  # (B, V)
-    _as_labels(labels, logits.shape[0], logits.shape[1], "mlp_loss_and_grads")
-    loss = cross_entropy(logits, labels)
-    return loss, mlp_backward(cross_entropy_backward(logits, labels), layers, cache)
+    labels = _as_labels(labels, logits.shape[0], logits.shape[1], "mlp_loss_and_grads")
+    return _mlp_loss_grads(X, labels, layers, (logits, cache))
+
+
+def _mlp_loss_grads(X: np.ndarray, labels: np.ndarray, layers: list[Layer],
+                    done: tuple | None = None) -> tuple[float, list[Layer]]:
+    logits, cache = _mlp_fwd(X, layers) if done is None else done
+    return _ce(logits, labels), _mlp_back(_ce_back(logits, labels), layers, cache)
 
 
 @dataclass
@@ -284,16 +330,16 @@ def train_mlp(
     lr = as_number(lr, "lr", "train_mlp", positive=True)
     layers = _init_mlp(sizes, np.random.default_rng(as_seed(seed, "train_mlp")), "train_mlp")
     check_shapes("train_mlp", sizes={"D_in": sizes[0]}, X=(X, "B D_in"))
-    _as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
+    labels = _as_labels(labels, X.shape[0], sizes[-1], "train_mlp")
     wanted = set(snapshot_steps)
     snapshots = {0: [(W.copy(), b.copy()) for W, b in layers]} if 0 in wanted else {}
     losses = np.empty(steps + 1)
     for t in range(steps):
-        losses[t], grads = mlp_loss_and_grads(X, labels, layers)
+        losses[t], grads = _mlp_loss_grads(X, labels, layers)  # kernels: the inputs were checked above
         layers = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads, strict=True)]
         if t + 1 in wanted:
             snapshots[t + 1] = [(W.copy(), b.copy()) for W, b in layers]
-    losses[steps] = cross_entropy(mlp_forward(X, layers)[0], labels)
+    losses[steps] = _ce(_mlp_fwd(X, layers)[0], labels)
     return TrainRun(layers, losses, snapshots)
 
 
@@ -303,23 +349,6 @@ def predict_proba(X: np.ndarray, layers: list[Layer]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- data
-def make_spirals(n_per_class: int, rng: np.random.Generator, *, turns: float = 1.0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals in the plane, one per class.
-
-    -> X (2 n, 2), labels (2 n,) in {0, 1}
-    """
-    n, rng = as_positive_int(n_per_class, "n_per_class", "make_spirals"), as_rng(rng, "make_spirals")
-    turns, noise = as_number(turns, "turns", "make_spirals"), as_number(noise, "noise", "make_spirals")
-    r = np.linspace(0.15, 1.0, n)  # (n,) radius grows along the arm
-    X, labels = [], []
-    for c in (0, 1):
-        angle = 2 * np.pi * turns * r + np.pi * c  # the second arm is the first turned by 180 degrees
-        arm = 2.0 * r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)  # (n, 2)
-        X.append(arm + noise * rng.standard_normal((n, 2)))
-        labels.append(np.full(n, c))
-    return np.concatenate(X), np.concatenate(labels)
-
-
 # ---------------------------------------------------------------- linear regions
 def plane_grid(extent: tuple[float, float, float, float], n: int) -> np.ndarray:
     """n x n points covering [x0, x1] x [y0, y1], row by row from the bottom (imshow origin='lower').
@@ -405,3 +434,146 @@ def sawtooth_network(depth: int) -> list[Layer]:
 def count_params(layers: list[Layer]) -> int:
     """Total number of weights and biases."""
     return sum(W.size + b.size for W, b in _check_layers(layers, "count_params"))
+
+
+# ---------------------------------------------------------------- the transformer's pieces
+def _last_axis_params(where: str, x: np.ndarray, **params: np.ndarray) -> None:
+    for name, p in params.items():
+        if p.ndim != 1 or p.shape[0] != x.shape[-1]:
+            raise ValueError(f"{where}: {name} should have shape (d,) = ({x.shape[-1]},) to match the last axis "
+                             f"of x {x.shape}, got {p.shape}.")
+
+
+def layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    """LayerNorm of each row, and the cache its backward pass needs.
+
+    x (..., d), g (d,), b (d,) -> y (..., d) = (x - mean) / sqrt(var + eps) * g + b, cache
+    """
+    x, g, b = (as_array(a, n, "layer_norm") for a, n in ((x, "x"), (g, "g"), (b, "b")))
+    if x.ndim == 0:
+        raise ValueError("layer_norm: x should have at least 1 axis (..., d), got a scalar.")
+    _last_axis_params("layer_norm", x, g=g, b=b)
+    return _ln(x, g, b, as_number(eps, "eps", "layer_norm", positive=True))
+
+
+def _ln(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    xc = x - x.mean(axis=-1, keepdims=True)
+    rstd = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)  # (..., 1)
+    xhat = xc * rstd  # (..., d): mean 0, variance 1 per row
+    return xhat * g + b, (xhat, rstd, g, True)
+
+
+def rms_norm(x: np.ndarray, g: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    """RMSNorm of each row (no mean subtracted, no shift), and the cache its backward pass needs.
+
+    x (..., d), g (d,) -> y (..., d) = x / sqrt(mean(x^2) + eps) * g, cache
+    """
+    x, g = as_array(x, "x", "rms_norm"), as_array(g, "g", "rms_norm")
+    if x.ndim == 0:
+        raise ValueError("rms_norm: x should have at least 1 axis (..., d), got a scalar.")
+    _last_axis_params("rms_norm", x, g=g)
+    return _rms(x, g, as_number(eps, "eps", "rms_norm", positive=True))
+
+
+def _rms(x: np.ndarray, g: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    rstd = 1.0 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)  # (..., 1)
+    xhat = x * rstd  # (..., d): root-mean-square 1 per row
+    return xhat * g, (xhat, rstd, g, False)
+
+
+def norm_backward(dy: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Gradients of LayerNorm or RMSNorm from the cache of `layer_norm` / `rms_norm`.
+
+    dy (..., d) -> dx (..., d), dg (d,), db (d,) (None for RMSNorm, which has no shift)
+    """
+    if not isinstance(cache, tuple) or len(cache) != 4:
+        raise TypeError("norm_backward: cache must be the second value returned by layer_norm or rms_norm.")
+    dy = as_array(dy, "dy", "norm_backward")
+    if dy.shape != cache[0].shape:
+        raise ValueError(f"norm_backward: dy should have the shape of x, {cache[0].shape}, got {dy.shape}.")
+    return _norm_back(dy, cache)
+
+
+def _norm_back(dy: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    xhat, rstd, g, centred = cache
+    d = xhat.shape[-1]
+    dg = (dy * xhat).reshape(-1, d).sum(axis=0)  # summed over every row that used g
+    db = dy.reshape(-1, d).sum(axis=0) if centred else None
+    dxhat = dy * g
+    # x feeds every entry of its row through the scale (and, for LayerNorm, the mean): remove those directions
+    proj = xhat * (dxhat * xhat).mean(axis=-1, keepdims=True)
+    if centred:
+        return rstd * (dxhat - dxhat.mean(axis=-1, keepdims=True) - proj), dg, db
+    return rstd * (dxhat - proj), dg, db
+
+
+_C = np.sqrt(2.0 / np.pi)  # the constant of GELU's tanh form: tanh(sqrt(2/pi) (x + 0.044715 x^3))
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh form (GPT-2's): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). x (...) -> (...)"""
+    return _gelu(as_array(x, "x", "gelu"))
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(_C * (x + 0.044715 * x * x * x)))
+
+
+def gelu_backward(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dL/dx of GELU given its input x and the upstream dy. x (...), dy (same shape) -> dx (same shape)"""
+    x, dy = as_array(x, "x", "gelu_backward"), as_array(dy, "dy", "gelu_backward")
+    if x.shape != dy.shape:
+        raise ValueError(f"gelu_backward: dy should have the shape of x, {x.shape}, got {dy.shape}.")
+    return _gelu_back(x, dy)
+
+
+def _gelu_back(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    t = np.tanh(_C * (x + 0.044715 * x * x * x))
+    return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _C * (1.0 + 3 * 0.044715 * x * x))
+
+
+def silu(x: np.ndarray) -> np.ndarray:
+    """SiLU (swish), the gate of SwiGLU: x * sigmoid(x). x (...) -> (...)"""
+    return _silu(as_array(x, "x", "silu"))
+
+
+def _silu(x: np.ndarray) -> np.ndarray:
+    return x / (1.0 + np.exp(-x))
+
+
+def _silu_back(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    sig = 1.0 / (1.0 + np.exp(-x))
+    return dy * sig * (1.0 + x * (1.0 - sig))  # d/dx [x sig(x)] = sig + x sig (1 - sig)
+
+
+def sequence_loss(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy over the positions whose target is >= 0 (-1: no loss there), and its gradient.
+
+    logits (B, T, V), targets (B, T) ints in [-1, V) -> loss, dlogits (B, T, V)
+    """
+    logits = as_array(logits, "logits", "sequence_loss")
+    if logits.ndim != 3:
+        raise ValueError(f"sequence_loss: logits should be 3-D with shape (B, T, V), got shape {logits.shape}.")
+    targets = as_array(targets, "targets", "sequence_loss")
+    if targets.shape != logits.shape[:2]:
+        raise ValueError(f"sequence_loss: targets should have shape (B, T) = {logits.shape[:2]}, got {targets.shape}.")
+    V = logits.shape[2]
+    if not np.array_equal(targets, np.round(targets)) or targets.min() < -1 or targets.max() >= V:
+        raise ValueError(f"sequence_loss: targets must be integers in [-1, {V}), got values from {targets.min()} to {targets.max()}.")
+    if not (targets >= 0).any():
+        raise ValueError("sequence_loss: targets has no position >= 0; nothing to score.")
+    return _seq_ce(logits, targets.astype(np.int64))
+
+
+def _seq_ce(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+    scored = targets >= 0  # (B, T)
+    n = int(scored.sum())
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    total = e.sum(axis=-1, keepdims=True)
+    p = e / total  # softmax, (B, T, V)
+    t = np.where(scored, targets, 0)[..., None]  # (B, T, 1)
+    logp = np.take_along_axis(z, t, axis=-1)[..., 0] - np.log(total[..., 0])  # (B, T)
+    loss = -float(logp[scored].sum()) / n
+    np.put_along_axis(p, t, np.take_along_axis(p, t, axis=-1) - 1.0, axis=-1)  # softmax - one_hot
+    return loss, p * (scored[..., None] / n)

@@ -96,7 +96,11 @@ def rank_k_approx(A: np.ndarray, k: int) -> np.ndarray:
     A (m, n), k <= min(m, n) -> A_k (m, n)
     """
     A = _matrix(A, "rank_k_approx")
-    k = _rank(A, k, "rank_k_approx")
+    return _rank_k(A, _rank(A, k, "rank_k_approx"))
+
+
+def _rank_k(A: np.ndarray, k: int) -> np.ndarray:
+    """`rank_k_approx` on a checked matrix (the truncated SVD lib's other modules call)."""
     U, S, Vt = np.linalg.svd(A, full_matrices=False)
     return (U[:, :k] * S[:k]) @ Vt[:k]  # (m, k) @ (k, n) -> (m, n)
 
@@ -248,27 +252,6 @@ def init_std(rule: str, D_in: int, D_out: int) -> float:
 
 
 # ---------------------------------------------------------------- data with structure
-def teacher_regression(
-    rng: np.random.Generator, *, B: int = 400, D_in: int = 32, D_out: int = 24, rank: int = 4, noise: float = 0.3
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthetic regression data from a low-rank teacher plus noise.
-
-    Y = X @ W_true + noise with W_true = P @ Q of rank `rank`.
-    -> X (B, D_in), Y (B, D_out), W_true (D_in, D_out)
-    """
-    rng = as_rng(rng, "teacher_regression")
-    B, D_in, D_out, r = positive_ints("teacher_regression", B=B, D_in=D_in, D_out=D_out, rank=rank)
-    if r > min(D_in, D_out):
-        raise ValueError(f"teacher_regression: rank = {r} is more than min(D_in, D_out) = {min(D_in, D_out)}.")
-    noise = _scalar(noise, "noise", "teacher_regression")
-    P = rng.standard_normal((D_in, r)) / np.sqrt(r)  # (D_in, r)
-    Q = rng.standard_normal((r, D_out))  # (r, D_out)
-    W_true = P @ Q  # (D_in, r) @ (r, D_out) -> (D_in, D_out), rank r
-    X = rng.standard_normal((B, D_in))  # (B, D_in)
-    Y = X @ W_true + noise * rng.standard_normal((B, D_out))  # (B, D_in) @ (D_in, D_out) -> (B, D_out)
-    return X, Y, W_true
-
-
 def to_grayscale(rgb: np.ndarray) -> np.ndarray:
     """Luminance 0.299 R + 0.587 G + 0.114 B, scaled to [0, 1].  rgb (h, w, 3) -> (h, w)"""
     rgb = as_array(rgb, "rgb", "to_grayscale")

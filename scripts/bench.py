@@ -23,6 +23,8 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 failures: list[str] = []
@@ -336,9 +338,106 @@ def bench_binder_env() -> None:
     print(f"  with the bytecode pip compiles       {added / 1e6:7.0f} MB")
 
 
+def _best_of(fn, repeats: int = 5) -> float:
+    """The fastest of `repeats` calls, in seconds (the least disturbed by other programs)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _bare_lora(X, Y, W0, r, rng, alpha, lr, steps):
+    """lib.lora.train_lora's loop on bare NumPy: no checks, no function calls of lib."""
+    A, B = rng.standard_normal((W0.shape[0], r)) / np.sqrt(W0.shape[0]), np.zeros((r, W0.shape[1]))
+    s, base = alpha / r, X @ W0
+    for _ in range(steps):
+        H = X @ A
+        diff = base + s * (H @ B) - Y
+        dY = 2 * diff / diff.size
+        dB, dH = s * (H.T @ dY), s * (dY @ B.T)
+        A, B = A - lr * (X.T @ dH), B - lr * dB
+    return A, B
+
+
+def _bare_mlp(X, labels, layers, lr, steps):
+    """lib.nn.train_mlp's loop (full-batch gradient descent on cross-entropy) on bare NumPy."""
+    n = len(X)
+    for _ in range(steps):
+        acts, Z = [X], None
+        for k, (W, b) in enumerate(layers):
+            Z = acts[-1] @ W + b
+            acts.append(np.maximum(Z, 0) if k < len(layers) - 1 else Z)
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        P[np.arange(n), labels] -= 1
+        dA, grads = P / n, []
+        for k in reversed(range(len(layers))):
+            W, _ = layers[k]
+            grads.append((acts[k].T @ dA, dA.sum(axis=0)))
+            dA = (dA @ W.T) * (acts[k] > 0) if k else None
+        layers = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads[::-1], strict=True)]
+    return layers
+
+
+def bench_training_loops() -> None:
+    """Each training loop of lib against the same loop on bare NumPy (lora, nn) or against calling the
+    public, checked functions at every step (the tiny GPT): checks happen once, at the edge."""
+    from lib import data, lora, nn, train, transformer
+    from lib.lora import init_model_lora
+
+    print("\n## Training loops: lib against the same loop without per-step checks (best of 5)")
+    print(f"{'loop':<44}{'lib':>10}{'reference':>11}{'ratio':>8}")
+    task = data.lowrank_finetune_task(np.random.default_rng(0))
+    t_lib = _best_of(lambda: lora.train_lora(task.X, task.Y, task.W0, 4, np.random.default_rng(0), steps=300))
+    t_ref = _best_of(lambda: _bare_lora(task.X, task.Y, task.W0, 4, np.random.default_rng(0), 4.0, 1.0, 300))
+    print(f"{'lora.train_lora, 300 steps / bare NumPy':<44}{t_lib * 1e3:8.1f}ms{t_ref * 1e3:9.1f}ms{t_lib / t_ref:7.2f}x  "
+          f"{budget(t_lib / t_ref < 1.5, 'train_lora within 1.5x of bare NumPy')}")
+    rng = np.random.default_rng(0)
+    X, labels = data.make_spirals(100, rng)
+    layers = nn.init_mlp([2, 32, 32, 3], np.random.default_rng(0))
+    t_lib = _best_of(lambda: nn.train_mlp(X, labels, [2, 32, 32, 3], steps=200, lr=0.5))
+    t_ref = _best_of(lambda: _bare_mlp(X, labels, layers, 0.5, 200))
+    print(f"{'nn.train_mlp, 200 steps / bare NumPy':<44}{t_lib * 1e3:8.1f}ms{t_ref * 1e3:9.1f}ms{t_lib / t_ref:7.2f}x  "
+          f"{budget(t_lib / t_ref < 1.5, 'train_mlp within 1.5x of bare NumPy')}")
+    cfg = transformer.Config(block_size=10)
+    Xd, Yd = data.digit_task("reverse", 2000, 5, seed=0)
+    tok, tgt = data.to_sequences(Xd, Yd)
+
+    def checked(steps=50, lora_ad=None):  # the public loss_and_grads and adam_update at every step
+        params = transformer.init_params(cfg, 0)
+        ad = None if lora_ad is None else init_model_lora(params, 8, seed=1)
+        trained = params if ad is None else ad
+        m = {k: np.zeros_like(a) for k, a in trained.items()}
+        v = {k: np.zeros_like(a) for k, a in trained.items()}
+        pick = np.random.default_rng(0)
+        with train.one_blas_thread():
+            for t in range(1, steps + 1):
+                idx = pick.choice(len(tok), size=32, replace=False)
+                _, g, lg = transformer.loss_and_grads(params, tok[idx], tgt[idx], cfg, lora=ad, alpha=8.0)
+                g = g if ad is None else lg
+                for k in trained:
+                    trained[k], m[k], v[k] = train.adam_update(trained[k], g[k], m[k], v[k], t, 0.01)
+
+    def lib_loop(steps=50, lora_ad=None):
+        params = transformer.init_params(cfg, 0)
+        ad = None if lora_ad is None else init_model_lora(params, 8, seed=1)
+        train.train(params, Xd, Yd, cfg, steps=steps, batch=32, seed=0, lora=ad, alpha=8.0)
+
+    for label, ad in (("train.train, 50 steps", None), ("train.train with LoRA, 50 steps", True)):
+        t_lib = _best_of(lambda ad=ad: lib_loop(lora_ad=ad), 3)
+        t_ref = _best_of(lambda ad=ad: checked(lora_ad=ad), 3)
+        print(f"{label + ' / checked per step':<44}{t_lib * 1e3:8.1f}ms{t_ref * 1e3:9.1f}ms{t_lib / t_ref:7.2f}x  "
+              f"{budget(t_lib <= 1.05 * t_ref, label + ' no slower than the checked loop')}")
+
+
 def main() -> None:
     if sys.argv[1:] == ["--runner"]:  # only the in-page runner, against the site already built here
         bench_runner(ROOT)
+        raise SystemExit(1 if failures else 0)
+    if sys.argv[1:] == ["--loops"]:  # only the training loops
+        bench_training_loops()
         raise SystemExit(1 if failures else 0)
     print(f"# Course benchmark  {time.strftime('%Y-%m-%d')}  ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
     tree = clean_copy()
@@ -347,6 +446,7 @@ def main() -> None:
         bench_pages(tree)
         bench_cold_visits(tree)
         bench_demos()
+        bench_training_loops()
         bench_runner(tree)
         bench_make_test(tree)
         bench_binder_env()

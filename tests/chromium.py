@@ -17,10 +17,20 @@ import base64
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlparse
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")  # Debian's, or None
+
+
+def local(url: str) -> bool:
+    """True for a URL that stays on this machine (127.0.0.1, data:, blob:, about:)."""
+    return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1"
+
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -189,3 +189,76 @@ def test_bad_inputs_name_the_argument(rng):
 def test_python_lists_are_accepted():
     Y, _ = attention.attention_forward([[[1.0, 0.0]]], [[[1.0, 0.0]]], [[[2.0]]])
     np.testing.assert_allclose(Y, [[[2.0]]])
+
+
+# ---------------------------------------------------------------- RoPE
+def test_rope_angles_hand_case():
+    # d_h = 4: frequencies 10000**0 = 1 and 10000**(-1/2) = 0.01; positions 2, 3 (start = 2)
+    np.testing.assert_allclose(attention.rope_angles(2, 4, start=2), [[2.0, 0.02], [3.0, 0.03]])
+    np.testing.assert_allclose(attention.rope_angles(1, 2, base=4.0, start=5), [[5.0]])
+
+
+def test_apply_rope_hand_case():
+    # one token at position 1, pairs (1, 0) and (0, 2); angles 1 rad and 0.01 rad (d_h = 4)
+    y = attention.apply_rope(np.array([[1.0, 0.0, 0.0, 2.0]]), start=1)
+    c1, s1, c2, s2 = np.cos(1.0), np.sin(1.0), np.cos(0.01), np.sin(0.01)
+    np.testing.assert_allclose(y, [[c1, s1, -2 * s2, 2 * c2]])
+    # position 0 is the identity
+    x = np.arange(6.0).reshape(1, 6)
+    np.testing.assert_array_equal(attention.apply_rope(x), x)
+
+
+def test_rope_score_depends_only_on_offset(rng):
+    q, k = rng.normal(size=8), rng.normal(size=8)
+    def score(m, n):
+        qm = attention.apply_rope(q[None, :], start=m)[0]
+        kn = attention.apply_rope(k[None, :], start=n)[0]
+        return qm @ kn
+    for m, n in [(0, 3), (5, 8), (100, 103)]:
+        np.testing.assert_allclose(score(m, n), score(0, 3), rtol=1e-10)
+    assert not np.isclose(score(0, 3), score(0, 4))
+    # the same with a whole sequence: entry (m, n) of rope(Q) rope(K)^T is score(m, n), a function of n - m
+    Q, K = np.tile(q, (6, 1)), np.tile(k, (6, 1))
+    S = attention.apply_rope(Q) @ attention.apply_rope(K).T
+    for m in range(6):
+        for n in range(6):
+            np.testing.assert_allclose(S[m, n], score(max(m - n, 0), max(n - m, 0)), rtol=1e-10)
+
+
+def test_rope_keeps_norms_shape_dtype_and_batches(rng):
+    x = rng.normal(size=(2, 3, 5, 6))
+    y = attention.apply_rope(x, start=7)
+    assert y.shape == x.shape
+    np.testing.assert_allclose(np.linalg.norm(y.reshape(*y.shape[:-1], 3, 2), axis=-1),
+                               np.linalg.norm(x.reshape(*x.shape[:-1], 3, 2), axis=-1))
+    np.testing.assert_allclose(y[1, 2], attention.apply_rope(x[1, 2], start=7))
+    assert attention.apply_rope(x.astype(np.float32)).dtype == np.float32
+    # start shifts positions: rotating from 7 equals rotating 7 extra rows and keeping the last ones
+    long = np.concatenate([np.zeros((2, 3, 7, 6)), x], axis=2)
+    np.testing.assert_allclose(attention.apply_rope(long)[:, :, 7:], y)
+
+
+def test_rope_half_rotation_form_is_a_permutation(rng):
+    # Llama's HF form pairs i with i + d_h/2; permuting coordinates maps it to the interleaved form
+    d_h, T = 8, 4
+    x = rng.normal(size=(T, d_h))
+    theta = attention.rope_angles(T, d_h)
+    cos, sin = np.cos(np.concatenate([theta, theta], -1)), np.sin(np.concatenate([theta, theta], -1))
+    half = x * cos + np.concatenate([-x[:, d_h // 2:], x[:, :d_h // 2]], -1) * sin
+    perm = np.ravel(np.column_stack([np.arange(d_h // 2), np.arange(d_h // 2) + d_h // 2]))  # 0, 4, 1, 5, ...
+    np.testing.assert_allclose(attention.apply_rope(x[:, perm]), half[:, perm])
+
+
+def test_rope_refuses_bad_inputs():
+    with pytest.raises(ValueError, match="rope_angles: d_h must be even"):
+        attention.rope_angles(3, 5)
+    with pytest.raises(ValueError, match=r"apply_rope: the last axis d_h of x must be even.*\(2, 3\)"):
+        attention.apply_rope(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"apply_rope: x should have shape \(\.\.\., T, d_h\)"):
+        attention.apply_rope(np.ones(4))
+    with pytest.raises(ValueError, match="apply_rope: start must be a non-negative integer"):
+        attention.apply_rope(np.ones((2, 4)), start=-1)
+    with pytest.raises(TypeError, match="rope_angles: start"):
+        attention.rope_angles(2, 4, start=1.5)
+    with pytest.raises(ValueError, match="rope_angles: base"):
+        attention.rope_angles(2, 4, base=0.0)

@@ -13,17 +13,13 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from tests.chromium import Chromium
+from tests.chromium import CHROMIUM, Chromium, local
 from tests.test_site import HTML, chapter_pages
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 if not CHROMIUM or not (HTML / "index.html").exists():
     if os.environ.get("CI"):
@@ -52,10 +48,6 @@ def site_url():
 def browser():
     with Chromium(CHROMIUM) as b:
         yield b
-
-
-def local(url: str) -> bool:
-    return url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1"
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lib import lora
+from lib import sizing
 from lib.demos.lora import lora_rank_demo, rank_runs
 
 
@@ -45,7 +45,7 @@ def test_readout_uses_lib_counts(demo):
     canvas = demo.canvas()
     canvas.render({"r": 4.0})
     texts = [t.get_text() for ax in canvas.fig.axes for t in ax.texts]
-    assert any(f"{lora.lora_params(32, 32, 4):,} parameters" in t for t in texts)
+    assert any(f"{sizing.lora_layer_params(32, 32, 4):,} parameters" in t for t in texts)
 
 
 def test_optimum_bounds_every_run():

@@ -25,62 +25,6 @@ def _named(exercise, answer, phrase):
     return result.message
 
 
-# ---------------------------------------------------------------- ex1 scores
-def _scores_loop(Q, K):
-    B, T_q, d_k = Q.shape
-    out = np.zeros((B, T_q, K.shape[1]))
-    for b in range(B):
-        for i in range(T_q):
-            for j in range(K.shape[1]):
-                out[b, i, j] = Q[b, i] @ K[b, j] / d_k**0.5
-    return out
-
-
-@pytest.mark.parametrize("answer", [
-    lambda Q, K: Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1]),
-    lambda Q, K: np.einsum("bid,bjd->bij", Q, K) / np.sqrt(K.shape[-1]),
-    lambda Q, K: (Q / np.sqrt(Q.shape[-1])) @ K.transpose(0, 2, 1),
-    lambda Q, K: np.matmul(Q.astype(np.float32), np.swapaxes(K, 1, 2).astype(np.float32)) / np.float32(np.sqrt(Q.shape[2])),
-    lambda Q, K: (Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])).tolist(),
-    _scores_loop,
-])
-def test_ex1_accepts(answer):
-    _accepted(ex.ex1, answer)
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda Q, K: Q @ _swap(K), "forgot to divide by sqrt(d_k)"),
-    (lambda Q, K: Q @ _swap(K) / Q.shape[-1], "you divided by d_k"),
-    (lambda Q, K: Q @ _swap(K) * np.sqrt(Q.shape[-1]), "multiplied by sqrt(d_k)"),
-    (lambda Q, K: K @ _swap(Q) / np.sqrt(Q.shape[-1]), "K Q^T / sqrt(d_k), the transpose"),
-    (lambda Q, K: Q @ _swap(K) / 2.0, "a fixed 2 = sqrt(4)"),
-    (lambda Q, K: np.einsum("bid,bjd->bij", Q, K) / np.sqrt(4), "a fixed 2 = sqrt(4)"),
-    (lambda Q, K: Q @ _swap(K) / np.sqrt(K.shape[1]), "number of keys T_k"),
-    (lambda Q, K: Q @ _swap(K) / np.sqrt(Q.shape[1]), "number of queries T_q"),
-    (lambda Q, K: attention.softmax(Q @ _swap(K) / np.sqrt(Q.shape[-1])), "softmax of the scores"),
-    (lambda Q, K: Q @ _swap(K) / np.sqrt(8), "divided by 2.828 everywhere"),
-    (lambda Q, K: Q @ K.T / np.sqrt(Q.shape[-1]), "K.T on a 3-D array reverses all three"),
-    (lambda Q, K: Q @ K / np.sqrt(Q.shape[-1]), "Swap only the last two axes"),
-])
-def test_ex1_names(answer, phrase):
-    _named(ex.ex1, answer, phrase)
-
-
-def test_ex1_names_silent_K_T_on_a_cube():
-    """With B = T = d_k the K.T bug runs without an error; it must still be named."""
-    Q, K = ex._SCORE_CASES[3].make()  # B = T_q = T_k = d_k = 3
-    sentence = next(s for s in ex._score_bugs(Q, K) if s.startswith("K.T reverses"))
-    from lib.exercises import Wrong, compare
-    with pytest.raises(Wrong, match="K.T reverses"):
-        compare(Q @ K.T / np.sqrt(3), Q @ _swap(K) / np.sqrt(3), bugs={sentence: ex._score_bugs(Q, K)[sentence]})
-
-
-def test_ex1_refuses_lib():
-    def via_lib(Q, K):
-        return attention.attention_forward(Q, K, K)[1]["A"]
-    _named(ex.ex1, via_lib, "course's own lib.attention.attention_forward")
-
-
 # ---------------------------------------------------------------- ex2 causal softmax, T_q <= T_k
 def _mask(S):
     T_q, T_k = S.shape[-2:]
@@ -99,7 +43,7 @@ def _good_big_negative(S):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _good_renormalise(S):
+def _renormalise_all_max(S):  # exact in arithmetic, but NaN once the row max sits on a future key
     e = np.exp(S - S.max(axis=-1, keepdims=True)) * _mask(S)
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -132,7 +76,7 @@ def _good_loop(S):
     return out
 
 
-@pytest.mark.parametrize("answer", [_good_where, _good_big_negative, _good_renormalise, _good_float32_inplace,
+@pytest.mark.parametrize("answer", [_good_where, _good_big_negative, _good_float32_inplace,
                                     _good_last_rows_of_square, _good_loop,
                                     lambda S: _good_where(S).tolist()])
 def test_ex2_accepts(answer):
@@ -182,7 +126,7 @@ def _square_mask(S):
     (_with(_mask, fill=np.finfo(float).min, shift="min"), "huge negative mask value, so the other"),
     (_with(_mask, fill=-1e4, shift="mean"), "drags the mean down"),
     (_with(_mask, fill=-1e30, axis=0), "axis 0, the batch (here with a finite"),
-    (_with(_mask, fill=-1e9, axis=-2), "axis -2; here with a finite"),
+    (_with(_mask, fill=-1e9, axis=-2), "the queries, axis -2"),
     (_naive, "exp(1000) overflows"),
     (_with(_mask, shift="none"), "exp(1000) overflows"),
     (lambda S: (lambda e: e / e.sum(-1, keepdims=True))(np.exp(np.where(_mask(S), S, -np.inf) - S.max())),
@@ -315,31 +259,150 @@ def test_ex4_praise_reports_gradcheck():
     assert "lib.gradcheck" in ex.ex4.check(_bw_loop).message
 
 
-# ---------------------------------------------------------------- ex5 memory of the weights
-@pytest.mark.parametrize("answer", [3, 3.0, np.float32(3.0), np.array(3), 3 * 16 * 4096**2 * 4 / 2**30])
-def test_ex5_accepts(answer):
-    _accepted(ex.ex5, answer)
+# ---------------------------------------------------------------- ex2: the max over all keys (the review's hole)
+def _shift_all_then_mask(S):
+    e = np.exp(np.where(_mask(S), S, -np.inf) - S.max(-1, keepdims=True))  # max over ALL keys, future included
+    return e / e.sum(-1, keepdims=True)
+
+
+def _exp_then_zero(S):
+    e = np.exp(S - S.max(-1, keepdims=True))
+    e = np.where(_mask(S), e, 0.0)
+    return e / e.sum(-1, keepdims=True)
+
+
+def _max_before_mask(S):
+    S = S - S.max(-1, keepdims=True)
+    e = np.exp(np.where(_mask(S), S, -np.inf))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("answer", [_shift_all_then_mask, _exp_then_zero, _max_before_mask, _renormalise_all_max])
+def test_ex2_names_the_shift_by_the_max_over_all_keys(answer):
+    _named(ex.ex2, answer, "maximum over ALL keys")
+
+
+def test_ex2_future_max_case_puts_the_max_on_a_masked_key():
+    (S,) = ex._FUTURE_MAX.make()
+    mask = _mask(S)
+    row = S[0, 0]
+    assert row.max() > row[mask[0]].max() + 745  # the row max is a future key, far above every visible one
+
+
+# ---------------------------------------------------------------- rope_offset (prediction)
+@pytest.mark.parametrize("answer", [
+    ex.rope_score(5, 2), round(ex.rope_score(5, 2), 4), np.float32(ex.rope_score(5, 2)),
+    np.array(ex.rope_score(1005, 1002)), float(f"{ex.rope_score(5, 2):.5f}"),
+])
+def test_rope_offset_accepts(answer):
+    _accepted(ex.rope_offset, answer)
+
+
+def test_rope_offset_hand_case():
+    # the score is q^T R_(n-m) k: build R_(-3) pair by pair and compare
+    q, k = ex._ROPE_Q, ex._ROPE_K
+    theta = -3 * 10000.0 ** (-2 * np.arange(4) / 8)
+    Rk = np.empty(8)
+    Rk[0::2] = np.cos(theta) * k[0::2] - np.sin(theta) * k[1::2]
+    Rk[1::2] = np.sin(theta) * k[0::2] + np.cos(theta) * k[1::2]
+    assert np.isclose(ex.rope_score(1005, 1002), q @ Rk)
 
 
 @pytest.mark.parametrize("answer, phrase", [
-    (1.0, "forgot the batch"),
-    (3 / 16, "forgot the heads"),
-    (0.75, "counted elements"),
-    (1.5, "2 bytes per number"),
-    (24, "counts bits"),
-    (3 / 4096, "T^2 numbers"),
-    (6, "two arrays"),
-    (3 * 2**30, "right amount in bytes"),
-    (3 * 2**30 / 1e9, "right amount in GB"),
-    (3 * 1024, "right amount in MiB"),
-    (2.9, "not right"),
+    (float(ex._ROPE_Q @ ex._ROPE_K), "without any rotation"),
+    (ex.rope_score(2, 5), "offset reversed"),
+    (ex.rope_score(5, 2) + 0.5, "not right"),
 ])
-def test_ex5_names(answer, phrase):
-    _named(ex.ex5, answer, phrase)
+def test_rope_offset_names(answer, phrase):
+    _named(ex.rope_offset, answer, phrase)
+
+
+# ---------------------------------------------------------------- rope_halves (new case)
+def _halves_loop(x, start):
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    T, d_h = x.shape[-2:]
+    half = d_h // 2
+    for t in range(T):
+        for i in range(half):
+            a = (start + t) / 10000 ** (2 * i / d_h)
+            c, s = np.cos(a), np.sin(a)
+            out[..., t, i] = c * x[..., t, i] - s * x[..., t, i + half]
+            out[..., t, i + half] = s * x[..., t, i] + c * x[..., t, i + half]
+    return out
+
+
+def _halves_hf(x, start):  # Hugging Face's form: cos and sin repeated over both halves, rotate_half
+    T, d_h = x.shape[-2:]
+    inv_freq = 1.0 / (10000 ** (np.arange(0, d_h, 2) / d_h))
+    emb = np.concatenate([np.outer(np.arange(start, start + T), inv_freq)] * 2, axis=-1)  # (T, d_h)
+    rotate_half = np.concatenate([-x[..., d_h // 2:], x[..., : d_h // 2]], axis=-1)
+    return x * np.cos(emb) + rotate_half * np.sin(emb)
+
+
+def _halves_via_permutation(x, start):  # the interleaved lib function, conjugated by the permutation
+    d_h = x.shape[-1]
+    perm = np.ravel(np.column_stack([np.arange(d_h // 2), np.arange(d_h // 2) + d_h // 2]))
+    return attention.apply_rope(x[..., perm], start)[..., np.argsort(perm)]
+
+
+@pytest.mark.parametrize("answer", [
+    lambda x, start: ex._halves(x, start), _halves_loop, _halves_hf, _halves_via_permutation,
+    lambda x, start: _halves_hf(x.astype(np.float32), start).astype(np.float32),
+    lambda x, start: _halves_hf(x, start).tolist(),
+])
+def test_rope_halves_accepts(answer):
+    _accepted(ex.rope_halves, answer)
+
+
+@pytest.mark.parametrize("sentence", list(ex._ROPE_BUGS))
+def test_rope_halves_names_every_bug(sentence):
+    _named(ex.rope_halves, ex._ROPE_BUGS[sentence], sentence)
+
+
+def test_rope_halves_each_bug_alone_on_some_case():
+    for sentence, bug in ex._ROPE_BUGS.items():
+        alone = False
+        for case in ex._ROPE_CASES:
+            x, start = case.make()
+            want = ex._halves(x, start)
+            mine = bug(x, start)
+            others = [b(x, start) for s, b in ex._ROPE_BUGS.items() if s != sentence]
+            alone |= not np.allclose(mine, want) and not any(np.allclose(mine, o) for o in others)
+        assert alone, sentence
+
+
+# ---------------------------------------------------------------- softmax_nan (find the bug)
+@pytest.mark.parametrize("answer", [
+    [[-1000.0, 1000.0], [0.0, 0.0]],
+    np.array([[0.0, 800.0, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], dtype=np.float32),
+    np.array([[[5.0, -1.0], [0.0, 0.0]], [[-400.0, 400.0], [1.0, 1.0]]]),  # a batch, the second sequence breaks
+    np.triu(np.full((4, 4), 1000.0), k=1) - 500 * np.tril(np.ones((4, 4))),
+])
+def test_softmax_nan_accepts(answer):
+    _accepted(ex.softmax_nan, answer)
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    ([[1000.0, -1000.0], [0.0, 0.0]], "largest score sits on a key the query can see"),
+    ([[-100.0, 100.0], [0.0, 0.0]], "only by 200"),
+    ([[-1e4, 1e4], [0.0, 0.0]], "within 1000"),
+    ([[-np.inf, 1.0], [0.0, 0.0]], "contain inf or NaN"),
+    ([1.0, 2.0], "shape (2,)"),
+    ([[1.0, 2.0, 3.0]], "shape (1, 3)"),
+])
+def test_softmax_nan_names(answer, phrase):
+    _named(ex.softmax_nan, answer, phrase)
+
+
+def test_softmax_nan_buggy_function_is_the_chapters():
+    S = np.array([[-1000.0, 1000.0], [0.0, 0.0]])
+    assert np.isnan(ex.softmax_all_max(S)[0]).all()
+    np.testing.assert_allclose(ex.softmax_all_max(np.zeros((3, 3))), attention.causal_average(3))
 
 
 def test_solutions_are_folded_and_hints_do_not_give_the_code():
-    for exercise in (ex.ex1, ex.ex2, ex.ex3, ex.ex4, ex.ex5):
+    for exercise in (ex.ex2, ex.ex3, ex.ex4, ex.rope_offset, ex.rope_halves, ex.softmax_nan):
         assert exercise.solution().folded and exercise.why
         assert len(exercise.hints) >= 2
         for hint in exercise.hints:
@@ -356,3 +419,19 @@ def test_ex2_keepdims_advice_on_a_broadcast_error():
         e = np.exp(S - S.max(axis=-1))
         return e / e.sum(axis=-1, keepdims=True)
     _named(ex.ex2, no_keepdims, "keepdims=True")
+
+
+def test_ex3_names_a_hard_coded_four_heads():
+    _named(ex.ex3, lambda X, h: X.reshape(X.shape[0], X.shape[1], 4, -1).transpose(0, 2, 1, 3),
+           "fixed number of heads")
+
+
+def test_ex4_names_the_reversed_tuple():
+    def reversed_order(Q, K, V, dY):
+        dQ, dK, dV = ex._backward_parts(Q, K, V, dY)
+        return dV, dK, dQ
+    _named(ex.ex4, reversed_order, "you returned (dV, dK, dQ)")
+
+
+def test_ex2_names_masked_scores_without_softmax():
+    _named(ex.ex2, lambda S: np.where(_mask(S), S, -np.inf), "masked scores themselves")

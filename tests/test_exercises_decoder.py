@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import decoder, nn
+from lib import sizing, transformer
 from lib.exercises import decoder as ex
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # learner bugs overflow on purpose
@@ -21,57 +21,92 @@ def _named(exercise, answer, phrase):
     return result.message
 
 
-# ---------------------------------------------------------------- ex1 GQA cache
-def test_ex1_value_by_hand():
-    assert ex._GQA_GIB == 2 * 80 * 8 * 128 * 4096 * 8 * 2 / 2**30 == 10.0
+# ---------------------------------------------------------------- largest_batch (new case)
+def test_largest_batch_by_hand():
+    weights = 2 * 7_241_732_096  # Mistral-7B in fp16
+    per_sequence = 2 * 32 * 8 * 128 * 4096 * 2
+    assert ex._BATCH == (80 * 2**30 - weights) // per_sequence == 133
+    assert sizing.n_params(sizing.preset("mistral-7b")) == 7_241_732_096
 
 
-@pytest.mark.parametrize("answer", [10, 10.0, np.float32(10), np.array(10.0), 2 * 80 * 8 * 128 * 4096 * 8 * 2 / 2**30])
-def test_ex1_accepts(answer):
-    _accepted(ex.ex1, answer)
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (80, "all 64 heads"),
-    (80, "counts bits"),
-    (5, "factor 2"),
-    (0.125, "80 layers"),
-    (20, "fp32"),
-    (1.25, "forgot the batch"),
-    (10 * 2**30, "right amount in bytes"),
-    (10 * 2**30 / 1e9, "right amount in GB"),
-    (10 * 1024, "right amount in MiB"),
-    (9.5, "not right"),
-])
-def test_ex1_names(answer, phrase):
-    _named(ex.ex1, answer, phrase)
-
-
-def test_ex1_heads_and_bits_coincide_as_either_or():
-    assert "Either" in _named(ex.ex1, 80, "Or:")
-
-
-# ---------------------------------------------------------------- ex2 crossover
-@pytest.mark.parametrize("answer", [9600, 9600.0, np.int64(9600), np.array(9600), 6 * 1600, (8 * 1600**2 + 4 * 1600 * 6400) / (4 * 1600)])
-def test_ex2_accepts(answer):
-    _accepted(ex.ex2, answer)
+@pytest.mark.parametrize("answer", [133, 133.0, np.int64(133), np.array(133), np.float32(133)])
+def test_largest_batch_accepts(answer):
+    _accepted(ex.largest_batch, answer)
 
 
 @pytest.mark.parametrize("answer, phrase", [
-    (6400, "four projections"),
-    (6400, "each MLP matrix once"),
-    (3200, "left out the MLP"),
-    (19200, "only the scores"),
-    (8800, "three projections"),
-    (9000, "not right"),
-    (9600.5, "whole number"),
+    (33, "you cached all 32 heads"),
+    (122, "80e9 bytes"),
+    (160, "forgot the weights"),
+    (106, "at 4 bytes (fp32)"),
+    (266, "factor 2"),
+    (134, "rounded up"),
+    (66, "cache in fp32"),
+    (133.02, "whole"),
 ])
-def test_ex2_names(answer, phrase):
-    _named(ex.ex2, answer, phrase)
+def test_largest_batch_names(answer, phrase):
+    _named(ex.largest_batch, answer, phrase)
 
 
-def test_ex2_reference_is_the_lib_crossover_6d():
-    assert ex._CROSSOVER == 6 * 1600 == decoder.attention_crossover(1600, 6400)
+# ---------------------------------------------------------------- flops_ratio (prediction)
+@pytest.mark.parametrize("answer", [16, 16.0, np.int64(16), np.float32(16)])
+def test_flops_ratio_accepts(answer):
+    _accepted(ex.flops_ratio, answer)
+
+
+def test_flops_ratio_is_t_by_hand():
+    cfg = transformer.MICROGPT
+    for t in (3, 16):
+        assert transformer.step_flops(cfg, t, cached=False) == t * transformer.step_flops(cfg, t, cached=True)
+
+
+@pytest.mark.parametrize("answer, phrase", [(256, "that is t^2"), (1, "saves FLOPs"), (15, "one less than t"),
+                                            (8, "not right")])
+def test_flops_ratio_names(answer, phrase):
+    _named(ex.flops_ratio, answer, phrase)
+
+
+# ---------------------------------------------------------------- kv_bug (find the bug)
+def _kv_buggy(n_layers, d, n_heads, n_kv_heads, T, B, bytes_per_element=2):  # the page's function
+    head_dim = d // n_kv_heads
+    return 2 * n_layers * n_kv_heads * head_dim * T * B * bytes_per_element
+
+
+def _kv_loop(n_layers, d, n_heads, n_kv_heads, T, B, bytes_per_element=2):
+    total = 0
+    for _layer in range(n_layers):
+        for _head in range(n_kv_heads):
+            total += 2 * (d // n_heads) * T * B * bytes_per_element
+    return total
+
+
+@pytest.mark.parametrize("answer", [
+    lambda L, d, h, kv, T, B, nb=2: 2 * L * kv * (d // h) * T * B * nb,
+    lambda L, d, h, kv, T, B, nb=2: 2.0 * L * d * T * B * nb * kv / h,       # the full cache shrunk by h / h_kv
+    lambda L, d, h, kv, T, B, nb=2: np.int64(2 * L * T * B * nb) * (kv * d // h),
+    _kv_loop,
+])
+def test_kv_bug_accepts(answer):
+    _accepted(ex.kv_bug, answer)
+
+
+def test_kv_bug_hand_case():
+    assert ex._kv_reference(80, 8192, 64, 8, 4096, 1, 2) == 1.25 * 2**30
+    assert _kv_buggy(80, 8192, 64, 8, 4096, 1, 2) == 10 * 2**30
+    assert ex._kv_reference(32, 4096, 32, 32, 4096, 1, 2) == _kv_buggy(32, 4096, 32, 32, 4096, 1, 2) == 2 * 2**30
+
+
+@pytest.mark.parametrize("sentence", list(ex._KV_BUGS))
+def test_kv_bug_names_every_bug(sentence):
+    _named(ex.kv_bug, ex._KV_BUGS[sentence], sentence)
+
+
+def test_kv_bug_names_the_function_as_given():
+    _named(ex.kv_bug, _kv_buggy, "that still caches every head")
+
+
+def test_kv_bug_refuses_lib():
+    _named(ex.kv_bug, lambda L, d, h, kv, T, B, nb=2: sizing.kv_bytes(L, kv, d // h, T, B, nb), "course's own")
 
 
 # ---------------------------------------------------------------- ex3 cached step
@@ -147,23 +182,23 @@ def test_ex3_forbids_growing_the_cache_in_place():
 # ---------------------------------------------------------------- ex4 cached generation
 def _gen(params, prompt, n_new, config):
     caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]
+    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]
     steps = []
     for t in range(len(prompt), len(prompt) + n_new):
         steps.append(logits)
         if len(steps) < n_new:
-            logits = decoder.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
+            logits = transformer.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
     return np.array(steps)
 
 
 def _gen_token_by_token(params, prompt, n_new, config):  # no prefill: the prompt one token at a time
     caches = [{} for _ in range(config.n_layers)]
     for t, token in enumerate(prompt):
-        logits = decoder.forward(params, [int(token)], config, start=t, caches=caches)[0, -1]
+        logits = transformer.forward(params, [int(token)], config, start=t, caches=caches)[0, -1]
     steps, t = [], len(prompt)
     while len(steps) < n_new:
         steps.append(logits)
-        logits = decoder.forward(params, np.array([[logits.argmax()]]), config, start=t, caches=caches)[0, -1]
+        logits = transformer.forward(params, np.array([[logits.argmax()]]), config, start=t, caches=caches)[0, -1]
         t += 1
     return steps  # a list of (V,) rows, one more forward than needed
 
@@ -190,77 +225,15 @@ def _gen_bug(**kwargs):
     (_gen_bug(late=True), "one step late"),
     (lambda params, prompt, n_new, config: np.concatenate([prompt, _gen(params, prompt, n_new, config).argmax(-1)]),
      "token ids"),
-    (lambda params, prompt, n_new, config: decoder.generate(params, prompt, n_new, config)[1][:, 0],
-     "course's own lib.decoder.generate"),
+    (lambda params, prompt, n_new, config: transformer.generate(params, prompt, n_new, config)[1][:, 0],
+     "course's own lib.transformer.generate"),
 ])
 def test_ex4_names(answer, phrase):
     _named(ex.ex4, answer, phrase)
 
 
-# ---------------------------------------------------------------- ex5 cross-entropy gradient
-def _ce(z, y):
-    N = z.shape[0]
-    P = np.exp(z - z.max(axis=-1, keepdims=True))
-    P /= P.sum(axis=-1, keepdims=True)
-    P[np.arange(N), y] -= 1.0
-    return P / N
-
-
-def _ce_onehot(z, y):
-    P = np.exp(z - z.max(1, keepdims=True))
-    return (P / P.sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y)
-
-
-def _ce_loop(z, y):
-    out = []
-    for row, target in zip(z, y, strict=True):
-        e = np.exp(row - max(row))
-        p = e / e.sum()
-        p[target] -= 1
-        out.append(list(p / len(z)))
-    return out
-
-
-@pytest.mark.parametrize("answer", [_ce, _ce_onehot, _ce_loop, lambda z, y: _ce(z.astype(np.float32), y)])
-def test_ex5_accepts(answer):
-    _accepted(ex.ex5, answer)
-
-
-def _softmax(z, axis=-1):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _columns(z, y, divide=True):
-    P = _softmax(z)
-    P[:, y] -= 1
-    return P / len(y) if divide else P
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (_columns, "whole COLUMNS y, in every row; subtract it once per row"),
-    (lambda z, y: _columns(z, y, divide=False), "divide by N as well"),
-    (lambda z, y: _softmax(z) - np.eye(z.shape[1])[y], "SUM of the N losses"),
-    (lambda z, y: (_softmax(z, axis=0) - np.eye(z.shape[1])[y]) / len(y), "axis 0"),
-    (lambda z, y: _softmax(z) / len(y), "left out the target"),
-    (lambda z, y: (np.eye(z.shape[1])[y] - _softmax(z)) / len(y), "sign is flipped"),
-    (lambda z, y: (np.log(_softmax(z)) - np.eye(z.shape[1])[y]) / len(y), "log-probabilities"),
-    (lambda z, y: (np.exp(z) / np.exp(z).sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y), "exp(1000) overflows"),
-    (nn.cross_entropy_backward, "course's own lib.nn.cross_entropy_backward"),
-    (lambda z, y: (np.exp(z - z.max()) / np.exp(z - z.max()).sum(1, keepdims=True) - np.eye(z.shape[1])[y]) / len(y),
-     "EACH ROW's own maximum"),
-])
-def test_ex5_names(answer, phrase):
-    _named(ex.ex5, answer, phrase)
-
-
-def test_ex5_reference_by_hand():
-    z, y = np.array([[0.0, np.log(3.0)]]), np.array([1])  # p = (1/4, 3/4)
-    np.testing.assert_allclose(nn.cross_entropy_backward(z, y), [[0.25, -0.25]])
-
-
 def test_solutions_are_folded_and_hints_do_not_give_the_code():
-    for exercise in (ex.ex1, ex.ex2, ex.ex3, ex.ex4, ex.ex5):
+    for exercise in (ex.largest_batch, ex.flops_ratio, ex.kv_bug, ex.ex3, ex.ex4):
         assert exercise.solution().folded and exercise.why
         assert len(exercise.hints) >= 2
         for hint in exercise.hints:
@@ -271,8 +244,21 @@ def test_ex4_names_an_answer_that_does_not_use_the_cache():
     def recompute(params, prompt, n_new, config):
         tokens, steps = list(prompt), []
         for _ in range(n_new):
-            logits = decoder.forward(params, tokens, config)[0, -1]
+            logits = transformer.forward(params, tokens, config)[0, -1]
             steps.append(logits)
             tokens.append(int(logits.argmax()))
         return np.array(steps)
     _named(ex.ex4, recompute, "more than its one new token")
+
+
+def test_ex4_names_one_cache_dict_shared_by_all_layers():
+    def shared(params, prompt, n_new, config):
+        caches = [{}] * config.n_layers
+        logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]
+        steps = []
+        for t in range(len(prompt), len(prompt) + n_new):
+            steps.append(logits)
+            if len(steps) < n_new:
+                logits = transformer.forward(params, [int(logits.argmax())], config, start=t, caches=caches)[0, -1]
+        return np.array(steps)
+    _named(ex.ex4, shared, "share ONE cache dict")

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from lib import model
+from lib import sizing
 from lib.exercises import model_ledger as ML
 from lib.exercises import tiny_gpt as TG
 
@@ -99,18 +99,18 @@ ML2_BAD = {
 
 # ============================================================ model-ledger ex3
 def ml3_sol(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     return max(0, int((mem - fixed) // one["activations"]))
 def ml3_diff(cfg, T, mem):
-    m1 = sum(model.train_memory(cfg, 1, T).values())
-    m2 = sum(model.train_memory(cfg, 2, T).values())
+    m1 = sum(sizing.train_memory(cfg, 1, T).values())
+    m2 = sum(sizing.train_memory(cfg, 2, T).values())
     per = m2 - m1
     fixed = m1 - per
     return max(0, math.floor((mem - fixed) / per))
 def ml3_bisect(cfg, T, mem):
     def fits(B):
-        return sum(model.train_memory(cfg, B, T).values()) <= mem
+        return sum(sizing.train_memory(cfg, B, T).values()) <= mem
     if not fits(1):
         return 0
     lo, hi = 1, 2
@@ -121,19 +121,19 @@ def ml3_bisect(cfg, T, mem):
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     return lo
 def ml3_float(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     B = np.floor((mem - fixed) / one["activations"])
     return float(max(B, 0.0))
 def ml3_npint(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     spare = mem - (one["weights"] + one["gradients"] + one["optimizer"])
     return np.int64(spare // one["activations"]) if spare > 0 else np.int64(0)
 
 ML3_OK = [ml3_sol, ml3_diff, ml3_bisect, ml3_float, ml3_npint]
 
 def _parts(cfg, T):
-    one = model.train_memory(cfg, 1, T)
+    one = sizing.train_memory(cfg, 1, T)
     return one, one["weights"] + one["gradients"] + one["optimizer"], one["activations"]
 def ml3_ceil(cfg, T, mem):
     one, fixed, per = _parts(cfg, T)
@@ -161,7 +161,7 @@ def ml3_weightsonly(cfg, T, mem):
     return max(0, int((mem - one["weights"]) // per))
 def ml3_loop_overshoot(cfg, T, mem):
     B = 1
-    while sum(model.train_memory(cfg, B, T).values()) <= mem:
+    while sum(sizing.train_memory(cfg, B, T).values()) <= mem:
         B += 1
     return B if B > 1 else 0   # returns first B that does not fit
 def ml3_int_trunc_neg(cfg, T, mem):
@@ -170,7 +170,7 @@ def ml3_int_trunc_neg(cfg, T, mem):
 def ml3_hard110(cfg, T, mem):
     return 110
 def ml3_fp32(cfg, T, mem):
-    one = model.train_memory(cfg, 1, T, "fp32")
+    one = sizing.train_memory(cfg, 1, T, "fp32")
     fixed = one["weights"] + one["gradients"] + one["optimizer"]
     return max(0, int((mem - fixed) // one["activations"]))
 def ml3_noact_fixed(cfg, T, mem):  # subtracts the weights twice (weights + sum of all)
@@ -198,142 +198,9 @@ ML4_BAD = {
     "millions": _W / 1e6,
     "79 layers": _W // _L * 79,
     "kv as 64*... wrong: using n_kv=8 without head_dim": _L * (2 * _r * 2 * _d + 2 * _r * (_d + 8)),
-    "percentage": _W / model.n_params(model.preset("llama2-70b")) * 100,
+    "percentage": _W / sizing.n_params(sizing.preset("llama2-70b")) * 100,
     "r squared extra": _W + _L * 4 * _r * _r,
 }
-
-# ============================================================ tiny-gpt ex1
-def tg1_sol(dy, x, g):
-    d = x.shape[-1]
-    xc = x - x.mean(-1, keepdims=True)
-    rstd = 1 / np.sqrt((xc * xc).mean(-1, keepdims=True) + 1e-5)
-    xh = xc * rstd
-    u = dy * g
-    dx = rstd * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True))
-    return dx, (dy * xh).reshape(-1, d).sum(0), dy.reshape(-1, d).sum(0)
-def tg1_sums(dy, x, g):
-    N = x.shape[-1]
-    mu = np.mean(x, axis=-1, keepdims=True)
-    var = np.var(x, axis=-1, keepdims=True)
-    sig = np.sqrt(var + 1e-5)
-    xh = (x - mu) / sig
-    dxh = dy * g
-    dx = (N * dxh - dxh.sum(-1, keepdims=True) - xh * (dxh * xh).sum(-1, keepdims=True)) / (N * sig)
-    axes = tuple(range(x.ndim - 1))
-    return dx, (dy * xh).sum(axis=axes), dy.sum(axis=axes)
-def tg1_f32(dy, x, g):
-    dx, dg, db = tg1_sol(dy.astype(np.float32), x.astype(np.float32), g.astype(np.float32))
-    return dx.astype(np.float32), dg.astype(np.float32), db.astype(np.float32)
-def tg1_loop(dy, x, g):
-    d = x.shape[-1]
-    X, DY = x.reshape(-1, d), dy.reshape(-1, d)
-    dx = np.zeros_like(X)
-    dg, db = np.zeros(d), np.zeros(d)
-    for i in range(X.shape[0]):
-        mu = X[i].mean()
-        var = ((X[i] - mu) ** 2).mean()
-        s = math.sqrt(var + 1e-5)
-        xh = (X[i] - mu) / s
-        dg += DY[i] * xh
-        db += DY[i]
-        # full Jacobian
-        J = (np.eye(d) - 1 / d - np.outer(xh, xh) / d) / s
-        dx[i] = J.T @ (DY[i] * g)
-    return dx.reshape(x.shape), list(dg), tuple(db)
-def tg1_chain(dy, x, g):
-    # textbook chain rule through var and mean
-    N = x.shape[-1]
-    mu = x.mean(-1, keepdims=True)
-    xmu = x - mu
-    var = (xmu**2).mean(-1, keepdims=True)
-    ivar = 1 / np.sqrt(var + 1e-5)
-    xh = xmu * ivar
-    dxh = dy * g
-    dvar = np.sum(dxh * xmu, -1, keepdims=True) * -0.5 * ivar**3
-    dmu = np.sum(-dxh * ivar, -1, keepdims=True) + dvar * np.mean(-2 * xmu, -1, keepdims=True)
-    dx = dxh * ivar + dvar * 2 * xmu / N + dmu / N
-    dg = np.einsum("...i,...i->...i", dy, xh).reshape(-1, N).sum(0)
-    db = np.einsum("...i->...i", dy).reshape(-1, N).sum(0)
-    return dx, dg, db
-def tg1_inplace(dy, x, g):
-    d = x.shape[-1]
-    x -= x.mean(-1, keepdims=True)
-    rstd = 1 / np.sqrt((x**2).mean(-1, keepdims=True) + 1e-5)
-    x *= rstd
-    dy_g = dy * g
-    dx = rstd * (dy_g - dy_g.mean(-1, keepdims=True) - x * (dy_g * x).mean(-1, keepdims=True))
-    return dx, (dy * x).reshape(-1, d).sum(0), dy.reshape(-1, d).sum(0)
-
-TG1_OK = [tg1_sol, tg1_sums, tg1_f32, tg1_loop, tg1_chain, tg1_inplace]
-
-def _base(dy, x, g):
-    d = x.shape[-1]
-    xc = x - x.mean(-1, keepdims=True)
-    rstd = 1 / np.sqrt((xc * xc).mean(-1, keepdims=True) + 1e-5)
-    xh = xc * rstd
-    return d, xc, rstd, xh, dy * g
-def _ret(dx, dy, xh, d):
-    return dx, (dy * xh).reshape(-1, d).sum(0), dy.reshape(-1, d).sum(0)
-def tg1_const(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g); return _ret(u * rstd, dy, xh, d)
-def tg1_nomean(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g); return _ret(rstd * (u - xh * (u * xh).mean(-1, keepdims=True)), dy, xh, d)
-def tg1_novar(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g); return _ret(rstd * (u - u.mean(-1, keepdims=True)), dy, xh, d)
-def tg1_nogain(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g); u = dy
-    return _ret(rstd * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True)), dy, xh, d)
-def tg1_no1N(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g)
-    return _ret(rstd * (u - u.sum(-1, keepdims=True) - xh * (u * xh).sum(-1, keepdims=True)), dy, xh, d)
-def tg1_plus(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g)
-    return _ret(rstd * (u - u.mean(-1, keepdims=True) + xh * (u * xh).mean(-1, keepdims=True)), dy, xh, d)
-def tg1_dgx(dy, x, g):
-    dx, dg, db = tg1_sol(dy, x, g); d = x.shape[-1]
-    return dx, (dy * x).reshape(-1, d).sum(0), db
-def tg1_dbmean(dy, x, g):
-    dx, dg, db = tg1_sol(dy, x, g); d = x.shape[-1]
-    return dx, dg, dy.reshape(-1, d).mean(0)
-def tg1_noeps(dy, x, g):
-    d = x.shape[-1]
-    xc = x - x.mean(-1, keepdims=True)
-    rstd = 1 / x.std(-1, keepdims=True)
-    xh = xc * rstd
-    u = dy * g
-    return _ret(rstd * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True)), dy, xh, d)
-def tg1_axis0(dy, x, g):  # sums over axis 0 only: wrong for 3-D
-    dx, _, _ = tg1_sol(dy, x, g)
-    d, xc, rstd, xh, u = _base(dy, x, g)
-    return dx, (dy * xh).sum(0), dy.sum(0)
-def tg1_ddof(dy, x, g):
-    d = x.shape[-1]
-    xc = x - x.mean(-1, keepdims=True)
-    rstd = 1 / np.sqrt(x.var(-1, ddof=1, keepdims=True) + 1e-5)
-    xh = xc * rstd
-    u = dy * g
-    return _ret(rstd * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True)), dy, xh, d)
-def tg1_var_not_std(dy, x, g):  # divides by the variance instead of sigma
-    d, xc, rstd, xh, u = _base(dy, x, g)
-    return _ret(rstd**2 * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True)), dy, xh, d)
-def tg1_swapped(dy, x, g):
-    dx, dg, db = tg1_sol(dy, x, g); return dx, db, dg
-def tg1_dgmean(dy, x, g):
-    dx, dg, db = tg1_sol(dy, x, g); d = x.shape[-1]
-    return dx, (dy * _base(dy, x, g)[3]).reshape(-1, d).mean(0), db
-def tg1_dx_wrong_axis(dy, x, g):  # means over axis 0 (the batch)
-    d, xc, rstd, xh, u = _base(dy, x, g)
-    return _ret(rstd * (u - u.mean(0, keepdims=True) - xh * (u * xh).mean(0, keepdims=True)), dy, xh, d)
-
-def tg1_keepdims(dy, x, g):
-    d, xc, rstd, xh, u = _base(dy, x, g)
-    dx = rstd * (u - u.mean(-1, keepdims=True) - xh * (u * xh).mean(-1, keepdims=True))
-    return dx, (dy * xh).reshape(-1, d).sum(0, keepdims=True), dy.reshape(-1, d).sum(0, keepdims=True)
-
-TG1_BAD = {"keepdims": tg1_keepdims, "constants": tg1_const, "no mean": tg1_nomean, "no var": tg1_novar, "no gain": tg1_nogain,
-           "no 1/N": tg1_no1N, "sign var": tg1_plus, "dg with x": tg1_dgx, "db mean": tg1_dbmean,
-           "no eps": tg1_noeps, "axis0 sums": tg1_axis0, "ddof=1": tg1_ddof, "var not std": tg1_var_not_std,
-           "dg db swapped": tg1_swapped, "dg mean": tg1_dgmean, "wrong axis mean": tg1_dx_wrong_axis}
 
 # ============================================================ tiny-gpt ex2
 def tg2_sol(n, task):
@@ -438,11 +305,6 @@ KW = {
    "kv one head": "one head's 128", "q,k,v no o": "left out Wo", "millions": "millions", "79 layers": "79 layers",
    "kv as 64*... wrong: using n_kv=8 without head_dim": "1024 columns, not 8", "percentage": "whole number",
    "r squared extra": "not right"},
- "tiny-gpt-ex1": {"keepdims": "drop keepdims", "constants": "as constants", "no mean": "- mean(u) term", "no var": "variance.",
-   "no gain": "forgot the gain", "no 1/N": "sums where it needs means", "sign var": "wrong sign",
-   "dg with x": "instead of the normalised", "db mean": "db is a mean", "no eps": "epsilon",
-   "axis0 sums": "all the leading axes", "ddof=1": "ddof=1", "var not std": "divided by the variance",
-   "dg db swapped": "swapped", "dg mean": "dg is a mean", "wrong axis mean": "over the rows (axis 0)"},
  "tiny-gpt-ex2": {"reverse off by one": "off by one", "count from 1": "count from 1", "query positions": "query positions",
    "rotate no wrap": "wrap round", "rotate right": "rotation to the right", "swapped tasks": "other task",
    "rotate identity": "too far left", "rotate 1-based j+2": "too far right",
@@ -459,7 +321,7 @@ KW = {
 _SETS = {
     "model-ledger-ex1": (ML.ex1, ML1_OK, ML1_BAD), "model-ledger-ex2": (ML.ex2, ML2_OK, ML2_BAD),
     "model-ledger-ex3": (ML.ex3, ML3_OK, ML3_BAD), "model-ledger-ex4": (ML.ex4, ML4_OK, ML4_BAD),
-    "tiny-gpt-ex1": (TG.ex1, TG1_OK, TG1_BAD), "tiny-gpt-ex2": (TG.ex2, TG2_OK, TG2_BAD),
+    "tiny-gpt-ex2": (TG.ex2, TG2_OK, TG2_BAD),
     "tiny-gpt-ex3": (TG.ex3, TG3_OK, TG3_BAD),
 }
 _GENERIC = ("which is not right", "different values")

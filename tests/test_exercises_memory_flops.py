@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import ledger
+from lib import ledger, sizing
 from lib.exercises.memory_flops import WORKLOADS, ex1, ex2, ex3, ex4, ex5
 
 
@@ -146,7 +146,7 @@ def test_ex3_wrong(answer, fragment):
 
 # ---------------------------------------------------------------- ex4: fine-tuning memory
 RIGHT_4 = [lambda n, t, a: 4 * n + 12 * t + a, lambda n, t, a: 4 * (n - t) + 16 * t + a,
-           lambda n, t, a: np.float32(ledger.training_memory(t, a).total + 4 * (n - t)),
+           lambda n, t, a: np.float32(sizing.training_memory(t, a).total + 4 * (n - t)),
            lambda n, t, a: sum([4 * n, 4 * t, 8 * t, a])]
 BUGS_4 = [
     (lambda n, t, a: 16 * n + a, "frozen parameters need no gradient"),

@@ -244,27 +244,6 @@ def test_ridge_batch_by_hand():
     assert ledger.ridge_batch(128, 64, 100_000, 2_000, "fp32") is None
 
 
-def test_training_flops_six_n_d():
-    assert ledger.training_flops(124e6, 10e9) == pytest.approx(7.44e18)
-    # per layer: 6 * params * rows equals linear_flops(backward=True) without the bias
-    assert ledger.training_flops(128 * 64, 32) == ledger.linear_flops(32, 128, 64, backward=True)
-
-
-def test_training_memory_by_hand():
-    m = ledger.training_memory(1000, 500)  # fp32 Adam: 4 + 4 + 8 bytes per parameter
-    assert (m.weights, m.gradients, m.optimizer_state, m.activations, m.total) == (4000, 4000, 8000, 500, 16500)
-    assert m.bytes_per_param == 16
-    mixed = ledger.training_memory(1000, dtype="bf16")  # 2 + 2 + (4 master + 8 moments)
-    assert (mixed.weights, mixed.gradients, mixed.optimizer_state) == (2000, 2000, 12000)
-    assert ledger.training_memory(1000, optimizer="sgd").total == 8000
-    assert ledger.training_memory(1000, optimizer="momentum").optimizer_state == 4000
-    assert "optimizer state (adam)" in str(m)
-    with pytest.raises(ValueError, match="training_memory: optimizer"):
-        ledger.training_memory(10, optimizer="lion")
-    with pytest.raises(ValueError, match="training_memory: activation_bytes"):
-        ledger.training_memory(10, -1)
-
-
 def test_numbers_in_the_memory_flops_review_answers():
     # answer 1: 1024 -> 256 with a bias; answer 4: intensity 2 against a ridge of 20 is a tenth of the peak
     assert ledger.linear_params(1024, 256) == 262_400

@@ -3,22 +3,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import lora
+from lib import data, lora, nn, sizing, svd
 from lib.gradcheck import check_gradients
 
 
 # ---------------------------------------------------------------- counts (the seeds' numbers)
 def test_param_counts_seed_case_128x():
     d, r = 4096, 16
-    assert lora.full_params(d, d) == 16_777_216
-    assert lora.lora_params(d, d, r) == 131_072 == 2 * d * r
-    assert lora.full_params(d, d) // lora.lora_params(d, d, r) == 128
-    assert lora.full_params(d, d) % lora.lora_params(d, d, r) == 0
+    assert svd.full_params(d, d) == 16_777_216
+    assert sizing.lora_layer_params(d, d, r) == 131_072 == 2 * d * r
+    assert svd.full_params(d, d) // sizing.lora_layer_params(d, d, r) == 128
+    assert svd.full_params(d, d) % sizing.lora_layer_params(d, d, r) == 0
 
 
 def test_param_counts_rectangular_by_hand():
-    assert lora.lora_params(768, 3072, 8) == 768 * 8 + 8 * 3072 == 30_720
-    assert lora.full_params(3, 5) == 15
+    assert sizing.lora_layer_params(768, 3072, 8) == 768 * 8 + 8 * 3072 == 30_720
+    assert svd.full_params(3, 5) == 15
 
 
 def test_scale():
@@ -97,11 +97,11 @@ def test_best_update_is_the_optimum(rng):
     best = np.linalg.norm(X @ (delta - D2))
     for _ in range(200):  # no perturbed rank-2 matrix does better on the data
         P = D2 + 0.05 * rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))
-        R = lora.low_rank_approx(P, 2)
+        R = svd.rank_k_approx(P, 2)
         assert np.linalg.norm(X @ (delta - R)) >= best - 1e-12
     # with orthonormal columns in X the weighting disappears: plain Eckart-Young
     Q = np.linalg.qr(rng.standard_normal((40, 6)))[0]
-    np.testing.assert_allclose(lora.best_update(Q, delta, 2), lora.low_rank_approx(delta, 2), atol=1e-12)
+    np.testing.assert_allclose(lora.best_update(Q, delta, 2), svd.rank_k_approx(delta, 2), atol=1e-12)
     np.testing.assert_allclose(lora.best_update(X, delta, 5), delta, atol=1e-12)  # full rank: exact
     with pytest.raises(ValueError, match="full column rank"):
         lora.best_update(X[:3], delta, 2)
@@ -110,43 +110,32 @@ def test_best_update_is_the_optimum(rng):
 def test_llama2_7b_count_by_hand():
     d, d_ff, L, V = 4096, 11008, 32, 32_000
     by_hand = L * (4 * d * d + 3 * d * d_ff + 2 * d) + d + 2 * V * d
-    assert by_hand == 6_738_415_616  # the published size of Llama-2-7B
-    assert lora.model_params(lora.LLAMA2_7B_LAYERS, lora.LLAMA2_7B_BLOCKS, lora.LLAMA2_7B_OTHER) == by_hand
+    llama = sizing.preset("llama2-7b")
+    assert sizing.n_params(llama) == by_hand == 6_738_415_616  # the published size of Llama-2-7B
     # r = 8 on W_q and W_v: 32 blocks * 2 projections * 8 * (4096 + 4096)
-    qv = lora.adapter_params(lora.LLAMA2_7B_LAYERS, 32, 8, ("q", "v"))
-    assert qv == 32 * 2 * 8 * (4096 + 4096) == 4_194_304
-    every = lora.adapter_params(lora.LLAMA2_7B_LAYERS, 32, 8, tuple(lora.LLAMA2_7B_LAYERS))
+    assert sizing.lora_params(llama, 8, ("q", "v")) == 32 * 2 * 8 * (4096 + 4096) == 4_194_304
+    every = sizing.lora_params(llama, 8, tuple(sizing.projection_shapes(llama)))
     assert every == 32 * 8 * (4 * (d + d) + 2 * (d + d_ff) + (d_ff + d)) == 19_988_480
-    with pytest.raises(ValueError, match="targets"):
-        lora.adapter_params(lora.LLAMA2_7B_LAYERS, 32, 8, ("wq",))
-
-
-def test_training_state_bytes_by_hand():
-    n = 6_738_415_616
-    assert lora.training_state_bytes(n, n) == 16 * n == 107_814_649_856
-    assert lora.training_state_bytes(n, 4_194_304) == 2 * (n - 4_194_304) + 16 * 4_194_304 == 13_535_551_488
-    with pytest.raises(ValueError, match="n_trained"):
-        lora.training_state_bytes(10, 11)
 
 
 def test_mse_gradcheck(rng):
     Y_hat, Y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    _, d = lora.mse_loss(Y_hat, Y)
-    report = check_gradients(lambda: lora.mse_loss(Y_hat, Y)[0], {"Y_hat": Y_hat}, {"Y_hat": d})
+    _, d = nn.mse_and_grad(Y_hat, Y)
+    report = check_gradients(lambda: nn.mse_and_grad(Y_hat, Y)[0], {"Y_hat": Y_hat}, {"Y_hat": d})
     assert report.ok, report
 
 
 def test_low_rank_approx_keeps_rank(rng):
     M = rng.standard_normal((6, 5))
-    M2 = lora.low_rank_approx(M, 2)
+    M2 = svd.rank_k_approx(M, 2)
     assert np.linalg.matrix_rank(M2) == 2
-    np.testing.assert_allclose(lora.low_rank_approx(M, 5), M, atol=1e-12)
+    np.testing.assert_allclose(svd.rank_k_approx(M, 5), M, atol=1e-12)
 
 
 # ---------------------------------------------------------------- training on the small task
 @pytest.fixture(scope="module")
 def task():
-    return lora.make_task(np.random.default_rng(0))
+    return data.lowrank_finetune_task(np.random.default_rng(0))
 
 
 def test_full_update_is_close_to_rank_2(task):
@@ -211,12 +200,8 @@ def test_bad_values(rng):
         lora.merge_lora(W0, A, B, -1.0)
     with pytest.raises(TypeError, match="alpha must be a positive number"):
         lora.lora_scale("2", 4)
-    with pytest.raises(ValueError, match="r must be a positive integer"):
-        lora.lora_params(10, 10, 0)
     with pytest.raises(TypeError, match="rng must be"):
         lora.init_lora(3, 3, 1, 42)
-    with pytest.raises(ValueError, match="r = 4 is larger"):
-        lora.low_rank_approx(np.ones((3, 3)), 4)
 
 
 def test_python_lists_are_accepted():
@@ -235,4 +220,4 @@ def test_shapes_and_merge_property(N, D_in, D_out, r, alpha):
     dX, dA, dB = lora.lora_backward(X, W0, A, B, alpha, np.ones_like(Y))
     assert Y.shape == (N, D_out) and dX.shape == X.shape and dA.shape == A.shape and dB.shape == B.shape
     np.testing.assert_allclose(X @ lora.merge_lora(W0, A, B, alpha), Y, atol=1e-9)
-    assert lora.lora_params(D_in, D_out, r) == A.size + B.size
+    assert sizing.lora_layer_params(D_in, D_out, r) == A.size + B.size

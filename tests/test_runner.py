@@ -316,7 +316,7 @@ def key(tab, name: str, code: str, vk: int, modifiers: int = 0, text: str = "", 
 @pytest.fixture(scope="module")
 def isolated_url():
     """The site as `make serve` serves it: cross-origin isolated (COOP and COEP headers)."""
-    from scripts.serve import IsolatedHandler
+    from scripts.serve import Handler as IsolatedHandler
 
     handler = functools.partial(IsolatedHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

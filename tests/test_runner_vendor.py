@@ -140,3 +140,4 @@ def test_lib_wheel_holds_every_module_and_is_reproducible():
     names = zipfile.ZipFile(io.BytesIO(first)).namelist()
     for module in (ROOT / "lib").rglob("*.py"):
         assert module.relative_to(ROOT).as_posix() in names
+    assert "lib/configs/qwen3-4b.json" in names  # the shipped configs that lib.sizing.shipped_config reads

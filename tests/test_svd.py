@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import svd
+from lib import data, svd
 
 
 # ---------------------------------------------------------------- geometry
@@ -109,12 +109,6 @@ def test_condition_number_hand_cases():
     assert svd.condition_number(np.zeros((2, 2)) + np.diag([1.0, 0.0])) == float("inf")
 
 
-def test_teacher_regression_shapes_and_rank(rng):
-    X, Y, W = svd.teacher_regression(rng, B=50, D_in=6, D_out=5, rank=2, noise=0.1)
-    assert X.shape == (50, 6) and Y.shape == (50, 5) and W.shape == (6, 5)
-    assert np.linalg.matrix_rank(W) == 2
-
-
 def test_to_grayscale_hand_case():
     rgb = np.array([[[255, 0, 0], [255, 255, 255]]], dtype=np.uint8)
     np.testing.assert_allclose(svd.to_grayscale(rgb), [[0.299, 1.0]])
@@ -174,7 +168,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="scale must be positive"):
         svd.deep_stack_norms(-1.0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="rank = 9"):
-        svd.teacher_regression(np.random.default_rng(0), D_in=4, D_out=5, rank=9)
+        data.teacher_regression(np.random.default_rng(0), D_in=4, D_out=5, rank=9)
     with pytest.raises(TypeError, match="m must be a positive integer"):
         svd.factored_params("10", 3, 2)
 

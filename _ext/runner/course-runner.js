@@ -239,7 +239,8 @@
 
   const FROM_DISK = "Python cannot start on a page opened from disk (file://): browsers refuse to run its worker " +
     "there. Serve the folder instead: in the course's folder run  python3 -m http.server -d _build/html  (or  make serve ) " +
-    "and open http://127.0.0.1:8000/ ; or open this chapter in Binder or Colab (the rocket button at the top of the page).";
+    "and open http://127.0.0.1:8000/ (in the offline edition: python3 serve.py in its folder); or open this chapter in " +
+    "Binder or Colab (the rocket button at the top of the page).";
 
   function startWorker(root) {
     const abs = (url) => new URL(url, document.baseURI).href;

@@ -1,6 +1,6 @@
 """Demos for the chapters `attention` and `decoder-kv-cache`, each a `lib.widgets.Demo`.
 
-The math comes from `lib.attention` and `lib.decoder`; this module only draws.
+The math comes from `lib.attention` and `lib.transformer`; this module only draws.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from lib import attention, decoder
+from lib import attention, data, transformer
 from lib.widgets import Choice, Demo, Slider
 
 BLUE, ORANGE, GREEN, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a", "#d62728"
@@ -82,12 +82,12 @@ def attention_demo() -> Demo:
 
 def kv_cache_demo(n_steps: int = 8) -> Demo:
     """Step through generation: which K/V rows are cached or (re)computed, and the (t, t) pattern."""
-    config = decoder.Config()
-    params = decoder.init_params(config, seed=0)
-    prompt = decoder.encode(".")
-    tokens, _ = decoder.generate(params, prompt, n_steps - 1, config)  # (1, n_steps)
-    A = decoder.attention_maps(params, tokens, config)[0][0, 0]  # layer 0, batch 0, head 0: (n, n)
-    chars = decoder.decode(tokens)
+    config = transformer.MICROGPT
+    params = transformer.init_params(config, seed=0)
+    prompt = data.encode(".")
+    tokens, _ = transformer.generate(params, prompt, n_steps - 1, config)  # (1, n_steps)
+    A = transformer.attention_maps(params, tokens, config)[0][0, 0]  # layer 0, batch 0, head 0: (n, n)
+    chars = data.decode(tokens)
     n = n_steps
 
     def draw(fig: Figure):
@@ -119,8 +119,8 @@ def kv_cache_demo(n_steps: int = 8) -> Demo:
             shown[:t, :t] = A[:t, :t]  # the (t, t) pattern so far
             image.set_data(shown)
             box.set_y(t - 1.5)  # the newest query row
-            cached = decoder.step_flops(config, t, cached=True)
-            full = decoder.step_flops(config, t, cached=False)
+            cached = transformer.step_flops(config, t, cached=True)
+            full = transformer.step_flops(config, t, cached=False)
             readout.set_text(f"t = {t}   matmul FLOPs\ncached  {cached:>7,}\nwithout {full:>7,}")
 
         return update

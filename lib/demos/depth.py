@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from lib import nn
+from lib import data, nn
 from lib.widgets import Choice, Demo, Slider
 
 EXTENT = (-2.6, 2.6, -2.6, 2.6)  # x0, x1, y0, y1 of the plane shown
@@ -20,7 +20,7 @@ STEPS, EVERY, LR = 1500, 100, 0.2
 
 def spiral_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The chapter's task: two spirals of 100 points each, 1.5 turns. -> X (200, 2), labels (200,)"""
-    return nn.make_spirals(100, np.random.default_rng(seed), turns=1.5, noise=0.1)
+    return data.make_spirals(100, np.random.default_rng(seed), turns=1.5, noise=0.1)
 
 
 def region_colours(ids: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from lib import lora
+from lib import data, lora, nn, sizing
 from lib.demos.svd import PngFigure
 from lib.widgets import Demo, Slider
 
@@ -33,8 +33,8 @@ class RankRuns:
 
 
 def rank_runs(seed: int = 0, ranks: tuple[int, ...] = RANKS) -> RankRuns:
-    """Train the full fine-tune and one LoRA adapter per rank on `lora.make_task(seed)`."""
-    task = lora.make_task(np.random.default_rng(seed))
+    """Train the full fine-tune and one LoRA adapter per rank on `data.lowrank_finetune_task(seed)`."""
+    task = data.lowrank_finetune_task(np.random.default_rng(seed))
     W_full, full_losses = lora.train_full(task.X, task.Y, task.W0)
     delta_full = W_full - task.W0
     updates, losses, optimum = {}, {}, {}
@@ -43,7 +43,7 @@ def rank_runs(seed: int = 0, ranks: tuple[int, ...] = RANKS) -> RankRuns:
         updates[r] = lora.merge_lora(task.W0, A, B, 4.0) - task.W0  # the learned s * A @ B, (d, d)
         losses[r] = hist[-1]
         best = lora.best_update(task.X, task.delta, r)  # (d, d)
-        optimum[r] = lora.mse_loss(task.X @ (task.W0 + best), task.Y)[0]
+        optimum[r] = nn.mse_and_grad(task.X @ (task.W0 + best), task.Y)[0]
     S = np.linalg.svd(delta_full, compute_uv=False)
     return RankRuns(delta_full, S, full_losses[-1], updates, losses, optimum, task.W0.shape[0])
 
@@ -76,7 +76,7 @@ def lora_rank_demo(seed: int = 0) -> Demo:
         def update(r: float) -> None:
             r = int(round(r))
             image.set_data(runs.updates[r])
-            title.set_text(f"LoRA update s * A @ B, r = {r}\n2*d*r = {lora.lora_params(d, d, r):,} parameters")
+            title.set_text(f"LoRA update s * A @ B, r = {r}\n2*d*r = {sizing.lora_layer_params(d, d, r):,} parameters")
             for i, bar in enumerate(bars):
                 bar.set_color(ORANGE if i < r else GREY)
             readout.set_text(f"r = {r}, after 300 steps: {runs.losses[r]:.2e}\n"
@@ -90,8 +90,8 @@ def lora_rank_demo(seed: int = 0) -> Demo:
         [Slider("r", 1, 8, 2, steps=8, label="rank r", fmt="{:.0f}")],
         draw,
         figsize=(5.6, 4.6),
-        caption="The task's true change has rank 2 plus small noise. At r = 1 the adapter can only "
-        "learn the largest direction and the loss stays high; from r = 2 on it matches the full "
+        caption="The task's true change has rank 2 plus a small full-rank part. At r = 1 the adapter keeps "
+        "the one direction the data weight most and the loss stays high; from r = 2 on it matches the full "
         "update's two big singular directions with a fraction of the parameters. Above rank 2, 300 "
         "plain gradient-descent steps stop short of the best loss a rank-r update could reach.",
     )
@@ -102,7 +102,7 @@ def plot_losses(curves: dict[str, list[float]], title: str = "", ylim: tuple[flo
 
     `ylim` clips the loss axis, so a curve that falls to round-off does not squash the others.
     """
-    fig = PngFigure(figsize=(5.0, 3.0), dpi=80, layout="constrained")
+    fig = PngFigure(figsize=(6.6, 3.0), dpi=80, layout="constrained")
     ax = fig.add_subplot()
     for label, losses in curves.items():
         ax.semilogy(losses, label=label, color="black" if label.startswith("full") else None)
@@ -110,5 +110,5 @@ def plot_losses(curves: dict[str, list[float]], title: str = "", ylim: tuple[flo
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.title.set_fontsize(9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")  # outside the axes: no curve hidden
     return fig

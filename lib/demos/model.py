@@ -1,7 +1,8 @@
-"""The model-ledger chapter's demo: pick a real model and a context length, see where its
-parameters live, where a token's FLOPs go, and what fits on one 80 GB accelerator.
+"""The model-ledger chapter's demo: parameters, FLOPs and memory of a real model at a chosen context.
 
-Every number comes from `lib.model`; this module only draws.
+Pick a model and a context length, see where its parameters live, where a token's FLOPs go, and
+what fits on one "80 GB" accelerator (80 GiB). Every number comes from `lib.sizing`; this module
+only draws.
 """
 
 from __future__ import annotations
@@ -9,52 +10,59 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from lib import model
+from lib import sizing
 from lib.ledger import human_bytes
 from lib.widgets import Choice, Demo
 
+#: The demo's colours (matplotlib's default cycle; grey for the embeddings and the LM head).
 BLUE, ORANGE, GREEN, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9a9a9a", "#d62728"
+#: The context lengths T the player offers.
 CONTEXTS = (1024, 4096, 16384, 65536, 131072)
-PRESET_KEYS = ("microgpt", "gpt2-small", "llama2-7b", "llama2-70b")
-ACCELERATOR = 80 * model.GB
+#: The models the player offers, keys of `lib.sizing.PRESETS` (the tiny GPT, a second microgpt, left out).
+PRESET_KEYS = ("microgpt", "gpt2-small", "llama2-7b", "mistral-7b", "llama2-70b")
+#: Memory of one "80 GB" accelerator (an A100 or H100 80GB): 80 GiB = 85.9e9 bytes.
+ACCELERATOR = 80 * sizing.GiB
 
+#: The parts of the parameter bars (the two embedding tables together; a router counts with the MLP).
 PARAM_PARTS = ("embeddings", "attention", "mlp", "norms", "lm head")
+#: The parts of the FLOP bars, keys of `lib.sizing.forward_flops`.
 FLOP_PARTS = ("attention projections", "attention scores", "mlp", "lm head")
+#: The rows of the memory bars.
 MEMORY_ROWS = ("inference: weights + KV cache", "train, LoRA r = 8 on q, v", "train, full (Adam)")
 
 
-def param_shares(cfg: model.ModelConfig) -> dict[str, float]:
+def param_shares(cfg: sizing.ModelConfig) -> dict[str, float]:
     """Fraction of the parameters in each part (the two embedding tables together)."""
-    c = model.param_counts(cfg)
+    c = sizing.param_counts(cfg)
     parts = {"embeddings": c["token embedding"] + c["position embedding"], "attention": c["attention"],
-             "mlp": c["mlp"], "norms": c["norms"], "lm head": c["lm head"]}
+             "mlp": c["mlp"] + c["router"], "norms": c["norms"], "lm head": c["lm head"]}
     total = sum(parts.values())
     return {k: v / total for k, v in parts.items()}
 
 
-def flop_shares(cfg: model.ModelConfig, T: int) -> dict[str, float]:
+def flop_shares(cfg: sizing.ModelConfig, T: int) -> dict[str, float]:
     """Fraction of one token's forward FLOPs in each part at context T."""
-    f = model.forward_flops(cfg, T)
+    f = sizing.forward_flops(cfg, T)
     total = sum(f.values())
     return {k: f[k] / total for k in FLOP_PARTS}
 
 
-def memory_rows(cfg: model.ModelConfig, T: int) -> dict[str, int]:
+def memory_rows(cfg: sizing.ModelConfig, T: int) -> dict[str, int]:
     """Bytes (bf16, batch 1, context T) for generating, LoRA training and full training.
 
     Training assumes a fused attention kernel (no (h, T, T) probabilities stored).
     """
-    inf = model.inference_bytes(cfg, T)
+    inf = sizing.inference_bytes(cfg, T)
     return {
         MEMORY_ROWS[0]: inf["weights"] + inf["kv cache"],
-        MEMORY_ROWS[1]: sum(model.train_memory(cfg, 1, T, lora_rank=8, fused_attention=True).values()),
-        MEMORY_ROWS[2]: sum(model.train_memory(cfg, 1, T, fused_attention=True).values()),
+        MEMORY_ROWS[1]: sum(sizing.train_memory(cfg, 1, T, lora_rank=8, fused_attention=True).values()),
+        MEMORY_ROWS[2]: sum(sizing.train_memory(cfg, 1, T, fused_attention=True).values()),
     }
 
 
 def model_demo() -> Demo:
-    """Choose a preset and a context length: parameter shares, FLOP shares, memory against 80 GB."""
-    labels = [model.preset(k).name for k in PRESET_KEYS]
+    """Choose a preset and a context length: parameter shares, FLOP shares, memory against an 80 GiB card."""
+    labels = [sizing.preset(k).name for k in PRESET_KEYS]
 
     def draw(fig: Figure):
         grid = fig.add_gridspec(3, 1, height_ratios=[1, 1, 0.9])
@@ -76,21 +84,22 @@ def model_demo() -> Demo:
         ax_m.set(xscale="log", xlim=(1e3, 1e13), yticks=ym, yticklabels=MEMORY_ROWS,
                  xlabel="bytes (bf16, batch 1; log scale)")
         ax_m.axvline(ACCELERATOR, color="black", linestyle="--", linewidth=1)
-        ax_m.set_title("dashed: one 80 GB accelerator; green fits on it, red does not", fontsize=8)
+        ax_m.set_title("dashed: one \"80 GB\" card, 80 GiB = 85.9 GB; green fits, red does not", fontsize=8)
         ax_m.invert_yaxis()
         texts_m = [ax_m.text(1.5e3, y, "", va="center", fontsize=8, animated=True) for y in ym]
 
         def update(preset: str, T: int) -> None:
-            cfg = model.preset(preset)
+            cfg = sizing.preset(preset)
             capped = cfg.positions == "learned" and T > cfg.max_len
             T = min(T, cfg.max_len) if cfg.positions == "learned" else T  # a learned table ends at max_len
             for bar, share in zip(bars_p, param_shares(cfg).values(), strict=True):
                 bar.set_width(100 * share)
-            title_p.set_text(f"{model.n_params(cfg):,} parameters")
+            title_p.set_text(f"{sizing.n_params(cfg):,} parameters")
             for bar, share in zip(bars_f, flop_shares(cfg, T).values(), strict=True):
                 bar.set_width(100 * share)
-            cross = model.attention_crossover(cfg)
-            title_f.set_text(f"T = {T:,}{' (max)' if capped else ''}; scores = MLP at {cross:,}")
+            cross = sizing.crossover_vs_mlp(cfg)
+            where = f"scores = MLP at {cross:,}" if cross else f"scores < MLP at any T ({cfg.sliding_window:,}-token window)"
+            title_f.set_text(f"T = {T:,}{' (max)' if capped else ''}; {where}")
             for bar, text, nbytes in zip(bars_m, texts_m, memory_rows(cfg, T).values(), strict=True):
                 bar.set_width(nbytes - 1)
                 bar.set_color(GREEN if nbytes <= ACCELERATOR else RED)
@@ -100,7 +109,7 @@ def model_demo() -> Demo:
 
     return Demo(
         "Sizing up a real model",
-        [Choice("preset", PRESET_KEYS, "gpt2-small", label="model", option_labels=labels),
+        [Choice("preset", PRESET_KEYS, "llama2-7b", label="model", option_labels=labels),
          Choice("T", CONTEXTS, 4096, label="context T", option_labels=[f"{t:,}" for t in CONTEXTS])],
         draw,
         figsize=(6.4, 6.4),
@@ -108,7 +117,7 @@ def model_demo() -> Demo:
         "forward FLOPs at context T (capped at the model's own maximum for learned positions); only "
         "the attention scores grow with T, and they overtake the MLP at the T printed. Bottom: bytes to generate (weights and KV cache), to train a LoRA "
         "adapter and to train every weight with Adam (mixed precision, a fused attention kernel), "
-        "against one 80 GB accelerator (dashed).",
+        "against one \"80 GB\" accelerator (dashed), which holds 80 GiB = 85.9 GB.",
     )
 
 
@@ -132,17 +141,18 @@ def draw_attention(ax, A: np.ndarray, n: int, title: str = "", animated: bool = 
 def trained_tiny_gpt(seed: int = 0) -> tuple[dict, dict, float, object, np.ndarray]:
     """The chapter `tiny-gpt`'s run, seeded: a GPT trained to reverse 5 digits, a rank-8 adapter on
     Wq and Wk trained to rotate them, and 6 held-out rows. -> params, lora, alpha, cfg, examples"""
-    from lib import gpt
+    from lib import data, train, transformer
+    from lib.lora import init_model_lora
 
     n, alpha = 5, 8.0
-    cfg = gpt.GPTConfig(vocab=11, d=32, n_heads=2, n_layers=1, d_ff=64, block_size=2 * n)
-    params = gpt.init_params(cfg, seed=seed)
-    X, Y = gpt.make_task("reverse", 2000, n, seed=seed)
-    gpt.train(params, X, Y, cfg, steps=200, batch=32, lr=0.01, seed=seed)
-    Xr, Yr = gpt.make_task("rotate", 2000, n, seed=seed + 2)
-    lora = gpt.init_lora(params, cfg, 8, targets=("Wq", "Wk"), seed=seed + 1)
-    gpt.train(params, Xr, Yr, cfg, steps=400, batch=32, lr=0.01, seed=seed + 1, lora=lora, alpha=alpha)
-    examples = gpt.make_task("rotate", 6, n, seed=seed + 3, exclude=Xr)[0]
+    cfg = transformer.Config(vocab_size=11, d=32, n_heads=2, n_layers=1, d_ff=64, block_size=2 * n)
+    params = transformer.init_params(cfg, seed=seed)
+    X, Y = data.digit_task("reverse", 2000, n, seed=seed)
+    train.train(params, X, Y, cfg, steps=200, batch=32, lr=0.01, seed=seed)
+    Xr, Yr = data.digit_task("rotate", 2000, n, seed=seed + 2)
+    lora = init_model_lora(params, 8, targets=("Wq", "Wk"), seed=seed + 1)
+    train.train(params, Xr, Yr, cfg, steps=400, batch=32, lr=0.01, seed=seed + 1, lora=lora, alpha=alpha)
+    examples = data.digit_task("rotate", 6, n, seed=seed + 3, exclude=Xr)[0]
     return params, lora, alpha, cfg, examples
 
 
@@ -151,7 +161,7 @@ def tiny_gpt_demo(params: dict | None = None, lora: dict | None = None, alpha: f
     """Choose an input and a model (the base model, or base + the rotation adapter): its two attention
     maps and its answer. Everything is computed once from the given trained weights; with no
     arguments, from `trained_tiny_gpt()` (a few seconds of training)."""
-    from lib import gpt
+    from lib import data, train, transformer
 
     if params is None:
         params, lora, alpha, cfg, examples = trained_tiny_gpt()
@@ -160,9 +170,9 @@ def tiny_gpt_demo(params: dict | None = None, lora: dict | None = None, alpha: f
     for i, x in enumerate(examples):
         for which in ("reverse", "rotate"):
             ad = None if which == "reverse" else lora
-            answer = gpt.solve(params, x[None], cfg, lora=ad, alpha=alpha)[0]
-            tokens = np.concatenate([x, [gpt.SEP], answer[:-1]])[None]  # what the model read while answering
-            maps = gpt.attention_maps(params, tokens, cfg, lora=ad, alpha=alpha)[0][0]  # (h, T, T)
+            answer = train.solve(params, x[None], cfg, lora=ad, alpha=alpha)[0]
+            tokens = np.concatenate([x, [data.SEP], answer[:-1]])[None]  # what the model read while answering
+            maps = transformer.attention_maps(params, tokens, cfg, lora=ad, alpha=alpha)[0][0]  # (h, T, T)
             frames[i, which] = (maps, answer)
 
     def draw(fig: Figure):

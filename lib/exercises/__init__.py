@@ -188,6 +188,7 @@ class Exercise:
         *,
         why: str = "",
         solution_text: str = "One way to write it:",
+        formerly: str | None = None,
     ):
         if not isinstance(label, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", label):
             raise ValueError(f"an exercise label is lowercase words joined by '-', such as 'attention-ex2'; got {label!r}")
@@ -199,6 +200,7 @@ class Exercise:
         EXERCISES[label], _WHERE[label] = self, where
         self.label, self.checker, self.hints = label, checker, hints
         self._solution, self._solution_text, self.why = solution, solution_text, why
+        self.formerly = formerly  # the label this exercise had before it was renamed (saved progress)
 
     def check(self, answer: object) -> Result:
         """Check an answer; always returns a Result, never raises."""

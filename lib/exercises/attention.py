@@ -1,8 +1,11 @@
 """Exercises for the chapter `attention`.
 
-ex1 scores for T_q queries against T_k keys; ex2 the causal softmax of a KV-cache step (T_q <= T_k),
-stable on large scores; ex3 split heads; ex4 the attention backward pass, graded by finite differences
-(`lib.gradcheck`); ex5 predict the memory of one layer's attention weights.
+`rope_offset` (a prediction: the score of rotated q and k after both positions shift);
+`rope_halves` (a new case: RoPE in the half-split layout of Llama's Hugging Face code, with a start
+position); `softmax_nan` (find the bug: an input on which a softmax shifted by the maximum over all
+keys, masked ones included, gives NaN); ex2 the causal softmax of a KV-cache step (T_q <= T_k), stable
+on large scores; ex3 split heads; ex4 the attention backward pass, graded by finite differences
+(`lib.gradcheck`).
 
 Every function exercise is tried on several sizes (each size takes at least two values), so a
 hard-coded d_k, h, T or B fails, and every bug a checker names is computed from the same inputs.
@@ -23,8 +26,9 @@ from lib.exercises import (
     cases,
     check_function,
     compare,
-    compare_units,
     refuse_lib,
+    to_array,
+    to_number,
 )
 from lib.gradcheck import check_gradients
 
@@ -40,96 +44,6 @@ def _label(case: Case, what: str = "") -> str:
 def short(text: str, limit: int = 480) -> str:
     """A message cut to `limit` characters (a learner's exception can quote whole arrays)."""
     return text if len(text) <= limit else text[: limit - 5].rstrip() + " ..."
-
-
-# ---------------------------------------------------------------- ex1: scores, T_q queries against T_k keys
-def _make_qk(B: int, T_q: int, T_k: int, d_k: int, rng: np.random.Generator) -> tuple:
-    return rng.normal(size=(B, T_q, d_k)), rng.normal(size=(B, T_k, d_k))  # Q (B, T_q, d_k), K (B, T_k, d_k)
-
-
-_SCORE_CASES = cases(_make_qk, dict(B=2, T_q=3, T_k=5, d_k=4), dict(B=3, T_q=6, T_k=6, d_k=9),
-                     dict(B=1, T_q=1, T_k=7, d_k=16), dict(B=3, T_q=3, T_k=3, d_k=3), seed=11)
-
-
-def _score_bugs(Q: np.ndarray, K: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
-    d_k, T_q, T_k = Q.shape[-1], Q.shape[-2], K.shape[-2]
-    raw = Q @ _swap(K)  # (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k)
-    return {
-        "you forgot to divide by sqrt(d_k): without it the variance of q . k grows like d_k and the softmax "
-        "saturates.": lambda: raw,
-        "you divided by d_k; the scale is 1 / sqrt(d_k), which brings the variance of q . k back to 1.":
-            lambda: raw / d_k,
-        "you multiplied by sqrt(d_k) instead of dividing by it.": lambda: raw * np.sqrt(d_k),
-        "that is K Q^T / sqrt(d_k), the transpose of the scores: row i must hold query i's scores against "
-        "every key, so compute Q @ swapaxes(K).": lambda: K @ _swap(Q) / np.sqrt(d_k),
-        "you rounded sqrt(d_k) to a whole number (int(np.sqrt(d_k))); keep it a float: np.sqrt(d_k).":
-            lambda: raw / int(np.sqrt(d_k)),
-        "you divided by a fixed 2 = sqrt(4) whatever d_k is: take d_k from the arrays, np.sqrt(Q.shape[-1]).":
-            lambda: raw / 2.0,
-        "you divided by the square root of the number of keys T_k; the scale is sqrt(d_k), the size of the "
-        "LAST axis of Q and K.": lambda: raw / np.sqrt(T_k),
-        "you divided by the square root of the number of queries T_q; the scale is sqrt(d_k), the size of the "
-        "LAST axis of Q and K.": lambda: raw / np.sqrt(T_q),
-        "you returned the softmax of the scores (the weights); this function returns the scaled scores "
-        "themselves.": lambda: attention.softmax(raw / np.sqrt(d_k)),
-        "K.T reverses ALL axes of a 3-D array, to (d_k, T_k, B), which here happens to line up and silently "
-        "mixes the batch; swap only the last two: np.swapaxes(K, -1, -2).": lambda: (Q @ K.T) / np.sqrt(d_k),
-        "you returned the scores of the first sequence only, shape (T_q, T_k): keep the batch axis, "
-        "Q @ np.swapaxes(K, -1, -2) works on all B sequences at once.": lambda: raw[0] / np.sqrt(d_k),
-    }
-
-
-def _constant_divisor(got: object, raw: np.ndarray) -> float | None:
-    """c if `got` is raw / c for one constant c (to the answer's rounding), else None."""
-    try:
-        arr = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if arr.shape != raw.shape or not np.isfinite(arr).all() or not np.any(arr):
-        return None
-    c = float((raw * raw).sum() / (raw * arr).sum())
-    return c if c > 0 and np.allclose(arr, raw / c, rtol=1e-4, atol=1e-6 * np.abs(raw).max()) else None
-
-
-def _check_scores(fn: object) -> str:
-    refuse_lib(fn, {"lib.attention.attention_forward": attention.attention_forward})
-    for case in _SCORE_CASES:
-        Q, K = case.make()
-        try:
-            got = call(fn, Q, K, name="your scores")
-        except Wrong as wrong:
-            text = str(wrong)
-            if "matmul" in text or "broadcast" in text or "shapes" in text or "align" in text:
-                text = text.rstrip(". ") + (". The inner sizes must meet: (B, T_q, d_k) @ (B, d_k, T_k). Swap only the last two axes "
-                         "of K, np.swapaxes(K, -1, -2); K.T on a 3-D array reverses all three.")
-            raise Wrong(short(_label(case) + text)) from None
-        want = Q @ _swap(K) / np.sqrt(Q.shape[-1])  # (B, T_q, T_k)
-        bugs = _score_bugs(Q, K)
-        try:
-            compare(got, want, name="your scores", bugs=bugs)
-        except Wrong as wrong:
-            c = _constant_divisor(got, Q @ _swap(K))
-            if c is not None and str(wrong).startswith("your scores"):  # a generic verdict, no bug named
-                raise Wrong(_label(case) + f"your scores are Q K^T divided by {c:.4g} everywhere, but here "
-                            f"d_k = {Q.shape[-1]}, so the divisor is sqrt(d_k) = {np.sqrt(Q.shape[-1]):.4g}; take "
-                            "d_k from the arrays (Q.shape[-1]).") from None
-            raise Wrong(short(_label(case) + str(wrong))) from None
-    return ("one score for every (query, key) pair: (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k), scaled by "
-            "1/sqrt(d_k) for every d_k, also with fewer queries than keys (a KV-cache step).")
-
-
-ex1 = Exercise(
-    "attention-ex1",
-    _check_scores,
-    ["The inner sizes of a matmul must meet: (B, T_q, d_k) @ (B, ?, ?) -> (B, T_q, T_k). Which two axes of K "
-     "must trade places, and which must stay where it is?",
-     "NumPy's @ multiplies the last two axes and treats the others as a batch. np.swapaxes(K, -1, -2) has shape "
-     "(B, d_k, T_k). The scale comes from the arrays: d_k is the size of Q's last axis."],
-    "def scores(Q, K):\n    d_k = Q.shape[-1]\n"
-    "    return Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)  # (B, T_q, d_k) @ (B, d_k, T_k) -> (B, T_q, T_k)",
-    why="Only the last two axes of K swap, so the batch axis stays first and d_k meets d_k; dividing by "
-        "sqrt(d_k) brings the variance of each score back to about 1 whatever the width.",
-)
 
 
 # ---------------------------------------------------------------- ex2: causal softmax with T_q <= T_k
@@ -155,6 +69,19 @@ _SOFTMAX_EXTREME = [
     Case("B=1, T_q=3, T_k=5" + _EXTREME_LABEL + " (a query whose keys all score about -1000)",
          lambda: (_all_low(),)),
 ]
+
+
+def _future_max() -> np.ndarray:
+    """The largest score of a row sits on a masked future key: shifting by the max over ALL keys breaks."""
+    S = np.random.default_rng(34).normal(size=(2, 2, 4))
+    S[0, 0] = [-1000.0, -998.0, -999.0, 1000.0]  # query 0 (position 2) sees keys 0..2; the max is future key 3
+    S[1, 1] = [-1000.0, -999.0, -1000.0, -998.0]  # all visible and all low
+    return S
+
+
+_FUTURE_MAX = Case("B=2, T_q=2, T_k=4" + _EXTREME_LABEL + " (a row whose largest score sits on a future key)",
+                   lambda: (_future_max(),))
+_SOFTMAX_EXTREME.append(_FUTURE_MAX)
 
 
 def _all_low() -> np.ndarray:
@@ -210,8 +137,6 @@ def _softmax_bugs(S: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
         "MAXIMUM (it is finite, and it keeps exp from overflowing).": lambda: _softmax(masked, shift="min"),
         "you subtracted each row's mean: a masked row holds -inf, so the mean is -inf and S - mean is NaN. "
         "Subtract the row's MAXIMUM.": lambda: _softmax(masked, shift="mean"),
-        "you took the softmax over the wrong axis (the queries, axis -2; here with a finite mask value): each ROW "
-        "(one query, all its keys) must sum to 1, so use axis=-1.": lambda: _softmax(big, axis=-2),
         "you took the softmax over axis 0, the batch (here with a finite mask value): each row (one query of one "
         "sequence, over its keys) must sum to 1, so use axis=-1.": lambda: _softmax(big, axis=0),
         "you subtracted each row's minimum: in a masked row that is the huge negative mask value, so the other "
@@ -276,6 +201,16 @@ def _check_causal_softmax(fn: object) -> str:
             arr = np.asarray(got, dtype=float) if np.shape(got) == S.shape else None
             generic = str(wrong).startswith("your weights")  # no bug named
             dead = arr is not None and np.isfinite(arr).all() and bool((np.abs(arr.sum(axis=-1)) < 1e-6).any())
+            if arr is not None and np.array_equal(np.isneginf(arr), ~np.broadcast_to(_kv_mask(S), S.shape)) and \
+                    np.allclose(np.where(np.isneginf(arr), 0.0, arr), np.where(_kv_mask(S), S, 0.0)):
+                raise Wrong(_label(case) + "you returned the masked scores themselves (-inf on the future keys): "
+                            "the weights are their softmax along each row.") from None
+            if case is _FUTURE_MAX and arr is not None and (not np.isfinite(arr).all() or dead):
+                raise Wrong(_label(case) + "your softmax gives NaN (or a row of zeros) when a row's largest score "
+                            "sits on a future key: you shifted by the maximum over ALL keys, the masked ones "
+                            "included, so every visible score falls about 2000 below it and exp underflows to "
+                            "0 / 0. Mask with -np.inf FIRST, then subtract the row's maximum of the masked "
+                            "scores.") from None
             if generic and case in _SOFTMAX_EXTREME and arr is not None and (not np.isfinite(arr).all() or dead):
                 raise Wrong(_label(case) + "your softmax gives NaN or inf (or rows of zeros) once the scores are "
                             "large, although it is right on small ones: exp(1000) overflows to inf (inf / inf is "
@@ -294,7 +229,7 @@ def _check_causal_softmax(fn: object) -> str:
 
 
 ex2 = Exercise(
-    "attention-ex2",
+    "attention-kv-causal-softmax",
     _check_causal_softmax,
     ["The T_q queries are the LAST T_q of the T_k positions. Write down, for T_q = 2 and T_k = 4, which keys "
      "query 0 and query 1 may see; then find a NumPy function that builds that pattern for any T_q, T_k.",
@@ -309,6 +244,7 @@ ex2 = Exercise(
     why="The new queries sit at positions T_k - T_q .. T_k - 1, so the diagonal of the mask is shifted by "
         "T_k - T_q; -inf before the softmax gives exactly 0 weight, and subtracting the row maximum keeps exp "
         "from overflowing without changing the result.",
+    formerly="attention-ex2",
 )
 
 
@@ -341,7 +277,8 @@ def _head_bugs(X: np.ndarray, h: int) -> dict[str, Callable[[], np.ndarray]]:
             lambda: X.reshape(B, T, 2, d // 2).transpose(0, 2, 1, 3),
         "you put the head axis first, (h, B, T, d_k): the batch stays first, so transpose (B, T, h, d_k) with "
         "(0, 2, 1, 3).": lambda: X.reshape(B, T, h, d_k).transpose(2, 0, 1, 3),
-        "you swapped h and d_k: cut the last axis into (h, d_k) with d_k = d // h, so that there are h heads.":
+        "either you swapped h and d_k, or you used a fixed number of heads: cut the last axis into (h, d_k) with "
+        "the h you are given and d_k = d // h.":
             lambda: X.reshape(B, T, d_k, h).transpose(0, 2, 1, 3),
         "X.T reverses ALL three axes, to (d, T, B), so the reshape mixes tokens and sequences: reshape (B, T, d) "
         "to (B, T, h, d_k) first, then transpose with (0, 2, 1, 3).": lambda: X.T.reshape(B, h, T, d_k),
@@ -368,7 +305,7 @@ def _check_split_heads(fn: object) -> str:
 
 
 ex3 = Exercise(
-    "attention-ex3",
+    "attention-split-heads",
     _check_split_heads,
     ["Two moves: cut the last axis d into (h, d_k), then bring the head axis in front of T. Which of the two "
      "keeps each token's features together?",
@@ -378,6 +315,7 @@ ex3 = Exercise(
     "    return X.reshape(B, T, h, d // h).transpose(0, 2, 1, 3)  # (B, T, h, d_k) -> (B, h, T, d_k)",
     why="A reshape only regroups consecutive numbers, and a token's d features are consecutive; so cut that "
         "axis first, and only then move whole axes with a transpose.",
+    formerly="attention-ex3",
 )
 
 
@@ -436,6 +374,8 @@ def _backward_bugs() -> dict[str, Callable[..., tuple]]:
             lambda *a: _backward_parts(*a, vjp="unweighted"),
         "dQ and dK are swapped: return the tuple in the order (dQ, dK, dV).":
             lambda *a: (lambda dQ, dK, dV: (dK, dQ, dV))(*_backward_parts(*a)),
+        "you returned (dV, dK, dQ): return the tuple in the order (dQ, dK, dV).":
+            lambda *a: (lambda dQ, dK, dV: (dV, dK, dQ))(*_backward_parts(*a)),
         "dV needs A transposed: Y = A V, so dV = A^T dY.": lambda *a: _backward_parts(*a, dV_T=False),
         "your weights A have no causal mask: recompute them exactly as the forward pass did, with causal=True.":
             lambda *a: _backward_parts(*a, causal=False),
@@ -477,7 +417,7 @@ def _check_attention_backward(fn: object) -> str:
 
 
 ex4 = Exercise(
-    "attention-ex4",
+    "attention-backward",
     _check_attention_backward,
     ["Go backwards through the three steps of the forward pass, S = Q K^T / sqrt(d_k), A = softmax(S) with the "
      "mask, Y = A V. Each product contributes one gradient per input, with a transpose, as in a linear layer.",
@@ -494,41 +434,166 @@ ex4 = Exercise(
     "    return dS @ K * s, swap(dS) @ Q * s, dV",
     why="Each matrix product passes the gradient back with the other factor transposed; the softmax couples a "
         "row through J = diag(a) - a a^T; masked weights are 0, so their gradients vanish on their own.",
+    formerly="attention-ex4",
 )
 
 
-# ---------------------------------------------------------------- ex5: predict the memory of the weights
-_GiB = 2.0**30
-_WEIGHTS_GIB = attention.score_bytes(batch=3, n_heads=16, T_q=4096, bytes_per_element=4) / _GiB  # 3 GiB
 
 
-def _check_weights_memory(answer: object) -> str:
-    compare_units(answer, _WEIGHTS_GIB, "GiB", name="your answer", bugs={
-        "you forgot the batch: each of the 3 sequences has its own weights.": _WEIGHTS_GIB / 3,
-        "you forgot the heads: each of the 16 heads has its own (T, T) weights.": _WEIGHTS_GIB / 16,
-        "you counted elements, not bytes: fp32 takes 4 bytes per number.": _WEIGHTS_GIB / 4,
-        "you used 2 bytes per number (fp16); the question says fp32, 4 bytes.": _WEIGHTS_GIB / 2,
-        "you multiplied by 8: that counts bits, not bytes.": _WEIGHTS_GIB * 8,
-        "you counted T numbers per head and sequence; the weights are a (T, T) table, T^2 numbers.":
-            _WEIGHTS_GIB / 4096,
-        "you counted two arrays (the scores S and the weights A); the question asks for A alone.": _WEIGHTS_GIB * 2,
-        "you used 8 bytes per number (fp64); the question says fp32, 4 bytes.": _WEIGHTS_GIB * 2,
-        "you counted half of the (T, T) table: A stores all T^2 entries, the zeros of the mask included.":
-            _WEIGHTS_GIB / 2,
-        "you counted only the lower triangle, T(T + 1) / 2 entries: A stores all T^2 entries, the zeros of the "
-        "mask included.": _WEIGHTS_GIB * 4097 / 4096 / 2,
-        "you forgot both the batch (3 sequences) and the heads (16): multiply by B h.": _WEIGHTS_GIB / 48,
+# ---------------------------------------------------------------- rope_offset: predict a rotated score
+_ROPE_D_H = 8  #: head width of the prediction's q and k
+_ROPE_Q, _ROPE_K = np.random.default_rng(61).normal(size=(2, _ROPE_D_H))  # the q and k the chapter prints
+
+
+def rope_score(m: int, n: int) -> float:
+    """The score of the chapter's q rotated to position m against its k rotated to position n (no 1/sqrt(d_h))."""
+    q = attention.apply_rope(_ROPE_Q[None, :], start=m)[0]  # (d_h,)
+    k = attention.apply_rope(_ROPE_K[None, :], start=n)[0]
+    return float(q @ k)
+
+
+def _check_rope_offset(answer: object) -> str:
+    want = rope_score(1005, 1002)
+    compare(to_number(answer, "your prediction"), want, name="your prediction", rtol=1e-4, atol=1e-4, bugs={
+        "that is q . k without any rotation: the rotations do not cancel, R_m^T R_n = R_(n-m) leaves the "
+        "offset n - m = -3 in the score.": float(_ROPE_Q @ _ROPE_K),
+        "that is the score with the offset reversed (q at 2, k at 5): R_m^T R_n = R_(n-m) depends on the SIGN of "
+        "n - m, and here the key is 3 positions BEFORE the query.": rope_score(2, 5),
     })
-    return (f"3 x 16 x 4096^2 x 4 B = {_WEIGHTS_GIB:g} GiB for one layer; at T = 8192 it would be four times "
-            "as much. This quadratic array is what FlashAttention avoids storing.")
+    return (f"{want:.4f}, the printed score at (5, 2): q_m . k_n = q^T R_m^T R_n k = q^T R_(n-m) k depends only on "
+            "n - m = -3, so shifting both positions by 1000 changes nothing. That is why a KV cache can store keys "
+            "already rotated.")
 
 
-ex5 = Exercise(
-    "attention-ex5",
-    _check_weights_memory,
-    ["List the axes of the weight array A of one layer and their sizes; the memory is the product of the "
-     "sizes times the bytes per number.",
-     "A has shape (B, h, T, T). 1 GiB is 2**30 bytes."],
-    "answer = 3 * 16 * 4096 * 4096 * 4 / 2**30  # (B, h, T, T) numbers x 4 bytes, in GiB: 3.0",
-    why="There is one weight per (sequence, head, query, key): B h T^2 numbers, quadratic in T.",
+rope_offset = Exercise(
+    "attention-rope-offset",
+    _check_rope_offset,
+    ["What does R_m^T R_n simplify to, and which of m and n does it still depend on?",
+     "Write the offset n - m for the printed score (m = 5, n = 2) and for the one asked (m = 1005, n = 1002)."],
+    f"answer = {rope_score(5, 2):.6f}  # the score printed for (m, n) = (5, 2): same offset n - m = -3, same score",
+    why="Rotations compose by adding angles: R_m^T R_n = R_(-m) R_n = R_(n-m), one rotation by the offset.",
+    solution_text="The answer is the number printed for q at 5 and k at 2:",
+)
+
+
+# ---------------------------------------------------------------- rope_halves: RoPE in Llama's half-split layout
+def _make_rope(B: int, h: int, T: int, half: int, start: int, rng: np.random.Generator) -> tuple:
+    return rng.normal(size=(B, h, T, 2 * half)), start  # x (B, h, T, d_h), start
+
+
+_ROPE_CASES = cases(_make_rope, dict(B=1, h=2, T=3, half=2, start=5), dict(B=2, h=1, T=4, half=3, start=0),
+                    dict(B=1, h=3, T=2, half=4, start=17), dict(B=2, h=2, T=5, half=1, start=2), seed=71,
+                    fixed=("start",))
+
+
+def _halves(x: np.ndarray, start: int, *, theta: np.ndarray | None = None) -> np.ndarray:
+    """Reference: pair i is (x[..., i], x[..., i + d_h/2]), rotated by the RoPE angle of its position."""
+    T, d_h = x.shape[-2:]
+    theta = attention.rope_angles(T, d_h, start=start) if theta is None else theta  # (T, d_h // 2)
+    cos, sin = np.cos(theta), np.sin(theta)
+    x1, x2 = x[..., : d_h // 2], x[..., d_h // 2:]  # (..., T, d_h // 2) each
+    return np.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1)
+
+
+def _angles(x: np.ndarray, start: int, *, exponent: float = 2.0, sign: float = 1.0, reverse: bool = False):
+    """RoPE angles (T, d_h // 2) with a learner's slips: base ** (-exponent i / d_h), the sign, the order."""
+    T, d_h = x.shape[-2:]
+    freqs = 10000.0 ** (-exponent * np.arange(d_h // 2) / d_h)  # (d_h // 2,)
+    return sign * (start + np.arange(T))[:, None] * (freqs[::-1] if reverse else freqs)[None, :]
+
+
+_ROPE_BUGS: dict[str, Callable[..., np.ndarray]] = {
+    "you rotated interleaved pairs (x[2i], x[2i+1]), the RoFormer layout of lib.attention.apply_rope; here "
+    "pair i is (x[i], x[i + d_h/2]), the first half against the second.": lambda x, start: attention.apply_rope(x, start),
+    "you ignored start: token t sits at position start + t, as in a KV-cache step whose new tokens come "
+    "after the cached ones.": lambda x, start: _halves(x, 0),
+    "your positions start at start + 1: the first token of x sits at position start itself.":
+        lambda x, start: _halves(x, start + 1),
+    "your frequencies use base ** (-i / d_h); RoPE's are base ** (-2 i / d_h), one per PAIR.":
+        lambda x, start: _halves(x, start, theta=_angles(x, start, exponent=1.0)),
+    "you rotated the other way (the sign of sin is flipped): the first half gets x1 cos - x2 sin, the second "
+    "x1 sin + x2 cos.": lambda x, start: _halves(x, start, theta=_angles(x, start, sign=-1.0)),
+    "your frequencies run the wrong way: pair 0 turns fastest (1 radian per position), the last pair slowest.":
+        lambda x, start: _halves(x, start, theta=_angles(x, start, reverse=True)),
+}
+
+
+def _check_rope_halves(fn: object) -> str:
+    check_function(fn, _halves, _ROPE_CASES, name="your rope_halves", bugs=_ROPE_BUGS)
+    return ("each pair (x_i, x_(i + d_h/2)) turns by (start + t) base^(-2i/d_h), for every head width and start: the "
+            "layout of Llama's Hugging Face code, the same rotation as the interleaved one up to a fixed permutation "
+            "of the coordinates.")
+
+
+rope_halves = Exercise(
+    "attention-rope-halves",
+    _check_rope_halves,
+    ["Which two coordinates form pair i in this layout, and which angle does pair i of token t get?",
+     "Split x into x1 = x[..., :d_h // 2] and x2 = x[..., d_h // 2:]; the angles (T, d_h // 2) come from "
+     "attention.rope_angles(T, d_h, start=start) and broadcast over the leading axes."],
+    "def rope_halves(x, start):\n    T, d_h = x.shape[-2:]\n"
+    "    theta = attention.rope_angles(T, d_h, start=start)        # (T, d_h // 2)\n"
+    "    cos, sin = np.cos(theta), np.sin(theta)\n"
+    "    x1, x2 = x[..., :d_h // 2], x[..., d_h // 2:]               # the two coordinates of every pair\n"
+    "    return np.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1)",
+    why="Pair i is rotated by the 2-D rotation of angle (start + t) base^(-2i/d_h), whatever coordinates store it; "
+        "Hugging Face's rotate_half is this with the pairs laid out as the two halves.",
+)
+
+
+# ---------------------------------------------------------------- softmax_nan: find the input that breaks a softmax
+def softmax_all_max(S: np.ndarray) -> np.ndarray:
+    """The chapter's buggy causal softmax: shifted by each row's max over ALL keys, masked after exp.
+
+    S (T, T) or (B, T, T) -> weights of the same shape; NaN where a row's visible weights all underflow.
+    """
+    T = S.shape[-1]
+    mask = np.tril(np.ones((T, T), dtype=bool))  # query i sees keys 0..i
+    with np.errstate(all="ignore"):
+        e = np.exp(S - S.max(axis=-1, keepdims=True))  # the row max, future keys included
+        e = np.where(mask, e, 0.0)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def _check_softmax_nan(answer: object) -> str:
+    S = to_array(answer, "your scores")
+    if S.ndim not in (2, 3) or S.shape[-1] != S.shape[-2] or S.shape[-1] < 2:
+        raise Wrong(f"your scores have shape {S.shape}; the function takes self-attention scores (T, T) (or a batch "
+                    "(B, T, T)) with T >= 2, so that some query has a future key.")
+    if not np.isfinite(S).all():
+        raise Wrong("your scores contain inf or NaN; the function only promises to handle finite scores, so the "
+                    "bug must show with finite ones (up to 1000 in size).")
+    if np.abs(S).max() > 1000:
+        raise Wrong(f"your largest score is {np.abs(S).max():.4g} in size; keep every score within 1000, as the "
+                    "exercise allows: the bug shows with scores the model really produces.")
+    out = softmax_all_max(S)
+    if not np.isfinite(out).all():
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        return (f"row {at[:-1]} comes out NaN: its largest score sits on a future key, so after the shift every "
+                "visible exp underflows to 0 and the row is 0 / 0. Masking first (np.where(mask, S, -np.inf)) and "
+                "then shifting by the max of the masked row always leaves one visible weight at exp(0) = 1.")
+    T = S.shape[-1]
+    future = np.triu(np.ones((T, T), dtype=bool), k=1)
+    gap = np.where(future, S, -np.inf).max(-1) - np.where(~future, S, -np.inf).max(-1)  # (..., T)
+    if (gap <= 0).all():
+        raise Wrong("in every row the largest score sits on a key the query can see (j <= i), so after the shift "
+                    "that key keeps exp(0) = 1 and the row sum is at least 1: the shift is harmless there. Where "
+                    "else can a row's maximum be?")
+    at = np.unravel_index(int(np.argmax(gap)), gap.shape)
+    raise Wrong(f"in row {tuple(int(i) for i in at)} a future key is above every visible one, but only by "
+                f"{gap[at]:.4g}: exp(-{gap[at]:.4g}) is still a positive float64, so the visible weights survive. "
+                "Every visible score of that row must fall far enough below the future maximum that exp underflows "
+                "to exactly 0 (float64 reaches 0 a little below exp(-745)).")
+
+
+softmax_nan = Exercise(
+    "attention-softmax-nan",
+    _check_softmax_nan,
+    ["After the shift, which entry of a row becomes exp(0) = 1, and is that entry always one the query may see?",
+     "Take T = 2. Row 0 sees only key 0 and not key 1; choose S[0, 0] and S[0, 1] so that exp(S[0, 0] - max) "
+     "rounds to 0 in float64 (below about exp(-745))."],
+    "answer = np.array([[-1000.0, 1000.0],   # row 0: the max is on key 1, which query 0 may not see\n"
+    "                   [0.0, 0.0]])         # row 1 sees both keys: fine",
+    why="exp underflows to 0 below about e^-745; if the shift is taken over the future keys as well, a large future "
+        "score pushes every visible one there, and 0 / 0 is NaN. The max over the MASKED row is always a visible key.",
 )

@@ -1,102 +1,156 @@
 """Exercises for the chapter `decoder-kv-cache`.
 
-ex1 predict the KV cache of Llama-2-70B with grouped-query attention; ex2 derive the context length
-where attention's FLOPs catch up with the rest of a block; ex3 one cached attention step; ex4 greedy
-generation with a KV cache, which must give the logits of generation without one; ex5 the gradient
-of the cross-entropy loss with respect to the logits.
+`flops_ratio` (a prediction: uncached over cached FLOPs of one step); `largest_batch` (a new case: the
+largest batch of Mistral-7B whose weights and caches fit on an 80 GiB card); `kv_bug` (find the bug: a
+KV-cache calculator that takes the head width as d / h_kv); ex3 one cached attention step; ex4 greedy
+generation with a KV cache, which must give the logits of generation without one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from lib import attention, decoder, nn
+from lib import attention, data, sizing, transformer
 from lib.exercises import (
     Case,
     Exercise,
     Wrong,
     call,
     cases,
+    check_function,
     compare,
     compare_count,
-    compare_units,
     refuse_lib,
+    to_number,
 )
 from lib.exercises.attention import short
 
-# ---------------------------------------------------------------- ex1: Llama-2-70B KV cache with GQA
+# ---------------------------------------------------------------- largest_batch: capacity before bandwidth (new case)
 _GiB = 2.0**30
-_GQA_GIB = decoder.gqa_kv_cache_bytes(80, 64, 8, 128, seq_len=4096, batch=8, bytes_per_element=2) / _GiB  # 10.0
+_CARD = 80 * 2**30  #: bytes on the "80 GB" card of the exercise: 80 GiB
+_MISTRAL = sizing.preset("mistral-7b")  # 32 layers, 32 query heads and 8 KV heads of 128, 7,241,732,096 weights
+_M_WEIGHTS = 2 * sizing.n_params(_MISTRAL)  # fp16 bytes
+_M_KV_SEQ = sizing.kv_bytes(32, 8, 128, T=4096, B=1, bytes_per_element=2)  # one 4,096-token sequence: 0.5 GiB
+_BATCH = (_CARD - _M_WEIGHTS) // _M_KV_SEQ  # 133
 
 
-def _check_gqa(answer: object) -> str:
-    compare_units(answer, _GQA_GIB, "GiB", bugs={
-        "you stored keys and values for all 64 heads (d = 8192 numbers per token and layer); with grouped-query "
-        "attention only the 8 KV heads are cached, 8 x 128 = 1024 numbers.": _GQA_GIB * 8,
-        "you multiplied by 8: that counts bits, not bytes.": _GQA_GIB * 8,
-        "you forgot the factor 2: the cache stores keys AND values.": _GQA_GIB / 2,
-        "you forgot the 80 layers: every layer keeps its own keys and values.": _GQA_GIB / 80,
-        "you used 4 bytes per number (fp32); the model runs in fp16, 2 bytes.": _GQA_GIB * 2,
-        "you forgot the batch: each of the 8 sequences has its own cache.": _GQA_GIB / 8,
-        "you counted numbers, not bytes: fp16 takes 2 bytes per number.": _GQA_GIB / 2,
-        "you forgot both the factor 2 for keys AND values and the 2 bytes per fp16 number.": _GQA_GIB / 4,
-        "you forgot the 4,096 tokens: the cache holds a key and a value for every token of every sequence.":
-            _GQA_GIB / 4096,
-        "you forgot the head width: each KV head stores a vector of 128 numbers per token.": _GQA_GIB / 128,
+def _check_largest_batch(answer: object) -> str:
+    free = _CARD - _M_WEIGHTS
+    compare_count(answer, _BATCH, what="a number of sequences", bugs={
+        "you cached all 32 heads: Mistral-7B has grouped-query attention, and only its 8 key/value heads are "
+        "cached (a quarter of the cache of full multi-head attention).": free // (4 * _M_KV_SEQ),
+        "you took 80 GB as 80e9 bytes: an \"80 GB\" card holds 80 GiB = 80 x 2**30 bytes.":
+            int((80e9 - _M_WEIGHTS) // _M_KV_SEQ),
+        "you forgot the weights: they sit on the same card, 2 bytes for each of the 7.24 billion.":
+            _CARD // _M_KV_SEQ,
+        "you counted the weights at 4 bytes (fp32); the model is served in fp16, 2 bytes per weight.":
+            (_CARD - 2 * _M_WEIGHTS) // _M_KV_SEQ,
+        "you forgot the factor 2 of the cache: it stores keys AND values.": free // (_M_KV_SEQ // 2),
+        "you rounded up: a fraction of a sequence does not fit, so round down.": -(-free // _M_KV_SEQ),
+        "you stored the cache in fp32; it is fp16 like the weights, 2 bytes per number.": free // (2 * _M_KV_SEQ),
     })
-    return (f"2 x 80 layers x 8 KV heads x 128 x 4096 tokens x 8 sequences x 2 B = {_GQA_GIB:g} GiB; with all 64 "
-            "heads cached it would be 80 GiB.")
+    return (f"(80 GiB - {_M_WEIGHTS / _GiB:.2f} GiB of weights) / {_M_KV_SEQ / _GiB:g} GiB per sequence = "
+            f"{free / _M_KV_SEQ:.2f}, so {_BATCH} sequences, before any activations: capacity limits the batch "
+            "before bandwidth does. Without grouped-query attention it would be 33.")
 
 
-ex1 = Exercise(
-    "decoder-kv-cache-ex1",
-    _check_gqa,
-    ["Start from the KV-cache formula of the chapter. Which of its factors does grouped-query attention change?",
-     "The h in the formula is the number of heads whose keys and values are stored: the 8 KV heads, not the 64 "
-     "query heads. 1 GiB is 2**30 bytes."],
-    "answer = 2 * 80 * 8 * 128 * 4096 * 8 * 2 / 2**30  # K and V, layers, KV heads, head dim, tokens, batch, fp16",
-    why="Only the key/value heads are cached; the query heads share them, so the cache is 64 / 8 = 8 times "
-        "smaller than with full multi-head attention.",
+largest_batch = Exercise(
+    "decoder-kv-cache-largest-batch",
+    _check_largest_batch,
+    ["What has to fit on the card besides the caches, and how much cache does ONE sequence bring?",
+     "Mistral-7B's config: 32 layers, 32 query heads and 8 KV heads of width 128, 7,241,732,096 weights. "
+     "Subtract the fp16 weights from 80 * 2**30 bytes, then divide by the fp16 cache of one 4,096-token "
+     "sequence."],
+    "weights = 2 * 7_241_732_096                  # fp16 bytes\n"
+    "per_sequence = 2 * 32 * 8 * 128 * 4096 * 2   # K and V, layers, KV heads, head width, tokens, fp16\n"
+    "answer = (80 * 2**30 - weights) // per_sequence  # 133",
+    why="Every sequence in the batch keeps its own cache on the card, next to one copy of the weights; the batch "
+        "stops growing when they no longer fit, whatever the bandwidth.",
 )
 
 
-# ---------------------------------------------------------------- ex2: the attention/MLP crossover
-_XL_D, _XL_FF = 1600, 6400  # GPT-2 XL
-_CROSSOVER = int(decoder.attention_crossover(_XL_D, _XL_FF))  # 2d + d_ff = 9600
+# ---------------------------------------------------------------- flops_ratio: predict uncached / cached FLOPs
+_RATIO_T = 16  #: the step whose FLOPs the prediction compares
 
 
-def _check_crossover(answer: object) -> str:
-    d, f = _XL_D, _XL_FF
-    compare_count(answer, _CROSSOVER, what="a number of tokens", bugs={
-        "you left out the four projections W_Q, W_K, W_V, W_O (8 d^2 FLOPs per token).": f,
-        "you counted each MLP matrix once as d * d_ff: a (1, d) @ (d, d_ff) product costs 2 d d_ff FLOPs, and "
-        "there are two matrices, 4 d d_ff in all.": 2 * d + f // 2,
-        "you left out the MLP (4 d d_ff FLOPs per token), the largest part.": 2 * d,
-        "you counted only the scores q K^T (2 t d); the weighted sum A V costs as much again, 4 t d in all.":
-            2 * (2 * d + f),
-        "you counted three projections; there are four: W_Q, W_K, W_V and W_O (8 d^2 in all).": 3 * d // 2 + f,
-        "you counted each projection as d^2 FLOPs: a (1, d) @ (d, d) product costs 2 d^2, 8 d^2 for the four.":
-            d + f,
-        "you counted three MLP matrices (SwiGLU); GPT-2 XL's MLP has two, 4 d d_ff FLOPs per token.": 2 * d + 3 * f // 2,
-        "either you counted 2 m n FLOPs for attention but m n for the projections and the MLP, or you counted "
-        "attention twice: use 2 m n for every product, and attention is 4 t d.": d + f // 2,
+def _check_flops_ratio(answer: object) -> str:
+    want = transformer.step_flops(transformer.MICROGPT, _RATIO_T, cached=False) / transformer.step_flops(
+        transformer.MICROGPT, _RATIO_T, cached=True)
+    compare(to_number(answer, "your prediction"), want, name="your prediction", rtol=1e-3, bugs={
+        "that is t^2: only attention grows like t^2 without the cache, and with the cache it grows like t, so "
+        "its ratio is t too; the projections, the MLP and the LM head run on t rows instead of one.":
+            float(_RATIO_T**2),
+        "the cache saves FLOPs: without it the step reruns the whole model on all t tokens.": 1.0,
+        "one less than t: the uncached step processes all t tokens, the new one included.": float(_RATIO_T - 1),
     })
-    return (f"4 t d = 8 d^2 + 4 d d_ff gives t* = 2d + d_ff = {_CROSSOVER:,} tokens = 6d for d_ff = 4d: GPT-2 XL's "
-            "context of 1,024 tokens is far below it, so its MLP and projections dominate the FLOPs.")
+    return (f"exactly t = {_RATIO_T}: every term of the uncached step is t times its cached counterpart (t rows "
+            "through the projections, the MLP and the LM head; t^2 d against t d in attention).")
 
 
-ex2 = Exercise(
-    "decoder-kv-cache-ex2",
-    _check_crossover,
-    ["Write the FLOPs of ONE new token in one layer as three terms: the four (d, d) projections, the MLP "
-     "(d -> d_ff -> d), and attention over t cached keys. Only one of them depends on t.",
-     "A (1, m) @ (m, n) product costs 2 m n FLOPs. Attention over t keys is q K^T plus A V, each 2 t d summed "
-     "over the heads. Set attention equal to the other two and solve for t."],
-    "# 4 t d = 4 * 2 d^2 + 2 * 2 d d_ff   ->   t = 2 d + d_ff\nanswer = 2 * 1600 + 6400  # 9600 tokens = 6 d",
-    why="Projections and MLP cost the same for every token; attention grows by 4d FLOPs per token of context, "
-        "so it takes 2d + d_ff tokens to catch up.",
+flops_ratio = Exercise(
+    "decoder-kv-cache-flops-ratio",
+    _check_flops_ratio,
+    ["Go through the table row by row: what is the ratio of the two columns in each row?",
+     "For the attention row the ratio is (2 . 2 t^2 d) / (2 . 2 t d); for the projection row (4 . 2 t d^2) / "
+     "(4 . 2 d^2). Put t = 16."],
+    "answer = 16  # every row of the table is t times bigger without the cache",
+    why="Without the cache, the step is the cached step done for t rows instead of one, attention included (t "
+        "queries against t keys instead of one against t).",
+)
+
+
+# ---------------------------------------------------------------- kv_bug: find the bug in a KV-cache calculator
+def _kv_reference(n_layers, d, n_heads, n_kv_heads, T, B, bytes_per_element=2):
+    return 2 * n_layers * n_kv_heads * (d // n_heads) * T * B * bytes_per_element  # head width d / h, h_kv heads
+
+
+_KV_CASES = [
+    Case("a multi-query model (12 heads, 1 KV head), 100 tokens, batch 3, fp32", lambda: (6, 768, 12, 1, 100, 3, 4)),
+    Case("Llama-2-70B (64 query heads, 8 KV heads), 4,096 tokens, batch 1, fp16", lambda: (80, 8192, 64, 8, 4096, 1, 2)),
+    Case("Llama-2-7B (32 heads, no GQA), 4,096 tokens, batch 2, fp16", lambda: (32, 4096, 32, 32, 4096, 2, 2)),
+    Case("Mistral-7B (32 query heads, 8 KV heads), 1,000 tokens, batch 4, fp16", lambda: (32, 4096, 32, 8, 1000, 4, 2)),
+    Case("4 layers, 6 query heads sharing 2 KV heads of width 10, 7 tokens, batch 5, 1 byte",
+         lambda: (4, 60, 6, 2, 7, 5, 1)),
+]
+
+_KV_BUGS: dict[str, Callable[..., int]] = {
+    "that still caches every head: head_dim = d // n_kv_heads times n_kv_heads heads is d, the cache of all "
+    "n_heads heads. A head's width is d // n_heads, for the key/value heads too; GQA only has fewer of them.":
+        lambda L, d, h, kv, T, B, nb=2: 2 * L * d * T * B * nb,
+    "you dropped the factor 2: the cache holds keys AND values.":
+        lambda L, d, h, kv, T, B, nb=2: L * kv * (d // h) * T * B * nb,
+    "you count numbers, not bytes: multiply by bytes_per_element.":
+        lambda L, d, h, kv, T, B, nb=2: 2 * L * kv * (d // h) * T * B,
+    "you returned GiB; the function returns bytes.":
+        lambda L, d, h, kv, T, B, nb=2: 2 * L * kv * (d // h) * T * B * nb / 2**30,
+    "you divided by the group size n_heads // n_kv_heads as well as using n_kv_heads: GQA shrinks the cache "
+    "once, by h / h_kv.": lambda L, d, h, kv, T, B, nb=2: 2 * L * kv * (d // h) * T * B * nb // (h // kv),
+}
+
+
+def _check_kv_bug(fn: object) -> str:
+    refuse_lib(fn, {"lib.sizing.kv_bytes": sizing.kv_bytes, "lib.sizing.kv_cache_bytes": sizing.kv_cache_bytes},
+               how="(the bug is the point here)")
+    check_function(fn, _kv_reference, _KV_CASES, name="your kv_cache_bytes", bugs=_KV_BUGS)
+    return ("head_dim = d // n_heads: the key/value heads are as wide as the query heads, there are only fewer of "
+            "them. Llama-2-70B at 4,096 tokens: 1.25 GiB per sequence, not 10.")
+
+
+kv_bug = Exercise(
+    "decoder-kv-cache-kv-bug",
+    _check_kv_bug,
+    ["The function is right for Llama-2-7B and 8 times too big for Llama-2-70B. What differs between the two "
+     "models, and which line uses it?",
+     "Write the width of one head of Llama-2-70B (d = 8192, 64 query heads) and compare it with the function's "
+     "head_dim."],
+    "def kv_cache_bytes(n_layers, d, n_heads, n_kv_heads, T, B, bytes_per_element=2):\n"
+    "    head_dim = d // n_heads  # the width of one head, query or key/value\n"
+    "    return 2 * n_layers * n_kv_heads * head_dim * T * B * bytes_per_element",
+    why="In grouped-query attention each key/value head keeps the width d_h = d / h of a query head; only their "
+        "number drops from h to h_kv, so the cache shrinks by h / h_kv.",
 )
 
 
@@ -181,7 +235,7 @@ def _check_cached_step(fn: object) -> str:
 
 
 ex3 = Exercise(
-    "decoder-kv-cache-ex3",
+    "decoder-kv-cache-cached-step",
     _check_cached_step,
     ["The new token must see every earlier token AND itself. What must happen to the caches before the new "
      "query looks at them? Why is no mask needed?",
@@ -192,42 +246,49 @@ ex3 = Exercise(
     "    w = np.exp(s - s.max())\n    w /= w.sum()\n    return w @ V  # (d_k,)",
     why="The last row of full causal attention only involves the last query and all t keys and values, which "
         "is exactly what the cache holds once the new k and v are appended.",
+    formerly="decoder-kv-cache-ex3",
 )
 
 
 # ---------------------------------------------------------------- ex4: cached greedy generation
-def _setup(config: decoder.Config, text: str, n_new: int, seed: int) -> Callable[[], tuple]:
-    return lambda: (decoder.init_params(config, seed=seed), decoder.encode(text), n_new, config)
+def _setup(config: transformer.Config, text: str, n_new: int, seed: int) -> Callable[[], tuple]:
+    return lambda: (transformer.init_params(config, seed=seed), data.encode(text), n_new, config)
 
 
 _GEN_CASES = [
-    Case("the tiny decoder (1 layer), prompt '.em', 5 new tokens", _setup(decoder.Config(), ".em", 5, 0)),
+    Case("the tiny decoder (1 layer), prompt '.em', 5 new tokens", _setup(transformer.MICROGPT, ".em", 5, 0)),
     Case("2 layers of width 8 with 2 heads, prompt '.', 6 new tokens",
-         _setup(decoder.Config(d=8, n_heads=2, d_ff=12, n_layers=2, block_size=12), ".", 6, 1)),
+         _setup(replace(transformer.MICROGPT, d=8, n_heads=2, d_ff=12, n_layers=2, block_size=12), ".", 6, 1)),
     Case("3 layers of width 12 with 3 heads, prompt '.abc', 4 new tokens",
-         _setup(decoder.Config(d=12, n_heads=3, d_ff=20, n_layers=3, block_size=12), ".abc", 4, 2)),
+         _setup(replace(transformer.MICROGPT, d=12, n_heads=3, d_ff=20, n_layers=3, block_size=12), ".abc", 4, 2)),
 ]
 
 
+def _probs(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def _greedy(params, prompt, n_new, config, *, position=lambda t: t, fresh_each_step=False, fill_prefill=True,
-            same_token=False, late=False, probs=False, pick=np.argmax, again=False, whole=False) -> np.ndarray:
+            same_token=False, late=False, probs=False, pick=np.argmax, again=False, whole=False,
+            shared=False) -> np.ndarray:
     """Greedy decoding with a cache, with optional learner mistakes; -> (n_new, V) step logits."""
-    caches = [{} for _ in range(config.n_layers)]
-    logits = decoder.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
+    caches = [{}] * config.n_layers if shared else [{} for _ in range(config.n_layers)]
+    logits = transformer.forward(params, prompt, config, caches=caches if fill_prefill else None)[0, -1]
     t, out, seq = len(prompt), [], [int(i) for i in prompt]
     if again:  # the last prompt token fed a second time after the prefill
-        logits = decoder.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
+        logits = transformer.forward(params, [int(prompt[-1])], config, start=position(t), caches=caches)[0, -1]
         t += 1
     for _ in range(n_new + late):
         out.append(_probs(logits) if probs else logits)
         nxt = int(prompt[-1]) if same_token else int(pick(logits))
         seq.append(nxt)
         if whole:  # the whole sequence fed again, on top of the caches
-            logits = decoder.forward(params, seq, config, caches=caches)[0, -1]
+            logits = transformer.forward(params, seq, config, caches=caches)[0, -1]
             continue
         if fresh_each_step:
             caches = [{} for _ in range(config.n_layers)]
-        logits = decoder.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
+        logits = transformer.forward(params, [nxt], config, start=position(t), caches=caches)[0, -1]
         t += 1
     return np.array(out[late:])
 
@@ -255,6 +316,9 @@ def _gen_bugs(params, prompt, n_new, config) -> dict[str, Callable[[], np.ndarra
         "token, at start = the number of tokens cached.": lambda: _greedy(*args, whole=True),
         "you chose the smallest logit: greedy decoding feeds the argmax, the most likely token.":
             lambda: _greedy(*args, pick=np.argmin),
+        "all your layers share ONE cache dict ([{}] * n_layers repeats the same dict): layer 2 then appends its keys "
+        "to layer 1's. Make one dict per layer, [{} for _ in range(config.n_layers)].":
+            lambda: _greedy(*args, shared=True),
         "you fed the last prompt token again after the prefill: the prefill's last logits already choose the "
         "first new token, so feed that new token next.": lambda: _greedy(*args, again=True),
     }
@@ -273,21 +337,21 @@ def _as_steps(got: object, want: np.ndarray, prompt: np.ndarray) -> object:
 
 
 def _check_generate(fn: object) -> str:
-    refuse_lib(fn, {"lib.decoder.generate": decoder.generate, "lib.decoder.step_function": decoder.step_function},
-               how="with decoder.forward and its caches")
+    refuse_lib(fn, {"lib.transformer.generate": transformer.generate, "lib.transformer.step_function": transformer.step_function},
+               how="with transformer.forward and its caches")
     for case in _GEN_CASES:
         params, prompt, n_new, config = case.make()
-        want = decoder.generate(params, prompt, n_new, config, use_cache=False)[1][:, 0]  # uncached (n_new, V)
+        want = transformer.generate(params, prompt, n_new, config, use_cache=False)[1][:, 0]  # uncached (n_new, V)
         try:
-            with decoder.count_flops() as used:
+            with transformer.count_flops() as used:
                 answer = call(fn, *case.make(), name="your generate_cached")
             got = _as_steps(answer, want, prompt)
             compare(got, want, name="your logits", bugs=_gen_bugs(*case.make()))
         except Wrong as wrong:
             raise Wrong(short(f"with {case.label}: {wrong}")) from None
-        with decoder.count_flops() as prefill:
-            decoder.forward(params, prompt, config)
-        cached = prefill[0] + sum(decoder.step_flops(config, t, cached=True)
+        with transformer.count_flops() as prefill:
+            transformer.forward(params, prompt, config)
+        cached = prefill[0] + sum(transformer.step_flops(config, t, cached=True)
                                   for t in range(len(prompt) + 1, len(prompt) + n_new + 1))
         if used[0] > cached:
             raise Wrong(f"with {case.label}: your logits are right, but your function did {used[0]:,} matmul FLOPs, "
@@ -299,141 +363,23 @@ def _check_generate(fn: object) -> str:
 
 
 ex4 = Exercise(
-    "decoder-kv-cache-ex4",
+    "decoder-kv-cache-generate",
     _check_generate,
     ["Two phases: one forward pass over the whole prompt that fills the caches (one dict per layer), then one "
      "forward pass per new token. What must `start` be for each of them?",
-     "caches = [{} for _ in range(config.n_layers)], then the prefill decoder.forward(params, prompt, config, "
-     "caches=caches): the logits of its last position choose the first new token. A token at position t "
-     "(0-based) is fed alone, with start=t and the same caches."],
+     "Make one cache dict per layer (a separate dict each). After the prefill, which position's logits choose "
+     "the first new token? A token at position t (0-based) is fed alone: which start, and which caches?"],
     "def generate_cached(params, prompt, n_new, config):\n"
     "    caches = [{} for _ in range(config.n_layers)]\n"
-    "    logits = decoder.forward(params, prompt, config, caches=caches)[0, -1]  # prefill: (V,)\n"
+    "    logits = transformer.forward(params, prompt, config, caches=caches)[0, -1]  # prefill: (V,)\n"
     "    steps = []\n"
     "    for t in range(len(prompt), len(prompt) + n_new):\n"
     "        steps.append(logits)\n"
     "        if len(steps) < n_new:  # the last chosen token needs no logits of its own\n"
     "            token = int(logits.argmax())\n"
-    "            logits = decoder.forward(params, [token], config, start=t, caches=caches)[0, -1]\n"
+    "            logits = transformer.forward(params, [token], config, start=t, caches=caches)[0, -1]\n"
     "    return np.array(steps)  # (n_new, V)",
     why="Causality means the keys and values of earlier tokens never change, so keeping them and feeding only "
         "the new token (at its own position) reproduces the full forward pass's last row.",
-)
-
-
-# ---------------------------------------------------------------- ex5: the gradient of the cross-entropy
-def _make_ce(N: int, V: int, rng: np.random.Generator) -> tuple:
-    return 2.0 * rng.normal(size=(N, V)), rng.integers(0, V, size=N)  # logits (N, V), targets (N,)
-
-
-def _extreme_ce() -> tuple:
-    logits = np.array([[1000.0, -1000.0, 0.0, 5.0], [0.5, 999.0, -3.0, 1000.0], [0.1, 0.2, 0.3, 0.4]])
-    return logits, np.array([0, 3, 1])
-
-
-_CE_EXTREME_LABEL = "N=3, V=4 and logits as large as 1000"
-_CE_CASES = [*cases(_make_ce, dict(N=4, V=5), dict(N=6, V=27), dict(N=1, V=3), seed=61),
-             Case(_CE_EXTREME_LABEL, _extreme_ce)]
-
-
-def _probs(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
-
-
-def _column_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    P = _probs(z)
-    P[:, y] -= 1  # the classic: whole columns y, every row
-    return P
-
-
-def _row_bug(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    P = _probs(z)
-    P[y] -= 1  # whole ROWS y (fails when a target >= N)
-    return P
-
-
-def _shifted_target(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    P = _probs(z)
-    P[np.arange(len(y)), y - 1] -= 1  # y - 1 wraps to the last column for y = 0
-    return P
-
-
-def _ce_bugs(z: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
-    N = z.shape[0]
-    onehot = np.eye(z.shape[1])[y]  # (N, V)
-    at_target = _probs(z)
-    at_target[np.arange(N), y] = -1.0
-    return {
-        "P[y] -= 1 subtracts 1 in the whole ROWS y; the targets index the vocabulary, so subtract once per row at "
-        "its target: P[np.arange(N), y] -= 1.": lambda: _row_bug(z, y) / N,
-        "you SET the target entries to -1; the gradient there is p_y - 1, so subtract: P[np.arange(N), y] -= 1.":
-            lambda: at_target / N,
-        "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row; subtract it once per row, at that row's "
-        "target: P[np.arange(N), y] -= 1.": lambda: _column_bug(z, y) / N,
-        "P[:, y] -= 1 subtracts 1 in the whole COLUMNS y, in every row (use P[np.arange(N), y] -= 1), and the "
-        "loss is a mean over the N rows, so divide by N as well.": lambda: _column_bug(z, y),
-        "you returned the gradient of the SUM of the N losses; the loss is their mean, so divide by N.":
-            lambda: _probs(z) - onehot,
-        "you took the softmax over axis 0 (the N positions); each row's probabilities over the vocabulary must "
-        "sum to 1: axis=-1.": lambda: (_probs(z, axis=0) - onehot) / N,
-        "you left out the target: the gradient is (P - onehot(y)) / N, with -1 at each row's target.":
-            lambda: _probs(z) / N,
-        "the sign is flipped: the gradient of -log p_y is P - onehot(y), not onehot(y) - P.":
-            lambda: (onehot - _probs(z)) / N,
-        "you used the log-probabilities; the gradient uses the probabilities P = softmax(logits).":
-            lambda: (np.log(_probs(z)) - onehot) / N,
-        "your -1 sits one column to the left of the target: targets are 0-based column indices, so use "
-        "P[np.arange(N), y] -= 1 with y itself.": lambda: _shifted_target(z, y) / N,
-        "you divided by V, the vocabulary size; the loss is a mean over the N rows, so divide by N.":
-            lambda: (_probs(z) - onehot) / z.shape[1],
-        "you divided by N twice: (P - onehot(y)) / N already carries the mean's 1/N.":
-            lambda: (_probs(z) - onehot) / N**2,
-    }
-
-
-def _check_ce(fn: object) -> str:
-    refuse_lib(fn, {"lib.nn.cross_entropy_backward": nn.cross_entropy_backward})
-    for case in _CE_CASES:
-        z, y = case.make()
-        want = nn.cross_entropy_backward(z, y)  # (softmax(z) - onehot) / N
-        try:
-            try:
-                got = call(fn, z, y, name="your lm_loss_grad")
-            except Wrong as wrong:
-                text = str(wrong)
-                if "IndexError" in text and "axis 0" in text:
-                    raise Wrong(text.rstrip(". ") + ". The targets index the vocabulary, axis 1, not the rows: pick "
-                                "one entry per row with P[np.arange(N), targets].") from None
-                raise
-            try:
-                compare(got, want, name="your dlogits", bugs=_ce_bugs(z, y))
-            except Wrong:
-                arr = np.asarray(got, dtype=float) if np.shape(got) == z.shape else None
-                if case.label == _CE_EXTREME_LABEL and arr is not None and not np.isfinite(arr).all():
-                    raise Wrong("your softmax gives NaN or inf once the logits are large, although it is right on "
-                                "small ones: exp(1000) overflows to inf (inf / inf is NaN), and shifting by one "
-                                "maximum for the whole array makes other rows underflow to 0 / 0. Subtract EACH "
-                                "ROW's own maximum before np.exp.") from None
-                raise
-        except Wrong as wrong:
-            raise Wrong(short(f"with {case.label}: {wrong}")) from None
-    return ("dL/dlogits = (softmax(logits) - onehot(targets)) / N: each row pushes its target's logit up and the "
-            "others down, in proportion to their probabilities.")
-
-
-ex5 = Exercise(
-    "decoder-kv-cache-ex5",
-    _check_ce,
-    ["Do one row first: L = -log p_y with p = softmax(z). Write log p_y in terms of z (log of a quotient), then "
-     "differentiate with respect to z_j, for j = y and j != y.",
-     "-log p_y = -z_y + log sum_k exp(z_k). Differentiate each term in z_j: the first is -1 only when j = y; the "
-     "second is a function you already compute. For N rows the loss is a mean; P[np.arange(N), targets] picks "
-     "one entry per row."],
-    "def lm_loss_grad(logits, targets):\n    N = logits.shape[0]\n"
-    "    P = np.exp(logits - logits.max(axis=-1, keepdims=True))\n    P /= P.sum(axis=-1, keepdims=True)  # softmax per row\n"
-    "    P[np.arange(N), targets] -= 1.0  # minus one-hot, one entry per row\n    return P / N  # the loss is a mean",
-    why="-log softmax(z)_y = -z_y + log sum exp(z); its gradient is softmax(z) - onehot(y), and the mean over N "
-        "rows divides it by N.",
+    formerly="decoder-kv-cache-ex4",
 )

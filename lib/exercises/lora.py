@@ -1,5 +1,6 @@
-"""Exercises for the chapter `lora`: the paper's initialisation, merging, the backward pass, an
-adapter's size for Llama-2-7B, and which factor moves first.
+"""Exercises for the chapter `lora`: ex1 the paper's initialisation; ex2 find the bug in a merge that
+forgets the 1/r; ex3 the backward pass; ex4 the data-weighted best rank-r update through the SVD of X (a
+new case); ex5 which factor has moved after one step (a prediction, before the cell that shows it).
 
 Convention (see `lib.lora`): Y = X @ W0 + (alpha / r) * (X @ A) @ B with A (D_in, r) random and
 B (r, D_out) zero at the start. Letters: N examples, D_in / D_out layer widths, r rank.
@@ -18,7 +19,6 @@ from lib.exercises import (
     check_function,
     check_rng,
     compare_choice,
-    compare_count,
     refuse_lib,
     to_array,
 )
@@ -83,7 +83,14 @@ def _check_init(fn) -> str:
         try:
             out = call(fn, D_in, D_out, r, np.random.default_rng(0), name="your init_lora")
             _check_one_init(out, D_in, D_out, r, passed=i > 0)
-            check_rng(fn, (D_in, D_out, r), name="your init_lora")
+            try:
+                check_rng(fn, (D_in, D_out, r), name="your init_lora")
+            except Wrong as wrong:
+                if "same result for different rng seeds" in str(wrong):
+                    raise Wrong("your A is the same whatever the rng you are given: either it comes from a generator "
+                                "of your own (such as np.random.default_rng(7)) or it is a fixed pattern (such as "
+                                "np.eye). The paper draws A at random: draw its entries from the rng argument.") from None
+                raise
         except Wrong as wrong:
             raise Wrong(f"with D_in={D_in}, D_out={D_out}, r={r}: {wrong}") from None
     return ("A (D_in, r) random and B (r, D_out) zero: A @ B = 0 exactly, so the first forward pass is the "
@@ -91,7 +98,7 @@ def _check_init(fn) -> str:
 
 
 ex1 = Exercise(
-    "lora-ex1",
+    "lora-init",
     _check_init,
     ["Two conditions: A @ B must be exactly zero at step 0, and some factor must still get a non-zero gradient. "
      "Which factor does the paper start at zero: the one that touches X, or the one that produces the output?",
@@ -158,8 +165,8 @@ def _check_merge_cases(fn) -> None:
             lambda W0, A, B, alpha: W0 + A @ B,
         "the scale is upside down: use alpha / r, not r / alpha.":
             lambda W0, A, B, alpha: W0 + (A.shape[1] / alpha) * A @ B,
-        "you multiplied by alpha but forgot to divide by r.":
-            lambda W0, A, B, alpha: W0 + alpha * A @ B,
+        "that is still the function as given, W0 + alpha * A @ B: the scale is alpha / r, so divide by r = "
+        "A.shape[1] (the two agree only when r = 1).": lambda W0, A, B, alpha: W0 + alpha * A @ B,
         "that is the rsLoRA scale alpha / sqrt(r); this chapter (and the paper) uses alpha / r.":
             lambda W0, A, B, alpha: W0 + (alpha / np.sqrt(A.shape[1])) * A @ B,
         "the order is A @ B, (D_in, r) @ (r, D_out); B @ A is a different matrix.":
@@ -182,15 +189,18 @@ def _check_merge_cases(fn) -> None:
 
 
 ex2 = Exercise(
-    "lora-ex2",
+    "lora-merge-bug",
     _check_merge,
-    ["The merged weight is the frozen one plus the scaled low-rank update, and it has W0's shape.",
-     "r is the size the two factors share: A is (D_in, r), B is (r, D_out). Which product has W0's shape?"],
+    ["The merged model agrees with the adapter at r = 1 and disagrees at every other rank. Which factor of the "
+     "adapter's forward pass depends on r?",
+     "Write the adapter's output X W0 + s (X A) B with s spelled out, factor X out on the left, and compare what "
+     "is left with the function's W0 + alpha * A @ B."],
     "def merge(W0, A, B, alpha):\n    r = A.shape[1]\n"
     "    return W0 + (alpha / r) * (A @ B)    # (D_in, D_out) + (D_in, r) @ (r, D_out)",
     why="X W0 + s (X A) B = X (W0 + s A B) by associativity and distributivity, so one (D_in, D_out) matrix does "
         "the work of the frozen layer and the adapter together. (Libraries such as PEFT add the update to W0 in "
         "place, which saves a copy; keep the original if you want to unmerge exactly.)",
+    formerly="lora-ex2",
 )
 
 
@@ -252,7 +262,7 @@ def _check_grads(fn) -> str:
 
 
 ex3 = Exercise(
-    "lora-ex3",
+    "lora-backward",
     _check_grads,
     ["Name the intermediate H = X @ A (N, r). Then Y = X @ W0 + s * H @ B is two linear layers: apply the rule "
      "of the linear layer (dW = input.T @ dOutput, dInput = dOutput @ W.T) to each.",
@@ -264,53 +274,67 @@ ex3 = Exercise(
     "    return dX, dA, dB",
     why="Each product is a linear layer whose gradient rule you know; s multiplies H @ B, so it reaches dB and dH "
         "once; X feeds both W0 and A, so its gradient is the sum of the two paths.",
+    formerly="lora-ex3",
 )
 
 
-# ---------------------------------------------------------------- ex4: the size of an adapter for Llama-2-7B
-R_EX4, TARGETS_EX4 = 16, ("q", "v")
+# ---------------------------------------------------------------- ex4: the data-weighted best rank-r update (new case)
+def _best(X: np.ndarray, delta: np.ndarray, r: int, *, whiten: str = "S", rank_shift: int = 0) -> np.ndarray:
+    """Reference (and slips): X = U S Vt, ||X M|| = ||S Vt M||, D = V S^-1 [S Vt delta]_r."""
+    _, S, Vt = np.linalg.svd(X, full_matrices=False)  # S (D_in,), Vt (D_in, D_in)
+    W = {"S": S, "S2": S**2, "none": np.ones_like(S)}[whiten][:, None] * Vt  # the change of variables
+    Z = W @ delta  # (D_in, D_out)
+    U2, S2, Vt2 = np.linalg.svd(Z, full_matrices=False)
+    k = r + rank_shift
+    Zr = (U2[:, :k] * S2[:k]) @ Vt2[:k]  # best rank k of Z
+    return np.linalg.solve(W, Zr)  # back to the original variables
 
 
-def _check_llama_count(answer) -> str:
-    layers, blocks = lora.LLAMA2_7B_LAYERS, lora.LLAMA2_7B_BLOCKS
-    want = lora.adapter_params(layers, blocks, R_EX4, TARGETS_EX4)  # 32 * 2 * 16 * (4096 + 4096)
-    d = 4096
-    compare_count(answer, want, name="your count", bugs={
-        "that is one block; the model has 32 blocks, each with its own q and v adapters.":
-            2 * R_EX4 * 2 * d,
-        "that counts one of the two projections, or only one factor of each adapter, or r = 8 (the chapter's "
-        "example) instead of 16: q and v each get A (4096, 16) and B (16, 4096), in all 32 blocks.":
-            want // 2,
-        "those are the full q and v matrices (d * d each), what LoRA avoids training; count r * (D_in + D_out) "
-        "per adapter.":
-            blocks * 2 * d * d,
-        "that is the count in bytes at 16 bits (2 per parameter); give the number of parameters.": 2 * want,
-        "that is the count in bytes at 32 bits (4 per parameter); give the number of parameters.": 4 * want,
-        "that is q, k, v and o; the paper's placement is W_q and W_v only.":
-            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v", "o")),
-        "that is an adapter on every linear layer; the paper's placement is W_q and W_v only.":
-            lora.adapter_params(layers, blocks, R_EX4, tuple(layers)),
-        "you squared the rank: each adapter holds r * (D_in + D_out) numbers, not r^2 * (D_in + D_out).":
-            blocks * 2 * R_EX4**2 * 2 * d,
-        "that is a single adapter (one projection of one block); q and v both get one, in each of the 32 blocks.":
-            R_EX4 * 2 * d,
-        "that is q, k and v; the paper's placement is W_q and W_v only.":
-            lora.adapter_params(layers, blocks, R_EX4, ("q", "k", "v")),
-        "that is the whole model plus the adapters; count only the trainable adapter parameters.":
-            lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER) + want,
-    })
-    return (f"32 blocks x 2 projections x 16 x (4096 + 4096) = {want:,} trainable parameters, about "
-            f"{want / lora.model_params(layers, blocks, lora.LLAMA2_7B_OTHER):.2%} of the model.")
+def _best_case(N: int, D_in: int, D_out: int, r: int, rng: np.random.Generator) -> tuple:
+    X = rng.standard_normal((N, D_in)) * np.linspace(0.3, 3.0, D_in)  # columns of very different sizes
+    return X, rng.standard_normal((D_in, D_out)), r
+
+
+_BEST_CASES = cases(_best_case, dict(N=40, D_in=6, D_out=5, r=2), dict(N=30, D_in=5, D_out=7, r=1),
+                    dict(N=50, D_in=8, D_out=6, r=3), seed=44)
+
+_BEST_BUGS = {
+    "that is the truncated SVD of delta itself, the best rank-r matrix in the plain Frobenius norm; the loss "
+    "measures the error through X, ||X (delta - D)||, so take the SVD of X first and change variables.":
+        lambda X, delta, r: _best(X, delta, r, whiten="none"),
+    "you weighted by S^2 (X^T X) instead of S: ||X M||_F = ||S Vt M||_F, one factor of S, not two.":
+        lambda X, delta, r: _best(X, delta, r, whiten="S2"),
+    "your update has rank r + 1: keep exactly r singular values of S Vt delta.":
+        lambda X, delta, r: _best(X, delta, r, rank_shift=1),
+    "you did not map back: [S Vt delta]_r is the best update in the new variables; D = V S^-1 [S Vt delta]_r.":
+        lambda X, delta, r: (lambda Z: (lambda U, S, Vt: (U[:, :r] * S[:r]) @ Vt[:r])(*np.linalg.svd(Z, full_matrices=False)))(
+            np.linalg.svd(X, full_matrices=False)[1][:, None] * np.linalg.svd(X, full_matrices=False)[2] @ delta),
+}
+
+
+def _check_best(fn) -> str:
+    refuse_lib(fn, {"lib.lora.best_update": lora.best_update})
+    check_function(fn, _best, _BEST_CASES, name="your best_update", rtol=1e-6, atol=1e-8, bugs=_BEST_BUGS)
+    return ("D = V S^-1 [S Vt delta]_r: with X = U S Vt, ||X M||_F = ||S Vt M||_F, so the loss is the plain "
+            "Frobenius norm in the variables S Vt M, where Eckart-Young applies; mapping back gives the best rank-r "
+            "update for the loss, the same as lora.best_update.")
 
 
 ex4 = Exercise(
-    "lora-ex4",
-    _check_llama_count,
-    ["Count one adapter first: a (D_in, D_out) layer gets A (D_in, r) and B (r, D_out).",
-     "W_q and W_v are both (4096, 4096); how many of them does the model have, over all its blocks?"],
-    "answer = 32 * 2 * 16 * (4096 + 4096)   # blocks * (q, v) * r * (D_in + D_out)",
-    why="Each adapted matrix adds r (D_in + D_out) trainable numbers; the paper adapts W_q and W_v, and every one "
-        "of the 32 blocks has its own pair.",
+    "lora-best-update",
+    _check_best,
+    ["The loss is ||X (delta - D)||_F. Which factors of X = U S Vt leave a Frobenius norm unchanged, so that "
+     "you may drop them?",
+     "With M = delta - D, ||X M||_F = ||S Vt M||_F. Call Z = S Vt delta: the best rank-r approximation of Z is "
+     "Eckart-Young; then solve S Vt D = [Z]_r for D."],
+    "def best_update(X, delta, r):\n"
+    "    _, S, Vt = np.linalg.svd(X, full_matrices=False)      # X = U S Vt\n"
+    "    Z = S[:, None] * Vt @ delta                           # ||X M|| = ||S Vt M||\n"
+    "    U2, S2, Vt2 = np.linalg.svd(Z, full_matrices=False)\n"
+    "    Zr = (U2[:, :r] * S2[:r]) @ Vt2[:r]                   # Eckart-Young in the new variables\n"
+    "    return Vt.T @ (Zr / S[:, None])                       # back: D = V S^-1 Zr",
+    why="U has orthonormal columns and Vt is a rotation, so only the stretch S weights the error; in the variables "
+        "S Vt D the loss is a plain Frobenius distance, where the truncated SVD is optimal.",
 )
 
 
@@ -335,11 +359,14 @@ def _check_first_mover(answer) -> str:
 
 
 ex5 = Exercise(
-    "lora-ex5",
+    "lora-first-step",
     _check_first_mover,
-    ["A factor moves when its gradient is not zero. Each factor's gradient contains the OTHER factor.",
-     "At step 0, which of A and B is zero?"],
+    ["A factor moves when its gradient is not zero. Which matrices appear in the gradient of A, and which in "
+     "the gradient of B?",
+     "Write Y = X W0 + s (X A) B as a chain of two linear layers and apply dW = input^T @ dOutput to each: "
+     "which factor is the 'input' or the 'weight' in the other's gradient?"],
     'answer = "B"',
     why="dB = s (XA)^T dY depends on A, which is random, so it is not zero; dA = s X^T dY B^T depends on B, which is "
         "zero at the start. After one step B is non-zero, and from then on A moves too.",
+    formerly="lora-ex5",
 )
