@@ -24,7 +24,7 @@ $(READY): requirements.txt requirements-dev.txt pyproject.toml
 # every notebook's output, so it drops both (Sphinx's environment and the cache): the next build
 # re-reads and re-executes every notebook. Otherwise unchanged notebooks stay cached.
 LIB_STAMP := _build/.lib-stamp
-$(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py)
+$(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py lib/exercises/core/*.py)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 

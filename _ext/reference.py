@@ -533,6 +533,7 @@ def name_toc_toggles(app, exception) -> None:
 
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
+    app.setup_extension("progress_labels")  # saved progress follows a renamed exercise
     app.connect("config-inited", on_config_inited, priority=400)
     app.connect("autodoc-process-docstring", process_docstring)
     app.connect("html-page-context", on_page_context)

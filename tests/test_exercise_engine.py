@@ -1,4 +1,7 @@
-"""The exercise engine (lib.exercises): fair comparison, named bugs, sized cases, rng checks, folding, labels."""
+"""The exercise engine (lib.exercises.core: exercise, compare, cases): fair comparison, named bugs and
+Result.bug, sized cases, rng checks, other array libraries, stability inputs, folding, labels.
+
+The sandbox (time limits, refusals) is tested in test_exercise_sandbox.py."""
 
 import importlib
 import pkgutil
@@ -22,9 +25,14 @@ from lib.exercises import (
     compare_choice,
     compare_count,
     compare_units,
+    extreme_off_target,
+    extreme_on_masked,
+    renamed_labels,
     time_limit,
     to_number,
+    with_extreme,
 )
+from lib.exercises.core import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -362,17 +370,20 @@ class _BrokenAlarm:
 
 
 @pytest.mark.parametrize("fake", [_NoAlarm(), _BrokenAlarm(), None])
-def test_time_limit_without_signals_runs_the_body_with_no_limit(monkeypatch, fake):
-    monkeypatch.setattr(exercises, "signal", fake)
+def test_time_limit_without_signals_falls_back_to_the_trace_watchdog(monkeypatch, fake):
+    monkeypatch.setattr(sandbox, "signal", fake)
     ran = []
-    with time_limit(0.01):
+    with time_limit(1.0):
         ran.append(sum(range(1000)))
     assert ran == [499500]
+    with pytest.raises(TimeoutError), time_limit(0.05):  # as in Pyodide: stopped by the watchdog
+        while True:
+            pass
     assert call(lambda x: x + 1, np.ones(2)).tolist() == [2.0, 2.0]
 
 
 def test_engine_needs_no_threads_or_subprocesses():
-    source = Path(exercises.__file__).read_text()
+    source = "".join(p.read_text() for p in Path(sandbox.__file__).parent.glob("*.py"))
     for module in ("threading", "subprocess", "multiprocessing", "concurrent"):
         assert f"import {module}" not in source
 
@@ -385,7 +396,9 @@ EX = Exercise("engine-test-ex2", lambda a: compare(a, 1.0) or "yes.", ["idea", "
 def test_solution_is_folded_with_the_why():
     note = EX.solution()
     page = note._repr_html_()
-    assert page.startswith('<details class="exercise-solution"><summary>Show the solution</summary>')
+    assert page.startswith('<details class="exercise-solution" data-exercise="engine-test-ex2"><summary>Show the '
+                           'solution</summary>')
+    assert 'data-exercise' not in EX.hint()._repr_html_()  # hints keep their HTML
     assert page.endswith("</details>") and "answer = 1.0" in page and "one is one." in page
     assert "answer = 1.0" in repr(note) and "one is one." in repr(note)
     assert note.code == "answer = 1.0" and note.text
@@ -431,7 +444,8 @@ def test_every_chapter_label_is_registered_unique_and_named_after_its_notebook()
     assert len(labels) == len(set(labels)) >= 35
     for ex in found:
         assert EXERCISES[ex.label] is ex
-        assert any(ex.label.startswith(f"{stem}-") for stem in NOTEBOOKS), ex.label  # <chapter>-<slug>
+        assert any(ex.label.startswith(f"{stem}-") for stem in NOTEBOOKS), ex.label
+        assert ex.formerly is None or any(ex.formerly.startswith(f"{stem}-") for stem in NOTEBOOKS), ex.formerly
 
 
 def test_duplicate_label_raises_but_a_reload_does_not():
@@ -442,17 +456,241 @@ def test_duplicate_label_raises_but_a_reload_does_not():
         Exercise("Bad Label", lambda a: None, [], "")
     module = importlib.import_module("lib.exercises.vectors")
     importlib.reload(module)
-    assert EXERCISES["vectors-ex1"] is module.ex1
+    for ex in vars(module).values():
+        if isinstance(ex, Exercise):
+            assert EXERCISES[ex.label] is ex
 
 
 def test_the_docstring_example_runs():
     doc = exercises.__doc__
     start = doc.index("    def _reference(X, W, b):")
-    code = "\n".join(line[4:] for line in doc[start:doc.index("Labels are")].splitlines())
+    code = "\n".join(line[4:] for line in doc[start:doc.index("Labels name the exercise")].splitlines())
     namespace = {"np": np, **{k: getattr(exercises, k) for k in exercises.__all__}}
-    exec(code.replace('"linear-layer-ex3"', '"engine-test-ex4"'), namespace)
-    ex = namespace["ex3"]
+    exec(code.replace('"linear-layer-forward"', '"engine-test-ex4"'), namespace)
+    ex = namespace["forward"]
     assert ex.check(lambda X, W, b: X @ W + b).ok
-    assert ex.check(lambda X, W, b: X @ W).message == "with B=3, D_in=3, D_out=3: the bias is missing: add b after the product."
+    result = ex.check(lambda X, W, b: X @ W)
+    assert result.message == "with B=3, D_in=3, D_out=3: the bias is missing: add b after the product."
+    assert result.bug == "the bias is missing: add b after the product."
     assert ex.check(lambda X, W, b: X[:, :3] @ W[:3] + b).message.startswith("with B=4, D_in=5, D_out=2:")
     assert "<details" in ex.solution()._repr_html_()
+
+
+# ---------------------------------------------------------------- Result.bug: the sentence of the named bug
+BIAS = "the bias is missing: add b after the product."
+TRANSPOSED = "W is used transposed."
+LAYER_CASES = cases(lambda B, D_in, D_out, rng: (rng.normal(size=(B, D_in)), rng.normal(size=(D_in, D_out)),
+                                                 rng.normal(size=D_out)),
+                    dict(B=3, D_in=3, D_out=3), dict(B=4, D_in=5, D_out=2))
+LAYER_BUGS = {BIAS: lambda X, W, b: X @ W, TRANSPOSED: lambda X, W, b: X @ W.T + b}
+
+
+def _check_layer(fn):
+    check_function(fn, lambda X, W, b: X @ W + b, LAYER_CASES, name="your layer", bugs=LAYER_BUGS)
+    return "right."
+
+
+LAYER = Exercise("engine-test-bug-layer", _check_layer, ["a", "b"], "...")
+
+
+def _rewrapping(fn):  # as chapter checkers do: catch the engine's Wrong and add words
+    try:
+        return _check_layer(fn)
+    except Wrong as wrong:
+        raise Wrong(f"in your layer, {wrong}") from None
+
+
+REWRAPPED = Exercise("engine-test-bug-rewrapped", _rewrapping, ["a", "b"], "...")
+
+
+def test_result_bug_is_the_named_sentence_and_survives_rewrapping():
+    for ex in (LAYER, REWRAPPED):
+        result = ex.check(lambda X, W, b: X @ W)
+        assert result.status == "incorrect" and result.bug == BIAS, result
+        assert BIAS in result.message
+        assert ex.check(lambda X, W, b: X @ W + b).bug is None
+        generic = ex.check(lambda X, W, b: X @ W + 2 * b)
+        assert generic.status == "incorrect" and generic.bug is None, generic
+
+
+def test_a_hand_raised_bug_and_several_bugs_set_result_bug():
+    def checker(answer):
+        if answer == 2:
+            raise Wrong("you doubled it.", bug=True)
+        compare(answer, 1.0, bugs={"off by three.": 4.0, "also off by three.": 4.0})
+
+    ex = Exercise("engine-test-bug-hand", checker, ["a", "b"], "...")
+    assert ex.check(2).bug == "you doubled it."
+    both = ex.check(4)
+    assert both.bug is not None and both.bug.startswith("More than one mistake") and "also off by three." in both.bug
+    assert ex.check(7).bug is None
+
+
+def test_name_bug_every_names_only_a_bug_that_explains_every_case():
+    square_only = lambda X, W, b: X @ W.T + b if W.shape[0] == W.shape[1] else X @ W + 3 * b  # noqa: E731
+    first = wrong(check_function, square_only, lambda X, W, b: X @ W + b, LAYER_CASES, bugs=LAYER_BUGS)
+    assert TRANSPOSED in first  # "first": the square case matches W.T
+    every = wrong(check_function, square_only, lambda X, W, b: X @ W + b, LAYER_CASES, bugs=LAYER_BUGS,
+                  name_bug="every")
+    assert TRANSPOSED not in every and "different values" in every
+    assert BIAS in wrong(check_function, lambda X, W, b: X @ W, lambda X, W, b: X @ W + b, LAYER_CASES,
+                         bugs=LAYER_BUGS, name_bug="every")
+    check_function(lambda X, W, b: X @ W + b, lambda X, W, b: X @ W + b, LAYER_CASES, bugs=LAYER_BUGS,
+                   name_bug="every")
+    with pytest.raises(ValueError, match="name_bug"):
+        check_function(lambda X: X, lambda X: X, LAYER_CASES, name_bug="all")
+
+
+def test_judge_names_a_bug_only_when_it_explains_every_result_in_the_engine_wording():
+    from lib.exercises import as_values, close, judge, run_cases
+
+    wants = [np.array([1.0, 2.0]), np.array([3.0])]
+    bugs = {"doubled.": [np.array([2.0, 4.0]), np.array([6.0])], "shifted.": [np.array([2.0, 3.0]), None],
+            "also doubled.": [np.array([2.0, 4.0]), np.array([6.0])]}
+    judge([np.array([1.0, 2.0]), np.array([3.0])], wants, bugs, ["a", "b"])
+    assert wrong(judge, [np.array([2.0, 4.0]), np.array([6.0])], wants, bugs, ["a", "b"]).startswith(
+        "More than one mistake gives exactly this answer. Either: doubled.")
+    assert "shifted" not in wrong(judge, [np.array([2.0, 3.0]), np.array([4.0])], wants, bugs, ["a", "b"])
+    assert close(np.float32(1 / 3), 1 / 3) and not close(np.array([1.0]), np.array([1.0, 1.0]))
+    assert as_values(np.array([[5.0]]), "x").shape == ()
+    assert "float16" in wrong(as_values, np.float16(1), "x")
+    got, error = run_cases(lambda n: n * 2 if n < 3 else 1 / 0, [(1,), (2,), (3,)], float, "your f")
+    assert got == [2.0, 4.0] and "ZeroDivisionError" in str(error)
+
+
+# ---------------------------------------------------------------- numbers and arrays from other libraries
+class FakeArray:
+    """An array of another library (as a JAX ArrayImpl or a torch tensor): __array__, shape, item()."""
+
+    def __init__(self, value):
+        self._value = np.asarray(value)
+        self.shape = self._value.shape
+        self.dtype = self._value.dtype
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value if dtype is None else self._value.astype(dtype)
+
+    def item(self):
+        return self._value.item()
+
+
+class ItemOnly:
+    """A 0-d tensor that offers only item() (no __array__)."""
+
+    shape = ()
+
+    def __init__(self, value):
+        self.value = value
+
+    def item(self):
+        return self.value
+
+
+def test_a_0d_array_of_another_library_is_a_number():
+    for answer in (FakeArray(16), FakeArray(16.0), FakeArray(np.float32(16)), ItemOnly(16), ItemOnly(16.0)):
+        assert to_number(answer) == 16.0
+        compare(answer, 16)
+        compare_count(answer, 16)
+        compare_units(answer, 16.0, "bytes")
+    assert "got FakeArray of shape (2,)" in wrong(to_number, FakeArray([1.0, 2.0]))
+    assert "whole number" in wrong(compare_count, FakeArray(16.5), 16)
+    assert "too large" in wrong(compare_count, FakeArray(17), 16, bugs={"one too many.": 17}) or \
+        wrong(compare_count, FakeArray(17), 16, bugs={"one too many.": 17}) == "one too many."
+
+
+def test_an_array_of_another_library_is_compared_as_an_array():
+    compare(FakeArray(WANT), WANT)
+    compare(FakeArray(WANT.astype(np.float32)), WANT)
+    assert "different values" in wrong(compare, FakeArray(WANT + 1), WANT)
+
+
+def test_a_0d_fake_array_passes_a_whole_exercise():
+    ex = Exercise("engine-test-fake-0d", lambda a: compare_count(a, 4_096) or "yes.", ["a", "b"], "...")
+    assert ex.check(FakeArray(np.int32(4_096))).ok and ex.check(ItemOnly(4096)).ok
+
+
+# ---------------------------------------------------------------- stability: inputs that find the hard case
+def _masked_softmax(S, allowed):
+    S = np.where(allowed, S, -np.inf)
+    e = np.exp(S - S.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _half_stable_masked(S, allowed):  # shifts by the maximum over all keys, masked ones included
+    e = np.exp(S - S.max(axis=-1, keepdims=True)) * allowed
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _unshifted_masked(S, allowed):
+    e = np.exp(S) * allowed
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+CAUSAL = np.tril(np.ones((4, 4), dtype=bool))
+MASK_CASES = [
+    lambda: (np.random.default_rng(0).normal(size=(2, 4, 4)), CAUSAL),
+    lambda: (extreme_on_masked(np.random.default_rng(1).normal(size=(2, 4, 4)), CAUSAL), CAUSAL),
+]
+
+
+def test_extreme_on_masked_breaks_a_half_stable_masked_softmax():
+    S = extreme_on_masked(np.zeros((4, 4)), CAUSAL)
+    assert np.all(S[~CAUSAL] == 2e3) and np.all(S[:, 0] == 1e3)
+    check_function(_masked_softmax, _masked_softmax, MASK_CASES)
+    with np.errstate(all="ignore"):
+        for planted in (_half_stable_masked, _unshifted_masked):
+            check_function(planted, _masked_softmax, MASK_CASES[:1])  # ordinary inputs do not tell
+            assert "NaN or inf" in wrong(check_function, planted, _masked_softmax, MASK_CASES)
+
+
+def _cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return float(np.mean(np.log(np.exp(z).sum(axis=-1)) - z[np.arange(len(targets)), targets]))
+
+
+def _shift_by_target(logits, targets):
+    z = logits - logits[np.arange(len(targets)), targets][:, None]
+    return float(np.mean(np.log(np.exp(z).sum(axis=-1))))
+
+
+def test_extreme_off_target_breaks_a_cross_entropy_shifted_by_the_target_logit():
+    targets = np.array([0, 2, 1])
+    logits = extreme_off_target(np.zeros((3, 3)), targets)
+    assert logits[0, 1] == logits[1, 0] == logits[2, 2] == 1e3 and np.all(logits[np.arange(3), targets] == 0)
+    ce_cases = [lambda: (np.random.default_rng(2).normal(size=(3, 3)), targets),
+                lambda: (extreme_off_target(np.random.default_rng(3).normal(size=(3, 3)), targets), targets)]
+    check_function(_cross_entropy, _cross_entropy, ce_cases)
+    with np.errstate(all="ignore"):
+        check_function(_shift_by_target, _cross_entropy, ce_cases[:1])
+        assert "NaN or inf" in wrong(check_function, _shift_by_target, _cross_entropy, ce_cases)
+    assert with_extreme(np.zeros(3), 1, 7.0).tolist() == [0.0, 7.0, 0.0]
+
+
+# ---------------------------------------------------------------- renamed labels
+def test_formerly_records_the_old_label_and_refuses_conflicts():
+    ex = Exercise("engine-test-renamed", lambda a: None, ["a", "b"], "...", formerly="engine-test-ex9")
+    assert ex.formerly == "engine-test-ex9" and renamed_labels()["engine-test-ex9"] == "engine-test-renamed"
+    with pytest.raises(ValueError, match="already belongs"):
+        Exercise("engine-test-other", lambda a: None, [], "", formerly="engine-test-ex9")
+    with pytest.raises(ValueError, match="former label"):
+        Exercise("engine-test-ex9", lambda a: None, [], "")
+    with pytest.raises(ValueError, match="formerly"):
+        Exercise("engine-test-third", lambda a: None, [], "", formerly="Ex 1")
+    with pytest.raises(ValueError, match="already belongs"):
+        Exercise("engine-test-fourth", lambda a: None, [], "", formerly="engine-test-ex2")  # a label in use
+
+
+def test_bug_collisions_finds_bugs_that_no_case_tells_apart():
+    from lib.exercises import bug_collisions
+
+    square = cases(lambda n, rng: (rng.normal(size=(n, n)), rng.normal(size=(n, n))), dict(n=2), dict(n=3))
+    bugs = {"transposed W.": lambda X, W: X @ W.T, "transposed X.": lambda X, W: X.T @ W,
+            "both transposed, reversed.": lambda X, W: (W @ X).T, "W only.": lambda X, W: W,
+            "X @ W again.": lambda X, W: X @ W, "cannot run.": lambda X, W: X @ np.ones((7, 7))}
+    found = bug_collisions(lambda X, W: X @ W, square, bugs)
+    assert ("the right answer", "X @ W again.") in found  # a "bug" that is right on every case
+    assert ("transposed W.", "transposed X.") not in found and ("transposed X.", "W only.") not in found
+    assert ("transposed X.", "both transposed, reversed.") not in found
+    same = {"W @ X transposed.": lambda X, W: (W @ X).T, "X.T @ W.T.": lambda X, W: X.T @ W.T}
+    assert bug_collisions(lambda X, W: X @ W, square, same) == [("W @ X transposed.", "X.T @ W.T.")]
+    assert bug_collisions(lambda X, W: X @ W, square, {"a.": lambda X, W: 2 * X @ W}) == []

@@ -14,8 +14,10 @@ import lib
 import lib.exercises as exercises
 from lib.exercises import EXERCISES as REGISTRY
 from lib.exercises import Exercise, Result
+from lib.exercises.core import sandbox
 
-MODULES = [importlib.import_module(f"lib.exercises.{m.name}") for m in pkgutil.iter_modules(exercises.__path__)]
+MODULES = [importlib.import_module(f"lib.exercises.{m.name}") for m in pkgutil.iter_modules(exercises.__path__)
+           if not m.ispkg]  # the chapter modules, not the engine (core)
 EXERCISES = {f"{mod.__name__.rsplit('.', 1)[1]}.{name}": (mod, ex)
              for mod in MODULES for name, ex in vars(mod).items() if isinstance(ex, Exercise)}
 
@@ -126,7 +128,7 @@ def test_every_registered_exercise_is_fuzzed():
 @pytest.mark.parametrize("key", sorted(EXERCISES))
 def test_solution_is_folded_and_results_are_labelled(key):
     _, ex = EXERCISES[key]
-    assert ex.solution()._repr_html_().startswith('<details class="exercise-solution">')
+    assert ex.solution()._repr_html_().startswith(f'<details class="exercise-solution" data-exercise="{ex.label}">')
     assert f'data-exercise="{ex.label}"' in ex.check(...)._repr_html_()
 
 
@@ -139,7 +141,7 @@ def test_solution_is_accepted(key):
 
 @pytest.mark.parametrize("key", sorted(EXERCISES))
 def test_checker_survives_garbage(key, monkeypatch):
-    monkeypatch.setattr(exercises, "TIME_LIMIT_S", 0.3)
+    monkeypatch.setattr(sandbox, "TIME_LIMIT_S", 0.3)
     mod, ex = EXERCISES[key]
     wants_function = callable(_solution_answer(mod, ex))
     reference = _reference_data(mod)
@@ -167,3 +169,39 @@ def test_placeholder_is_not_attempted_everywhere():
         assert ex.check(...).status == "not attempted", key
         assert ex.check(lambda *a: ...).status in {"not attempted", "incorrect"}, key
 
+
+
+class _OtherLibraryScalar:
+    """A 0-d array of another library (as JAX's ArrayImpl or a torch tensor): __array__, shape (), item()."""
+
+    def __init__(self, value):
+        self._value = np.asarray(value)
+        self.shape, self.dtype = (), self._value.dtype
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value if dtype is None else self._value.astype(dtype)
+
+    def item(self):
+        return self._value.item()
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_a_number_answer_from_another_array_library_is_accepted(key):
+    mod, ex = EXERCISES[key]
+    answer = _solution_answer(mod, ex)
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        pytest.skip("the answer is not a single number")
+    result = ex.check(_OtherLibraryScalar(answer))
+    assert result.ok, result
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_a_never_returning_function_is_stopped_by_the_trace_watchdog(key, monkeypatch):
+    mod, ex = EXERCISES[key]
+    if not callable(_solution_answer(mod, ex)):
+        pytest.skip("the answer is not a function")
+    monkeypatch.setattr(sandbox, "WATCHDOG", "trace")  # as in Pyodide, where SIGALRM is missing
+    monkeypatch.setattr(sandbox, "TIME_LIMIT_S", 0.1)
+    with exercises.time_limit(30, method="signal"):  # a checker that bypassed `call` would hang: fail instead
+        result = ex.check(_never_returns)
+    assert result.status == "incorrect" and "did not finish" in result.message, result

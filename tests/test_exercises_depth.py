@@ -57,7 +57,8 @@ def _softmax_loop(Z):
 
 
 def test_ex2_the_library_function_is_not_an_answer():
-    assert _said(ex2.check(nn.softmax), "library's")
+    assert _said(ex2.check(nn.softmax), "course's own")
+    assert _said(ex2.check(lambda Z: nn.softmax(Z)), "course's own")  # a wrapper too
 
 
 @pytest.mark.parametrize("fn", [
@@ -131,7 +132,8 @@ def _col(Z, y):
     (_col, "whole columns"),
     (lambda Z, y: ((lambda E: E / E.sum(0, keepdims=True))(np.exp(Z - Z.max(0, keepdims=True)))
                    - np.eye(Z.shape[1])[y]) / len(y), "wrong axis"),
-    (nn.cross_entropy_backward, "library's"),
+    (nn.cross_entropy_backward, "course's own"),
+    (lambda Z, y: nn.cross_entropy_backward(Z, y), "course's own"),
 ])
 def test_ex3_bugs(fn, fragment):
     assert _said(ex3.check(fn), fragment), ex3.check(fn)

@@ -1333,7 +1333,7 @@ EXPECT = {
     (
         "memory_flops.ex2",
         "no factor 2 flops",
-    ): "This answer fits more than one mistake: either you forgot th",
+    ): "More than one mistake gives exactly this answer. Either: you f",
     (
         "memory_flops.ex2",
         "weights only",
@@ -1343,7 +1343,7 @@ EXPECT = {
     (
         "memory_flops.ex2",
         "sparse peak 624",
-    ): "This answer fits more than one mistake: either you forgot th",
+    ): "More than one mistake gives exactly this answer. Either: you f",
     (
         "memory_flops.ex2",
         "6 flops (training)",

@@ -27,6 +27,7 @@ from lib.exercises import (
     check_function,
     compare,
     refuse_lib,
+    short,
     to_array,
     to_number,
 )
@@ -41,9 +42,6 @@ def _label(case: Case, what: str = "") -> str:
     return f"with {case.label}{what}: "
 
 
-def short(text: str, limit: int = 480) -> str:
-    """A message cut to `limit` characters (a learner's exception can quote whole arrays)."""
-    return text if len(text) <= limit else text[: limit - 5].rstrip() + " ..."
 
 
 # ---------------------------------------------------------------- ex2: causal softmax with T_q <= T_k

@@ -7,98 +7,27 @@ still run) and names a bug only when it explains every size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import numpy as np
 
 from lib.exercises import (
     Exercise,
     NotAttempted,
     Wrong,
+    as_values,
     call,
-    compare,
+    close,
+    judge,
     need_function,
-    to_array,
+    refuse_lib,
+    run_cases,
+    safe,
     to_number,
 )
 from lib.gradcheck import LinearBench, numerical_gradient
 
-# ---------------------------------------------------------------- judging several cases at once
-# A bug is named only when it reproduces the answer on every case (an answer that merely resembles
-# a bug on one case gets the plain comparison); when several bugs do, the message says "either ... or".
-# Fair to float32: a relative 1e-5 of the answer's scale. lib.exercises.memory_flops uses these too.
-RTOL = 1e-5
-
-
-def as_values(got: object, name: str) -> np.ndarray:
-    """A learner's number or array as a float array; a size-1 array counts as its single number."""
-    if getattr(got, "dtype", None) == np.float16:  # judged at 1e-5, which float16's 3 digits cannot reach
-        raise Wrong(f"{name} is float16, which keeps only about 3 significant digits; compute in float32 or float64.")
-    arr = to_array(got, name)
-    return arr.reshape(()) if arr.size == 1 and arr.ndim > 0 else arr
-
-
-def close(got: np.ndarray, want: object, rtol: float = RTOL) -> bool:
-    """Same shape, and every entry within rtol of the larger of |want|'s largest entry and 1e-12."""
-    if want is None:  # a bug that cannot even be computed for this case
-        return False
-    want = np.asarray(want, dtype=float)
-    if got.shape != want.shape or not np.all(np.isfinite(got)):
-        return False
-    scale = max(float(np.abs(want).max()) if want.size else 0.0, 1e-12)
-    return bool(np.all(np.abs(got - want) <= rtol * scale))
-
-
-def safe(bug: Callable[[], object]) -> object:
-    """What a bug would return, or None when the buggy formula cannot run for this case (wrong shapes)."""
-    try:
-        return np.asarray(bug(), dtype=float)
-    except Exception:
-        return None
-
-
-def either(sentences: Sequence[str]) -> str:
-    """One sentence, or 'either A, or B' for several."""
-    if len(sentences) == 1:
-        return sentences[0]
-    parts = [s.rstrip(".") for s in sentences]
-    parts = [p[0].lower() + p[1:] if p[:2] not in ("X ", "W ", "B ") and not p[:2].isupper() else p for p in parts]
-    return "This answer fits more than one mistake: either " + ", or ".join(parts) + "."
-
-
-def judge(results: Sequence[np.ndarray], wants: Sequence[object], bugs: dict[str, Sequence[object]],
-          names: Sequence[str], rtol: float = RTOL) -> None:
-    """Raise Wrong unless every result matches its want; name the bugs that explain every case."""
-    if all(close(g, w, rtol) for g, w in zip(results, wants, strict=True)):
-        return
-    named = [sentence for sentence, values in bugs.items()
-             if all(close(g, v, rtol) for g, v in zip(results, values, strict=True))]
-    if named:
-        raise Wrong(either(named))
-    for g, w, name in zip(results, wants, names, strict=True):
-        if not close(g, w, rtol):
-            w = np.asarray(w, dtype=float)
-            compare(g, w, name=name, rtol=rtol, atol=rtol * max(float(np.abs(w).max()) if w.size else 0.0, 1e-12))
-            show = lambda a: np.array2string(np.asarray(a), precision=8)  # noqa: E731
-            raise Wrong(f"{name} is close but not within {rtol:g} of the expected value: got {show(g)}, expected {show(w)}.")
-
-
-def run(fn: Callable, cases: Sequence[tuple], read: Callable[[object], object], name: str,
-        copy_args: bool = True) -> tuple[list, Wrong | None]:
-    """Call fn(*case) for every case and read each answer; stop at the first that raises Wrong.
-
-    Returns the answers read so far and that Wrong (or None), so that a bug can still be named from
-    the cases that ran (a wrong product runs on a square case and fails on the next one).
-    """
-    results = []
-    for case in cases:
-        try:
-            results.append(read(call(fn, *case, name=name, copy_args=copy_args)))
-        except Wrong as err:
-            if not results:
-                raise
-            return results, err
-    return results, None
+# Several cases are judged at once by the engine's run_cases and judge: a bug is named only when it
+# explains every case (an answer that merely resembles a bug on one case gets the plain comparison).
+run = run_cases
 
 _rng = np.random.default_rng(21)
 # (X, W, dY) with sizes (B, D_in, D_out) = (3, 3, 3), (5, 4, 3), (2, 6, 4): two values of every size
@@ -181,8 +110,7 @@ def _check_backward(fn) -> str:
     need_function(fn)
     from lib.linear import linear_backward
 
-    if fn is linear_backward:
-        raise Wrong("that is the library's linear_backward, which the chapter imports; write your own.")
+    refuse_lib(fn, {"lib.linear.linear_backward": linear_backward})
     got, error = run(fn, _BACKWARD_CASES, _read_three, "your linear_backward")
     cases = _BACKWARD_CASES[:len(got)]
     want = [(dY @ W.T, X.T @ dY, dY.sum(axis=0)) for X, W, dY in cases]  # (B, D_in), (D_in, D_out), (D_out,)

@@ -24,9 +24,9 @@ from lib.exercises import (
     compare,
     compare_count,
     refuse_lib,
+    short,
     to_number,
 )
-from lib.exercises.attention import short
 
 # ---------------------------------------------------------------- largest_batch: capacity before bandwidth (new case)
 _GiB = 2.0**30

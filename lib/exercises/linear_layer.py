@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.exercises import Exercise, Wrong, call, cases, check_function, compare_count, need_function
-from lib.exercises.vectors import as_shape, explain_crashes
+from lib.exercises import (
+    Exercise,
+    Wrong,
+    as_shape,
+    call,
+    cases,
+    check_function,
+    compare_count,
+    explain_crashes,
+    need_function,
+)
 
 
 def _pair(answer: object, form: str) -> tuple[object, object]:

@@ -11,8 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from lib import ledger
-from lib.exercises import TIME_UNITS, Exercise, NotAttempted, Wrong, compare_units, need_function
-from lib.exercises.backward import as_values, close, judge, run
+from lib.exercises import (
+    TIME_UNITS,
+    Exercise,
+    NotAttempted,
+    Wrong,
+    as_values,
+    close,
+    compare_units,
+    judge,
+    need_function,
+)
+from lib.exercises import run_cases as run
 
 A100_FLOPS = 312e12  # FLOP/s, dense bf16 (NVIDIA A100 80GB SXM datasheet)
 A100_BYTES = 2039e9  # bytes/s

@@ -20,9 +20,9 @@ from lib.exercises import (
     cases,
     check_function,
     compare,
+    explain_crashes,
     need_function,
 )
-from lib.exercises.vectors import explain_crashes
 from lib.ledger import linear_ledger
 
 # ---------------------------------------------------------------- ex1: the ledger by hand

@@ -7,9 +7,6 @@ to v. Letters: n, m numbers of vectors (rows), d their length, T queries, S keys
 
 from __future__ import annotations
 
-import functools
-import numbers
-
 import numpy as np
 
 from lib import vectors
@@ -17,37 +14,14 @@ from lib.exercises import (
     Case,
     Exercise,
     Wrong,
+    as_shape,
     cases,
     check_function,
     compare,
     compare_choice,
-    need_function,
+    explain_crashes,
 )
 from lib.vectors import EMBEDDINGS, WORDS
-
-
-def explain_crashes(fn: object, crashes: dict[str, str]) -> object:
-    """Wrap a learner's function so that a known NumPy error also says what to change.
-
-    `crashes` maps a fragment of NumPy's message (such as "matmul") to the sentence to add.
-    """
-    need_function(fn)
-
-    @functools.wraps(fn)
-    def explained(*args):
-        try:
-            return fn(*args)
-        except Exception as err:
-            for fragment, sentence in crashes.items():
-                if fragment in str(err):
-                    try:
-                        explained_err = type(err)(f"{str(err).strip().rstrip('.')}. {sentence}")
-                    except Exception:  # an exception type that takes other arguments: leave it as it is
-                        raise err from None
-                    raise explained_err from None
-            raise
-
-    return explained
 
 
 def _unit(M: np.ndarray, axis: int = 1) -> np.ndarray:
@@ -180,19 +154,6 @@ ex2 = Exercise(
 
 # ---------------------------------------------------------------- ex3: cross-attention scores
 T_Q, S_K, D_K = 5, 7, 16  # queries from a sequence of T tokens, keys from another of S tokens
-
-
-def as_shape(value: object, what: str) -> tuple[int, ...]:
-    """Read a shape (a tuple, list or 1-D integer array; a bare int for 1-D), or raise Wrong."""
-    if isinstance(value, np.ndarray) and value.ndim <= 1 and value.dtype.kind in "iu":
-        value = tuple(value.tolist()) if value.ndim else int(value)
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if not isinstance(value, (tuple, list)) or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
-    ):
-        raise Wrong(f"answer with {what}, a tuple of integers such as (2, 9); got {value!r}.")
-    return tuple(int(v) for v in value)
 
 
 CROSS_SHAPES = {  # a wrong shape -> what it is
