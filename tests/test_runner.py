@@ -67,6 +67,8 @@ def with_solution(code: str, name: str, solution: str) -> str:
     assigned = re.findall(r"^(\w+)\s*=", solution, re.M)
     if checked and checked.group(1) not in defined + assigned and len(defined) == 1:
         solution += f"\n{checked.group(1)} = {defined[0]}"
+    elif checked and checked.group(1) not in defined + assigned and not defined and len(assigned) == 1:
+        solution += f"\n{checked.group(1)} = {assigned[0]}"  # `answer = "B"` for a cell that checks my_prediction
     return "\n".join([*lines[:at], solution, *lines[at:]])
 
 
