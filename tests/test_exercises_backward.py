@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, mystery_backward
+from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, ex6, ex7, mystery_backward
 from lib.gradcheck import LinearBench
 
 
@@ -41,6 +41,7 @@ def test_ex1_accepts_right_answers(fn):
 BACKWARD_BUGS = [
     (lambda X, W, dY: (dY @ W, X.T @ dY, dY.sum(0)), "multiplied by W, not W.T"),
     (lambda X, W, dY: (-dY @ W.T, X.T @ dY, dY.sum(0)), "dX has the wrong sign"),
+    (lambda X, W, dY: (W.T @ dY, X.T @ dY, dY.sum(0)), "W.T @ dY has the factors in the wrong order"),
     (lambda X, W, dY: (dY @ W.T, dY.T @ X, dY.sum(0)), "dW is transposed"),
     (lambda X, W, dY: (dY @ W.T, X.T @ dY / len(X), dY.sum(0)), "dW: you divided by B"),
     (lambda X, W, dY: (dY @ W.T, X[:-1].T @ dY[:-1], dY.sum(0)), "dW misses one example"),
@@ -67,8 +68,16 @@ def test_ex1_names_each_bug(fn, fragment):
 
 def test_ex1_the_library_function_is_not_an_answer():
     from lib.linear import linear_backward
-    assert _said(ex1.check(linear_backward), "course's own")
-    assert _said(ex1.check(lambda X, W, dY: linear_backward(X, W, dY)), "course's own")  # a wrapper too
+    assert _said(ex1.check(linear_backward), "course's own lib.linear.linear_backward")
+
+
+def test_ex1_a_wrapper_around_the_library_function_is_not_an_answer():
+    from lib.linear import linear_backward
+
+    def wrapper(X, W, dY):
+        return linear_backward(X, W, dY)
+    result = ex1.check(wrapper)
+    assert result.status == "incorrect" and _said(result, "calls the course's own lib.linear.linear_backward")
 
 
 def test_ex1_every_bug_has_its_own_sentence():
@@ -220,7 +229,7 @@ def _grad_check_drift(loss, params, grads, eps):
     return report
 
 
-@pytest.mark.parametrize("fn", [_grad_check, _grad_check_loop, _grad_check_lib, _grad_check_drift])
+@pytest.mark.parametrize("fn", [_grad_check, _grad_check_loop, _grad_check_drift])
 def test_ex3_accepts_right_answers(fn):
     result = ex3.check(fn)
     assert result.ok, result
@@ -275,6 +284,23 @@ def _check_bug(kind):
 def test_ex3_names_each_bug(kind, fragment):
     result = ex3.check(_check_bug(kind))
     assert _said(result, fragment), result
+
+
+def test_ex3_lib_numerical_gradient_is_not_an_answer():
+    result = ex3.check(_grad_check_lib)
+    assert result.status == "incorrect" and _said(result, "lib.gradcheck"), result
+
+
+def test_ex3_the_library_check_is_not_an_answer():
+    from lib.gradcheck import check_gradients, numerical_gradient, relative_error
+
+    def via_check(loss, params, grads, eps):
+        return {r.name: r.rel_error for r in check_gradients(loss, params, grads, eps=eps).rows}
+
+    def via_parts(loss, params, grads, eps):
+        return {k: relative_error(grads[k], numerical_gradient(loss, p, eps=eps)) for k, p in params.items()}
+    assert _said(ex3.check(via_check), "lib.gradcheck.check_gradients")
+    assert ex3.check(via_parts).status == "incorrect"
 
 
 def test_ex3_format_and_restore():
@@ -363,3 +389,95 @@ def test_solutions_are_folded_and_explained():
         note = ex.solution()
         assert note.why and "<details" in note._repr_html_()
         assert ex.hints[-1].strip() not in note.code
+
+
+# ---------------------------------------------------------------- ex6: the backward pass over sequences
+def _E(X, dY):
+    return np.einsum("bti,bto->io", X, dY)
+
+
+SEQ_RIGHT = [
+    lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum(axis=(0, 1))),
+    lambda X, W, dY: (dY @ W.T, X.reshape(-1, X.shape[-1]).T @ dY.reshape(-1, dY.shape[-1]),
+                      dY.reshape(-1, dY.shape[-1]).sum(0)),
+    lambda X, W, dY: (dY @ W.T, np.tensordot(X, dY, axes=([0, 1], [0, 1])), dY.sum(0).sum(0)),
+    lambda X, W, dY: tuple(a.astype(np.float32) for a in (dY @ W.T, _E(X, dY), dY.sum(axis=(0, 1)))),
+    lambda X, W, dY: (dY @ W.T, sum(X[n].T @ dY[n] for n in range(len(X))), dY.sum(axis=(0, 1)).tolist()),
+]
+
+
+@pytest.mark.parametrize("fn", SEQ_RIGHT)
+def test_ex6_accepts_right_answers(fn):
+    assert ex6.check(fn).status == "correct"
+
+
+def test_ex6_solution_is_accepted():
+    namespace = {"np": np}
+    exec(ex6._solution, namespace)
+    assert ex6.check(namespace["seq_backward"]).status == "correct"
+
+
+SEQ_BUGS = [
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum(0)), "summed over the batch axis only"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum(1)), "summed over the positions only"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum((1, 2))), "summed over the features"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.mean((0, 1))), "mean over the tokens"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY.sum()), "everything to one number"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY), dY[0].sum(0)), "db: that is only the first sequence"),
+    (lambda X, W, dY: (dY @ W.T, np.swapaxes(X, 1, 2) @ dY, dY.sum((0, 1))), "one matrix per sequence"),
+    (lambda X, W, dY: (dY @ W.T, X[0].T @ dY[0], dY.sum((0, 1))), "dW uses only the first sequence"),
+    (lambda X, W, dY: (dY @ W.T, X[:, 0].T @ dY[:, 0], dY.sum((0, 1))), "only one position"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY) / len(X), dY.sum((0, 1))), "dW: you divided by B;"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY) / X.shape[0] / X.shape[1], dY.sum((0, 1))), "divided by B * T"),
+    (lambda X, W, dY: (dY @ W.T, _E(X, dY).T, dY.sum((0, 1))), "dW is transposed"),
+    (lambda X, W, dY: ((dY @ W.T).sum(0), _E(X, dY), dY.sum((0, 1))), "dX: you summed it"),
+]
+
+
+@pytest.mark.parametrize(("fn", "fragment"), SEQ_BUGS)
+def test_ex6_names_each_bug(fn, fragment):
+    result = ex6.check(fn)
+    assert result.status == "incorrect" and _said(result, fragment), result
+
+
+def test_ex6_every_bug_has_its_own_sentence():
+    messages = [ex6.check(fn).message for fn, _ in SEQ_BUGS]
+    assert len(set(messages)) == len(messages)
+
+
+def test_ex6_the_library_function_is_not_an_answer():
+    from lib.linear import linear_backward
+
+    def wrapper(X, W, dY):
+        return linear_backward(X.reshape(-1, X.shape[-1]), W, dY.reshape(-1, dY.shape[-1]))
+    assert _said(ex6.check(wrapper), "lib.linear.linear_backward")
+
+
+# ---------------------------------------------------------------- ex7: what a sampled check misses
+@pytest.mark.parametrize("answer", [1 - 20 / 2048, 0.99, np.float32(0.9902), (1 - 1 / 2048) ** 20, np.array(0.990)])
+def test_ex7_accepts(answer):
+    assert ex7.check(answer).status == "correct"
+
+
+@pytest.mark.parametrize(("answer", "fragment"), [
+    (20 / 2048, "*catches*"), (0.0098, "*catches*"), (99.0, "percentage"), (1 - 60 / 3104, "all three tensors"),
+    (1.0, "never finds it"), (0.0, "always finds it"), (0.5, "count the entries"),
+])
+def test_ex7_names_each_bug(answer, fragment):
+    result = ex7.check(answer)
+    assert result.status == "incorrect" and _said(result, fragment), result
+
+
+def test_ex7_the_answer_is_what_the_bench_shows():
+    from lib.linear import linear_backward
+
+    big = LinearBench.random(16, 64, 32, np.random.default_rng(2))
+    assert big.W.size == 2048
+
+    def one_bad(X, W, dY):
+        dX, dW, db = linear_backward(X, W, dY)
+        dW = dW.copy()
+        dW[3, 5] += 0.5
+        return dX, dW, db
+    full = {r.name: r for r in big.check(one_bad).rows}
+    assert not full["W"].ok

@@ -379,7 +379,7 @@ def _answer38(loss, params, grads, eps):
     return out
 
 
-@ok(E, "lib numerical_gradient")
+@bug(E, "lib numerical_gradient (the prompt forbids lib.gradcheck)")
 def _answer39(loss, params, grads, eps):
     from lib.gradcheck import numerical_gradient
 
@@ -1209,6 +1209,7 @@ EXPECT = {
         "backward.ex3",
         "nudge copies",
     ): "every relative error is 1: your numerical gradient is 0 ever",
+    ("backward.ex3", "lib numerical_gradient (the prompt forbids lib.gradcheck)"): "your grad_check reaches lib.gradcheck.numerical_gradient",
     ("backward.ex3", "no restore"): "params['X'] was left changed; put every entry back (param[id",
     (
         "backward.ex3",

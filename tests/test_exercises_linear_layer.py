@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lib.exercises.linear_layer import block, block_bugs, ex1, ex2, ex3, ex4
+from lib.exercises.linear_layer import ex5 as ex5_tokens
 from lib.ledger import linear_params
 
 
@@ -168,3 +169,31 @@ def test_ex4_bugs(buggy, fragment):
 def test_placeholders_and_hints(ex):
     assert ex.check(...).status == "not attempted"
     assert len(ex.hints) == 2 and ex.hints[1] not in ex.solution().code
+
+
+# ---------------------------------------------------------------- ex5: a layer applied to sequences
+_F = 2 * 4 * 10 * 768 * 3072
+
+
+@pytest.mark.parametrize("answer", [
+    ((4, 10, 3072), _F), ([4, 10, 3072], float(_F)), (np.array([4, 10, 3072]), np.int64(_F)),
+    ((4, 10, 3072), np.float32(_F)), [(4, 10, 3072), 188_743_680],
+])
+def test_ex5_accepts(answer):
+    assert ex5_tokens.check(answer).status == "correct"
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (((4, 3072), _F), "keeps every leading axis"),
+    (((40, 3072), _F), "after flattening"),
+    (((4, 10, 768), _F), "input's shape"),
+    (((3072, 10, 4), _F), "reversed"),
+    (((10, 3072), _F), "batch axis B = 4 is missing"),
+    (((4, 10, 3072), _F // 10), "one product per sequence"),
+    (((4, 10, 3072), _F // 4), "one sequence only"),
+    (((4, 10, 3072), _F // 2), "multiplications only"),
+    (((4, 10, 3072), 768 * 3072 + 3072), "number of weights"),
+])
+def test_ex5_names_each_bug(answer, fragment):
+    result = ex5_tokens.check(answer)
+    assert result.status == "incorrect" and fragment in result.message, result

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lib import vectors
-from lib.exercises.vectors import ex1, ex2, ex3, ex4, ex5
+from lib.exercises.vectors import ex1, ex2, ex3, ex4, ex5, ex6
 
 
 def assert_correct(result):
@@ -179,7 +179,29 @@ def test_ex5_scalar_answer_is_a_shape_message():
     assert result.status == "incorrect" and "shape" in result.message
 
 
-@pytest.mark.parametrize("ex", [ex1, ex2, ex3, ex4, ex5])
+@pytest.mark.parametrize("ex", [ex1, ex2, ex3, ex4, ex5, ex6])
 def test_placeholders_and_hints(ex):
     assert ex.check(...).status == "not attempted"
     assert len(ex.hints) == 2 and ex.hints[1] not in ex.solution().code
+
+
+# ---------------------------------------------------------------- ex6: predict apple's best match by dot product
+@pytest.mark.parametrize("answer", ["emperor", "Emperor", " emperor. ", "EMPEROR"])
+def test_ex6_correct(answer):
+    assert_correct(ex6.check(answer))
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    ("apple", "squared length"),
+    ("banana", "closest *direction*"),
+    ("queen", "rank 4 of 5"),
+    ("king", "rank 5 of 5"),
+])
+def test_ex6_wrong(answer, fragment):
+    assert_named(ex6.check(answer), fragment)
+
+
+def test_ex6_reads_the_data():
+    # the answer is computed from the embeddings: emperor's dot product with apple beats apple's own
+    E, i = vectors.EMBEDDINGS, vectors.WORDS.index("apple")
+    assert (E @ E[i]).argmax() == vectors.WORDS.index("emperor")

@@ -83,7 +83,7 @@ def affine_map_demo() -> Demo:
                 option_labels=[f"b = [{k}]" for k in BIASES])],
         draw,
         figsize=(5.0, 4.6),
-        caption="W is fixed; x moves on a circle of radius 1.5. With b = 0 every image grid passes "
+        caption="W is fixed; x moves on a circle of radius 1.5. With b = 0 the image of the grid passes "
         "through the origin (the red star sits on the cross); any other b slides the whole picture, "
         "unchanged in shape, so that the origin lands on b.",
     )
@@ -141,5 +141,6 @@ def eps_sweep_demo() -> Demo:
         caption="A correct gradient: the error falls like eps^2 as eps shrinks, then rises again once the "
         "rounding of the loss itself dominates (L(p + eps) - L(p - eps) is a whole number of the loss's "
         "float spacings, divided by 2 eps); in float32 the valley is higher and earlier. "
-        "A bug sits near 1 at every eps: no step size makes it pass.",
+        "The bug (dX = dY @ W) stays above 0.8 at every eps, far above the threshold: no step size makes it "
+        "pass.",
     )

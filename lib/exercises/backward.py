@@ -23,7 +23,7 @@ from lib.exercises import (
     safe,
     to_number,
 )
-from lib.gradcheck import LinearBench, numerical_gradient
+from lib.gradcheck import LinearBench, check_gradients, numerical_gradient, relative_error
 
 # Several cases are judged at once by the engine's run_cases and judge: a bug is named only when it
 # explains every case (an answer that merely resembles a bug on one case gets the plain comparison).
@@ -71,6 +71,8 @@ def _linear_bugs(cases: list[tuple]) -> list[dict]:
         {
             "dX: you multiplied by W, not W.T; the product must undo X @ W, so dX = dY @ W.T.": lambda c: dY[c] @ W[c],
             "dX is transposed: W @ dY.T gives (D_in, B); write dY @ W.T to get (B, D_in).": lambda c: W[c] @ dY[c].T,
+            "dX: W.T @ dY has the factors in the wrong order (it runs only when B = D_in); dY comes first, "
+            "dX = dY @ W.T, (B, D_out) @ (D_out, D_in).": lambda c: W[c].T @ dY[c],
             "dX has the wrong sign: dX = dY @ W.T, with no minus (the minus of gradient descent comes later, "
             "in the update).": lambda c: -dY[c] @ W[c].T,
             "dX: you divided by B; the loss's own 1/B (if any) is already inside dY, so dX = dY @ W.T with no mean.":
@@ -256,6 +258,9 @@ _GRAD_CHECK_CASES = [((4, 3, 2), 8, "W+", 1e-5), ((3, 5, 4), 9, "", 1e-5), ((3, 
 
 def _check_grad_check(fn) -> str:
     need_function(fn)
+    refuse_lib(fn, {"lib.gradcheck.check_gradients": check_gradients,
+                    "lib.gradcheck.numerical_gradient": numerical_gradient,
+                    "lib.gradcheck.relative_error": relative_error})
     note = ""
     got_all, want_all, bugs, names = [], [], {}, []
     for sizes, seed, bug, eps in _GRAD_CHECK_CASES:
@@ -480,3 +485,120 @@ ex5 = Exercise(
 )
 
 
+
+
+# ---------------------------------------------------------------- ex6: the backward pass over sequences
+_SEQ_SIZES = [(2, 3, 4, 5), (3, 4, 5, 2), (4, 2, 3, 6)]  # (B, T, D_in, D_out): every size distinct in each case
+_seq_rng = np.random.default_rng(61)
+_SEQ_CASES = [(_seq_rng.normal(size=(B, T, i)), _seq_rng.normal(size=(i, o)), _seq_rng.normal(size=(B, T, o)))
+              for B, T, i, o in _SEQ_SIZES]
+
+
+def _seq_bugs(cases: list[tuple]) -> list[dict]:
+    """The mistakes of a 3-D backward pass: sentence -> (case index -> what the bug returns)."""
+    X, W, dY = ([c[k] for c in cases] for k in range(3))
+    dW = lambda c: np.einsum("bti,bto->io", X[c], dY[c])  # noqa: E731
+    return [
+        {
+            "dX: you summed it over an axis; each token has its own row of X, so dX = dY @ W.T keeps the shape "
+            "(B, T, D_in).": lambda c: (dY[c] @ W[c].T).sum(axis=0),
+        },
+        {
+            "dW has one matrix per sequence, (B, D_in, D_out): W is shared by the B sequences too, so sum over "
+            "the batch axis as well as the positions.": lambda c: np.swapaxes(X[c], 1, 2) @ dY[c],
+            "dW uses only the first sequence: W is used by every sequence, so sum over the batch axis too.":
+                lambda c: X[c][0].T @ dY[c][0],
+            "dW uses only one position per sequence: W is used at every position, so sum over T too.":
+                lambda c: X[c][:, 0].T @ dY[c][:, 0],
+            "dW: you divided by B; any 1/B of the loss is already inside dY, so just sum.":
+                lambda c: dW(c) / len(X[c]),
+            "dW: you divided by B * T (a mean over the tokens); any mean of the loss is already inside dY, so just "
+            "sum.": lambda c: dW(c) / (X[c].shape[0] * X[c].shape[1]),
+            "dW is transposed: it must have W's shape (D_in, D_out).": lambda c: dW(c).T,
+        },
+        {
+            "db: you summed over the batch axis only, which leaves (T, D_out); b is broadcast over both B and T, "
+            "so sum over axes 0 and 1.": lambda c: dY[c].sum(axis=0),
+            "db: you summed over the positions only, which leaves (B, D_out); b is broadcast over both B and T, "
+            "so sum over axes 0 and 1.": lambda c: dY[c].sum(axis=1),
+            "db: you summed over the features; b has one entry per output feature, so keep the last axis and sum "
+            "over axes 0 and 1.": lambda c: dY[c].sum(axis=(1, 2)),
+            "db: you took the mean over the tokens; b is broadcast, so its gradient is the sum over axes 0 and 1.":
+                lambda c: dY[c].mean(axis=(0, 1)),
+            "db: you summed everything to one number; keep one entry per output, sum over axes 0 and 1 only.":
+                lambda c: dY[c].sum(),
+            "db: that is only the first sequence; b is used by every sequence, so sum over the batch axis too.":
+                lambda c: dY[c][0].sum(axis=0),
+        },
+    ]
+
+
+def _check_seq_backward(fn) -> str:
+    need_function(fn)
+    from lib.linear import linear_backward
+
+    refuse_lib(fn, {"lib.linear.linear_backward": linear_backward})
+    got, error = run(fn, _SEQ_CASES, _read_three, "your seq_backward")
+    cases = _SEQ_CASES[:len(got)]
+    want = [(dY @ W.T, np.einsum("bti,bto->io", X, dY), dY.sum(axis=(0, 1))) for X, W, dY in cases]
+    where = [f"(B={B}, T={T}, D_in={i}, D_out={o})" for B, T, i, o in _SEQ_SIZES]
+    _judge_three(got, want, _seq_bugs(cases), where[:len(got)])
+    if error:
+        raise error
+    return ("dX = dY @ W.T (one row per token), dW sums X[n, t] outer dY[n, t] over every sequence and position, "
+            "db = dY.sum(axis=(0, 1)): a parameter broadcast over B and T sums its gradient over exactly those axes.")
+
+
+ex6 = Exercise(
+    "backward-sequence-layer",
+    _check_seq_backward,
+    ["In Y = X @ W + b with X of shape (B, T, D_in), which axes of Y was W used along, and which was b "
+     "broadcast along? A parameter's gradient sums over the axes it was shared along.",
+     "Merge the two leading axes first: X.reshape(-1, D_in) is (B*T, D_in), a batch of B*T tokens; or write "
+     "dW with np.einsum and name the axes 'bti,bto->io'. db must come out with shape (D_out,)."],
+    "def seq_backward(X, W, dY):\n    dX = dY @ W.T                                # (B, T, D_out) @ (D_out, D_in)\n"
+    "    dW = np.einsum(\"bti,bto->io\", X, dY)        # sum over B and T -> (D_in, D_out)\n"
+    "    db = dY.sum(axis=(0, 1))                     # (D_out,)\n    return dX, dW, db",
+    why="W and b are shared by every token of every sequence, so their gradients sum over both leading axes; "
+    "each token keeps its own row of dX.",
+)
+
+
+# ---------------------------------------------------------------- ex7: predict what a sampled check misses
+SAMPLE_N, SAMPLE_ENTRIES = 20, 64 * 32  #: 20 sampled entries of the 2,048 of dW on the (16, 64, 32) bench
+_MISS = 1 - SAMPLE_N / SAMPLE_ENTRIES  # without replacement: 0.990...
+MISS_ATOL = 0.002  #: absolute tolerance: with-replacement (1 - 1/2048)**20 = 0.99028 is right too
+
+
+def _check_sample_miss(answer) -> str:
+    p = to_number(answer, "your probability")
+    if not 0 <= p <= 1 and 1 <= p <= 100:
+        raise Wrong("give the probability as a number between 0 and 1, not a percentage.")
+    if abs(p - _MISS) <= MISS_ATOL:
+        return (f"{_MISS:.3f}: the sample sees 20 of {SAMPLE_ENTRIES:,} entries, so it passes a dW with one bad entry "
+                "99 times in 100. Sampling catches bugs that spoil a whole tensor, not a few entries.")
+    bugs = {
+        "that is the probability that the sample *catches* the bad entry (20/2048); the question asks how often "
+        "it misses it.": SAMPLE_N / SAMPLE_ENTRIES,
+        "that counts the entries of all three tensors; the bad entry is in dW, whose 2,048 entries are sampled "
+        "separately (20 per tensor).": 1 - 3 * SAMPLE_N / (16 * 64 + SAMPLE_ENTRIES + 32),
+        "1 would mean a sample never finds it; 20 of the 2,048 entries are checked, so it is found now and then.":
+            1.0,
+        "0 would mean a sample always finds it; 20 of 2,048 entries leave most of dW unchecked.": 0.0,
+    }
+    for sentence, value in bugs.items():
+        if abs(p - value) <= 1e-3 * max(1.0, abs(value)) or (value and abs(p / value - 1) < 0.01):
+            raise Wrong(sentence)
+    raise Wrong(f"got {p:g}: count the entries of dW (D_in x D_out) and the share of them a sample of 20 visits.")
+
+
+ex7 = Exercise(
+    "backward-sampled-check",
+    _check_sample_miss,
+    ["How many entries does dW have on this bench, and how many of them does samples=20 look at?",
+     "The check passes W unless one of the 20 sampled indices is the bad one: that happens with probability "
+     "(number of samples) / (entries of dW). What is left for the miss?"],
+    "answer = 1 - 20 / (64 * 32)   # 0.990: 20 of 2,048 entries checked, the bad one seen 1 time in 100",
+    why="A sample of k of N entries sees one given entry with probability k/N; a bug confined to one entry "
+    "needs the full check.",
+)

@@ -263,3 +263,47 @@ ex4 = Exercise(
     why="Attention holds 4 d^2 weights, the MLP 8 d^2, two thirds of the block; biases and LayerNorms add only "
     "13 d.",
 )
+
+
+# ---------------------------------------------------------------- ex5: predict a layer applied to sequences
+SEQ_B, SEQ_T, SEQ_D, SEQ_D_FF = 4, 10, 768, 3072  #: a batch of 4 sequences of 10 tokens through GPT-2's c_fc
+
+
+def _check_tokens(answer) -> str:
+    shape, flops = _pair(answer, "(output_shape, flops), e.g. ((3, 4), 100)")
+    shape = as_shape(shape, "the output shape")
+    want = (SEQ_B, SEQ_T, SEQ_D_FF)
+    if shape != want:
+        diagnosis = {
+            (SEQ_B, SEQ_D_FF): "X @ W keeps every leading axis: the T = 10 positions stay, only the last axis changes.",
+            (SEQ_B * SEQ_T, SEQ_D_FF): "that is the shape after flattening X to (B*T, d); X @ W on the 3-D array "
+                                       "keeps the axes B and T apart.",
+            (SEQ_B, SEQ_T, SEQ_D): "that is the input's shape; the layer changes the last axis from d to 4d.",
+            (SEQ_D_FF, SEQ_T, SEQ_B): "the axes are reversed: X @ W keeps X's leading axes in order, (B, T, ...).",
+            (SEQ_T, SEQ_D_FF): "the batch axis B = 4 is missing: every sequence keeps its own block of rows.",
+        }.get(shape, f"X (B, T, d) @ W (d, 4d): the last axis of X meets the first of W; got {shape}.")
+        raise Wrong(diagnosis)
+    compare_count(flops, 2 * SEQ_B * SEQ_T * SEQ_D * SEQ_D_FF, name="your FLOP count", bugs={
+        "that counts one product per sequence (2 B d 4d): the layer runs once per token, B * T = 40 times.":
+            2 * SEQ_B * SEQ_D * SEQ_D_FF,
+        "that counts one sequence only (2 T d 4d): all B = 4 sequences pass through the layer.":
+            2 * SEQ_T * SEQ_D * SEQ_D_FF,
+        "that counts multiplications only: each one comes with an addition, 2 FLOPs per (token, input, output).":
+            SEQ_B * SEQ_T * SEQ_D * SEQ_D_FF,
+        "that is the number of weights (plus biases), which does not depend on the batch; FLOPs grow with the "
+        "tokens.": SEQ_D * SEQ_D_FF + SEQ_D_FF,
+    })
+    return (f"Y is {want}, and the product costs 2 * (B*T) * d * 4d = {2 * SEQ_B * SEQ_T * SEQ_D * SEQ_D_FF:,} FLOPs: "
+            "a linear layer treats every token of every sequence as one more row of the batch.")
+
+
+ex5 = Exercise(
+    "linear-layer-tokens-shape",
+    _check_tokens,
+    ["Which axis of X does the product with W (d, 4d) contract, and what happens to the axes before it?",
+     "Think of X as B*T = 40 rows of d numbers: what would the 2-D layer give for 40 rows? Then put the B and T "
+     "axes back."],
+    "answer = ((4, 10, 3072), 2 * 4 * 10 * 768 * 3072)   # (B, T, 4d); 2 FLOPs per (token, input, output)",
+    why="Matmul contracts the last axis of X with the first of W and keeps the others, so the cost is that of a "
+    "2-D layer with B*T rows.",
+)

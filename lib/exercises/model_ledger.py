@@ -6,8 +6,6 @@ hybrid-attention cache.
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from lib import sizing
@@ -20,12 +18,6 @@ from lib.exercises import (
     compare_units,
     refuse_lib,
 )
-
-
-def _formerly(label: str) -> dict[str, str]:
-    """The old label of a renamed exercise, for engines that migrate saved progress (`formerly=`)."""
-    return {"formerly": label} if "formerly" in inspect.signature(Exercise).parameters else {}
-
 
 # ---------------------------------------------------------------- ex1: a GPT-2 block by hand
 # (64, 100) first: there d_ff is not 4d, so "no norms" (-4d), "no first MLP bias" (-d_ff) and "norms as one
@@ -122,7 +114,7 @@ ex1 = Exercise(
     "    return attention + mlp + norms",
     why="Each linear layer (D_in, D_out) with a bias has D_in * D_out + D_out parameters; a LayerNorm has "
         "a gain and a bias of d each, and a pre-norm block has two.",
-    **_formerly("model-ledger-ex1"),
+    formerly="model-ledger-ex1",
 )
 
 
@@ -184,7 +176,7 @@ ex2 = Exercise(
     "    return 2 * n_layers * n_kv_heads * head_dim * T * B * bytes_per_element",
     why="Every layer keeps a key and a value vector of head_dim numbers per KV head for every token of "
         "every sequence; the query heads only read them.",
-    **_formerly("model-ledger-ex2"),
+    formerly="model-ledger-ex2",
 )
 
 
@@ -255,7 +247,7 @@ ex3 = Exercise(
     "    return max(0, int((memory_bytes - fixed) // one['activations']))",
     why="Weights, gradients and optimizer state do not depend on B; the activations are B times those of "
         "one example, so the batch is the spare memory divided by one example's activations, rounded down.",
-    **_formerly("model-ledger-ex3"),
+    formerly="model-ledger-ex3",
 )
 
 
@@ -306,7 +298,7 @@ ex4 = Exercise(
     solution_text="Add the four adapters; k and v are narrow:",
     why="An adapter trains r * (D_in + D_out); Wk and Wv are (8192, 1024) because the 8 KV heads of "
         "width 128 are all they produce.",
-    **_formerly("model-ledger-ex4"),
+    formerly="model-ledger-ex4",
 )
 
 

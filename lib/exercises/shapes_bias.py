@@ -308,10 +308,10 @@ def _check_guard(fn) -> str:
 ex4 = Exercise(
     "shapes-bias-ex4",
     _check_guard,
-    ["Broadcasting cannot protect you: the dangerous shapes all run. Decide what the one right shape of b "
-     "is for a given Y, and refuse everything else before adding.",
-     "Y.shape[1] is D_out. Compare b.shape (a tuple) with the tuple you expect, and `raise ValueError(...)` "
-     "with a message naming both shapes when they differ."],
+    ["Which shapes of b run without an error in Y + b, and which of them is the only one that adds the "
+     "right thing? What then must the guard look at: the size of b, its length, or something else?",
+     "Start from the shape the ledger gives b, written as a tuple built from Y.shape. Which comparisons "
+     "would a (D_out, 1) or a (1, D_out) bias still pass?"],
     "def add_bias(Y, b):\n"
     "    if b.shape != (Y.shape[1],):   # exactly (D_out,), nothing that merely broadcasts\n"
     '        raise ValueError(f"b should have shape ({Y.shape[1]},), got {b.shape}")\n'
@@ -386,8 +386,8 @@ ex5 = Exercise(
     _check_recover,
     ["An affine map hides its bias at one special input. Which one? Then feed inputs that each pick out one row "
      "of W.",
-     "Call layer(np.zeros(D_in)) first. Then the basis vector e_i (np.eye(D_in)[i]) gives x W = row i of W, plus "
-     "the bias."],
+     "Write f(x) = x @ W + b with the indices: f(x)_j = sum_i x_i W_ij + b_j. Which input makes the sum "
+     "vanish, and which inputs leave exactly one term i in it?"],
     "def recover(layer, D_in):\n"
     "    b = layer(np.zeros(D_in))                # f(0) = 0 @ W + b = b\n"
     "    W = layer(np.eye(D_in)) - b              # row i: f(e_i) - b = e_i @ W = W[i]\n"

@@ -199,7 +199,9 @@ ex3 = Exercise(
 # ---------------------------------------------------------------- ex4: the spread of random cosines
 D_SPREAD = 3072
 _SPREAD = 1 / np.sqrt(D_SPREAD)  # 0.01804...
-SPREAD_RTOL = 0.06  # two significant digits, or a sample of a few thousand pairs
+#: Relative tolerance of the spread at d = 3072: two significant digits (0.018 is 0.01804 rounded, 0.2 % off;
+#: 0.017 and 0.019 are 6 % and 5 % off and rejected); a sample of a few thousand pairs lands within it.
+SPREAD_RTOL = 0.03
 
 
 def _check_spread(answer) -> str:
@@ -300,4 +302,39 @@ ex5 = Exercise(
     "    return u - along_v                # what is left has no part along v",
     why="Removing the shadow leaves the part of u that v cannot see: its dot product with v is "
     "u . v - (u . v / v . v) v . v = 0.",
+)
+
+
+# ---------------------------------------------------------------- ex6: predict apple's best match by dot product
+def _check_apple_dot(answer) -> str:
+    i = WORDS.index("apple")
+    dots = EMBEDDINGS @ EMBEDDINGS[i]  # (n,): apple's dot product with every word, itself included
+    best = WORDS[int(np.argmax(dots))]
+    if isinstance(answer, str):
+        answer = answer.strip().rstrip(".!").strip()
+    order = sorted(range(len(WORDS)), key=lambda k: -dots[k])
+    compare_choice(answer, WORDS, best, bugs={
+        "apple": f"a word's dot product with itself is its squared length, |apple|^2 = {dots[i]:.2f}; a longer "
+                 "vector can beat it, even one pointing elsewhere.",
+        "banana": f"'banana' is the closest *direction* (the largest cosine), and its dot product "
+                  f"{dots[WORDS.index('banana')]:.2f} "
+                  "beats apple's own; but one word's vector is long enough to beat both.",
+        **{w: f"apple . {w} = {dots[k]:.2f}; that is rank {order.index(k) + 1} of {len(WORDS)}."
+           for k, w in enumerate(WORDS) if w not in ("apple", "banana", best)},
+    })
+    return (f"apple . {best} = {dots[WORDS.index(best)]:.2f} beats banana ({dots[WORDS.index('banana')]:.2f}) and "
+            f"apple itself "
+            f"({dots[i]:.2f}): by dot product a long vector wins even with an angle of "
+            f"{np.degrees(np.arccos(vectors.cosine(EMBEDDINGS[i], EMBEDDINGS[WORDS.index(best)]))):.0f} degrees.")
+
+
+ex6 = Exercise(
+    "vectors-apple-dot",
+    _check_apple_dot,
+    ["A dot product is length times length times cosine. Which word has a long vector, and how long is apple's "
+     "own?",
+     "Estimate the three candidates from the rows of E: apple . apple is the sum of apple's squares; compare "
+     "it with apple . banana and apple . emperor, term by term."],
+    'answer = "emperor"   # E @ E[3] = [0.02, 0.105, 1.73, 1.35, 1.37]: emperor\'s long vector wins',
+    why="The dot product rewards length as well as direction; only the cosine compares directions alone.",
 )
