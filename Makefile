@@ -12,7 +12,7 @@ READY  := $(VENV)/.installed
 # The site shows every demo as a kernel-free player; Jupyter, Binder and Colab get live widgets.
 BUILD  := COURSE_DEMO_MODE=static $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-.PHONY: book site pdf dist chromium test lint bench clean lab repository
+.PHONY: book site pdf dist chromium test lint bench clean lab repository serve
 
 $(READY): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,13 @@ lab: $(READY)
 # A fork: after changing repository.url (and .branch) in _config.yml, write it into the Colab cells.
 repository: $(READY)
 	$(BIN)/python scripts/set_repository.py
+
+# The built site on http://127.0.0.1:8000/ (PORT=...), cross-origin isolated so that Stop can
+# interrupt a cell (the in-page Python cannot start from file://; python3 -m http.server works too).
+PORT ?= 8000
+serve:
+	@test -f _build/html/index.html || $(MAKE) book
+	$(PYTHON) scripts/serve.py _build/html --port $(PORT)
 
 bench: $(READY)
 	$(BIN)/python scripts/bench.py

@@ -79,6 +79,26 @@ def page_exercises(app, docname: str) -> list[str]:
     return labels
 
 
+def page_draws(app, docname: str) -> bool:
+    """Whether a notebook's cells import matplotlib (directly, or through lib.demos)."""
+    path = Path(app.env.doc2path(docname))
+    if path.suffix != ".ipynb":
+        return False
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return bool(re.search(r"\bmatplotlib\b|\blib\.demos\b|from lib import [^\n]*\bdemos\b", code))
+
+
+def _closure(lock: dict, names: list[str]) -> set[str]:
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in lock["packages"]:
+            seen.add(name)
+            todo += lock["packages"][name].get("depends", [])
+    return seen
+
+
 def toc_order(app) -> list[str]:
     """Every document in the order of the table of contents."""
     order: list[str] = []
@@ -117,16 +137,22 @@ def add_controls(app, pagename: str, templatename: str, context: dict, doctree) 
             "data-runner-py": pathto("_static/course_runner.py", 1),
             "data-exercises": json.dumps(labels),
             "data-course-home": pathto(app.config.root_doc),
+            "data-page": pagename,
+            "data-first-bytes": str(app._first_bytes),
         }
+        draws = page_draws(app, pagename)
         attr_text = " ".join(f'{k}="{html.escape(v)}"' for k, v in attrs.items())
         control = (
             f'<div class="course-runner" {attr_text}>'
             '<button type="button" class="course-runner-start">&#9654; Run the code in your browser</button>'
             '<span class="course-runner-status" aria-live="polite"></span>'
             '<p class="course-runner-note">One click loads Python with NumPy into this page '
-            f"(about {app._first_mb:.0f} MB, from this site; nothing is sent anywhere). Every code cell then becomes "
-            "editable: Run (or Shift+Enter) runs it, and the exercises' <code>check()</code>, "
-            "<code>hint()</code> and <code>solution()</code> answer here.</p>"
+            f"(about {app._first_bytes / 1e6:.0f} MB, from this site; nothing is sent anywhere)"
+            + (f", then matplotlib for this page's figures (about {app._mpl_bytes / 1e6:.0f} MB more) in the background"
+               if draws else "")
+            + ". Every code cell then becomes editable: Run (or Shift+Enter) runs it, Stop stops it, and the "
+            "exercises' <code>check()</code>, <code>hint()</code> and <code>solution()</code> answer here. "
+            "Your code is kept in this browser as you type. In an editor, Tab indents; Esc then Tab leaves it.</p>"
             '<p class="course-progress" aria-live="polite"></p></div>'
         )
         context["body"] = control + context["body"]
@@ -151,8 +177,11 @@ def prepare(app) -> None:
     app._lib_wheel = lib_wheel()
     app._lib_hash = hashlib.sha256(app._lib_wheel).hexdigest()[:12]
     lock = json.loads((VENDOR / "pyodide-lock.json").read_text())
-    first = [*FIRST_FILES, lock["packages"]["numpy"]["file_name"]]  # what the click loads before any cell runs
-    app._first_mb = (sum((VENDOR / f).stat().st_size for f in first) + len(app._lib_wheel)) / 1e6
+    numpy = _closure(lock, ["numpy"])
+    first = [*FIRST_FILES, *(lock["packages"][p]["file_name"] for p in numpy)]  # what the click loads first
+    app._first_bytes = sum((VENDOR / f).stat().st_size for f in first) + len(app._lib_wheel)
+    app._mpl_bytes = sum((VENDOR / lock["packages"][p]["file_name"]).stat().st_size
+                         for p in _closure(lock, ["matplotlib"]) - numpy)
     app.config.html_static_path.append(str(STATIC))
     app.add_js_file("course-runner.js", defer="defer")
     app.add_css_file("course-runner.css")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ import numpy as np
 from lib.ledger import arithmetic_intensity, bytes_per_element, linear_flops, linear_traffic_bytes
 from lib.shapes import as_positive_int, as_rng, positive_ints
 
+_NO_THREADS = sys.platform == "emscripten"  # the browser's Python (Pyodide) cannot start threads
 _NUMPY_DTYPES = {"fp64": np.float64, "fp32": np.float32, "fp16": np.float16}
 
 
@@ -209,12 +211,16 @@ def read_bandwidth_gbs(n_bytes: int = 256 * 2**20, *, threads: int | None = None
     uses them) and each thread reads its chunk (a max, one comparison per element; NumPy releases
     the interpreter lock while it runs). Make n_bytes several times the last-level cache, or this
     measures the cache. This is the roof that matches a matmul: it reads on every core and writes little.
+    In the browser (Pyodide) there are no threads: the chunks are read one after another, on one core.
     """
     n_bytes = as_positive_int(n_bytes, "n_bytes", "read_bandwidth_gbs")
     threads = usable_cores() if threads is None else as_positive_int(threads, "threads", "read_bandwidth_gbs")
     repeats, _ = _timing(repeats, 0.0, "read_bandwidth_gbs")
     data = np.ones(max(threads, n_bytes // 4), dtype=np.float32)
     chunks = np.array_split(data, threads)
+    if _NO_THREADS:  # Pyodide: starting a thread raises RuntimeError
+        seconds = time_call(lambda: [np.max(c) for c in chunks], repeats=repeats, min_time=0.0, stat="min")
+        return data.nbytes / seconds / 1e9
     with ThreadPoolExecutor(threads) as pool:
         seconds = time_call(lambda: list(pool.map(np.max, chunks)), repeats=repeats, min_time=0.0, stat="min")
     return data.nbytes / seconds / 1e9

@@ -99,3 +99,11 @@ def test_read_bandwidth_and_machine_info():
     info = measure.machine_info()
     assert info["cores"] == measure.usable_cores() >= 1
     assert info["cache_bytes"] is None or info["cache_bytes"] >= 1024
+
+
+def test_read_bandwidth_starts_no_thread_in_the_browser(monkeypatch):
+    """Pyodide cannot start threads: there the chunks are read in turn, and no pool is created."""
+    monkeypatch.setattr(measure, "_NO_THREADS", True)
+    with mock.patch.object(measure, "ThreadPoolExecutor", side_effect=RuntimeError("can't start new thread")):
+        gbs = measure.read_bandwidth_gbs(1 << 20, threads=2, repeats=1)
+    assert math.isfinite(gbs) and gbs > 0

@@ -1,8 +1,11 @@
 /* The in-page Python, in a Web Worker so that the page stays responsive while a cell runs.
  *
- * Messages in:  {type: "init", indexURL, libWheel, runnerPy}   {type: "run", id, code, filename}
- * Messages out: {type: "progress", text, bytes}  {type: "ready", bytes}  {type: "fatal", message}
- *               {type: "result", id, outputs, loaded}
+ * Messages in:  {type: "init", indexURL, libWheel, runnerPy, interrupt}   {type: "run", id, code, filename}
+ *               {type: "preload", id, code}  (the packages the page's cells import, fetched ahead)
+ * Messages out: {type: "progress", stage, text, bytes}  {type: "ready", bytes}  {type: "fatal", message}
+ *               {type: "result", id, outputs, bytes}   {type: "result", id, loaded, bytes} (preload)
+ * `interrupt` is an Int8Array on a SharedArrayBuffer when the page is cross-origin isolated:
+ * the page writes 2 (SIGINT) into it and the running cell gets a KeyboardInterrupt.
  * Everything is fetched from the URLs the page gives (the site itself); `bytes` counts what
  * this worker has fetched so far.
  */
@@ -19,14 +22,16 @@ let pyodide = null;
 let runner = null;
 let fetched = 0;
 let label = "";
+let stage = "";
 let lastPost = 0;
 
-function progress(text, force) {
+function progress(text, force, name) {
   if (text) label = text;
+  if (name) stage = name;
   const now = Date.now();
   if (force || now - lastPost > 100) {
     lastPost = now;
-    postMessage({type: "progress", text: label, bytes: fetched});
+    postMessage({type: "progress", stage, text: label, bytes: fetched});
   }
 }
 
@@ -59,12 +64,13 @@ const stages = {};
 async function init(msg) {
   const t0 = performance.now();
   const lap = (name) => { stages[name] = Math.round(performance.now() - t0); };
-  progress("Python (Pyodide)", true);
+  progress("Python (Pyodide)", true, "python");
   importScripts(msg.indexURL + "pyodide.js");
   // indexURL is the site's own copy: loadPyodide's compiled-in default is a CDN.
   pyodide = await self.loadPyodide({indexURL: msg.indexURL, lockFileURL: msg.indexURL + "pyodide-lock.json"});
+  if (msg.interrupt) pyodide.setInterruptBuffer(msg.interrupt);
   lap("python");
-  progress("NumPy and the course library", true);
+  progress("NumPy and the course", true, "numpy");
   await pyodide.loadPackage(["numpy", msg.libWheel], {messageCallback: () => {}});
   lap("numpy_and_lib");
   const source = await (await fetch(msg.runnerPy)).text();
@@ -76,15 +82,24 @@ async function init(msg) {
   postMessage({type: "ready", bytes: loadedBytes(), stages});
 }
 
-async function run(msg) {
-  const needed = runner.modules_needed(msg.code).toJs();
+// The packages of the lock that `code` imports (directly or through lib) and that are not loaded yet.
+async function loadFor(code) {
+  const needed = runner.packages_needed(code).toJs();
   if (needed.length) {
-    const before = fetched;
-    progress("loading " + needed.join(", "), true);
+    progress(needed.includes("matplotlib") ? "matplotlib" : needed.join(", "), true, "packages");
     await pyodide.loadPackagesFromImports(needed.map((name) => "import " + name).join("\n"),
                                           {messageCallback: () => {}});
-    if (fetched > before) progress("loaded " + needed.join(", "), true);
   }
+  return needed;
+}
+
+async function preload(msg) {
+  const loaded = await loadFor(msg.code);
+  postMessage({type: "result", id: msg.id, loaded, bytes: loadedBytes()});
+}
+
+async function run(msg) {
+  await loadFor(msg.code);
   const outputs = JSON.parse(await runner.run_cell(msg.code, msg.filename));
   postMessage({type: "result", id: msg.id, outputs, bytes: loadedBytes()});
 }
@@ -96,6 +111,7 @@ self.onmessage = (event) => {
     try {
       if (msg.type === "init") await init(msg);
       else if (msg.type === "run") await run(msg);
+      else if (msg.type === "preload") await preload(msg);
     } catch (err) {
       const message = String(err && err.message ? err.message : err);
       if (msg.type === "init") postMessage({type: "fatal", message});

@@ -45,6 +45,14 @@ class _Stream(io.TextIOBase):
         return len(text)
 
 
+def _figure_title(fig) -> str:
+    """The figure's own title (suptitle, else the first axes' titles), for the image's alt text."""
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
+    if not title:
+        title = "; ".join(t for ax in fig.axes if (t := ax.get_title()))
+    return title[:200]
+
+
 def _figure_png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
@@ -56,7 +64,7 @@ def _render(obj) -> dict:
         from matplotlib.figure import Figure
 
         if isinstance(obj, Figure):
-            return {"type": "png", "data": _figure_png(obj)}
+            return {"type": "png", "data": _figure_png(obj), "title": _figure_title(obj)}
     if not isinstance(obj, type):
         for method, kind in (("_repr_html_", "html"), ("_repr_png_", "png")):
             fn = getattr(obj, method, None)
@@ -145,6 +153,27 @@ def modules_needed(code: str) -> list[str]:
     return sorted(t for t in tops if t not in sys.modules)
 
 
+def _lock_import_names() -> set[str] | None:
+    """Import names of the packages Pyodide's lock offers (None outside Pyodide)."""
+    try:
+        import pyodide_js  # the JS side of Pyodide, in the browser only
+
+        return set(pyodide_js._api._import_name_to_package_name.to_py())
+    except Exception:
+        return None
+
+
+def packages_needed(code: str) -> list[str]:
+    """The packages to fetch before `code` runs: those of `modules_needed` that the lock offers.
+
+    Standard-library modules (dataclasses, html, ...) and modules nobody offers (ipywidgets,
+    imported inside a try) are left out: there is nothing to fetch for them.
+    """
+    offered = _lock_import_names()
+    names = [m for m in modules_needed(code) if m not in sys.stdlib_module_names]
+    return names if offered is None else [m for m in names if m in offered]
+
+
 # ---------------------------------------------------------------- running a cell
 def _flush_figures() -> None:
     """Every pyplot figure the cell left open is shown as a PNG, then closed (as inline backends do)."""
@@ -153,8 +182,51 @@ def _flush_figures() -> None:
     import matplotlib.pyplot as plt
 
     for number in plt.get_fignums():
-        _outputs.append({"type": "png", "data": _figure_png(plt.figure(number))})
+        fig = plt.figure(number)
+        _outputs.append({"type": "png", "data": _figure_png(fig), "title": _figure_title(fig)})
     plt.close("all")
+
+
+class _PyplotHook:
+    """plt.show() draws the open figures under the cell, in order (Agg would warn that it cannot
+    show them): installed as soon as anything imports matplotlib.pyplot."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "matplotlib.pyplot" or "matplotlib.pyplot" in sys.modules:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            _quiet_show_on(module)
+
+        class _Loader:
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                exec_and_patch(module)
+
+        spec.loader = _Loader()
+        return spec
+
+
+def _quiet_show_on(module) -> None:
+    if not getattr(module.show, "_course_runner", False):
+        def show(*args, **kwargs) -> None:
+            _flush_figures()
+
+        show._course_runner = True
+        module.show = show
+
+
+sys.meta_path.insert(0, _PyplotHook())
 
 
 def _traceback(err: BaseException, filename: str) -> str:
