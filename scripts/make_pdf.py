@@ -50,7 +50,7 @@ PRINT_CSS = """
 html, body { background: #fff !important; }
 body { font-size: 10.5pt; }
 .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer, .bd-footer-article,
-.prev-next-area, .header-article, .course-runner-launch, .course-runner-bar, .course-progress,
+.prev-next-area, .header-article, .course-runner, .course-runner-launch, .course-runner-bar, .course-progress,
 .skip-link, .headerlink, .cell_input.hide, .pst-scrollable-table-container > .toggle,
 button, .course-demo [data-control], .course-demo .course-demo-controls { display: none !important; }
 .bd-main, .bd-content, .bd-article-container, .bd-article, .bd-page-width { max-width: none !important;
@@ -75,17 +75,23 @@ a { color: inherit; }
 # ---------------------------------------------------------------- the table of contents
 def toc_parts(root: Path) -> list[tuple[str | None, list[str]]]:
     """[(part caption or None for the root page, [page paths without suffix])] in reading order."""
+    return [(caption, [page for page, _ in pages]) for caption, pages in toc_tree(root)]
+
+
+def toc_tree(root: Path) -> list[tuple[str | None, list[tuple[str, int]]]]:
+    """As toc_parts, each page with its depth under its part: 0 for a chapter, 1 for its sections."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    parts: list[tuple[str | None, list[str]]] = [(None, [toc["root"]])]
+    parts: list[tuple[str | None, list[tuple[str, int]]]] = [(None, [(toc["root"], 0)])]
     for part in toc.get("parts", []):
-        pages: list[str] = []
+        pages: list[tuple[str, int]] = []
         for chapter in part.get("chapters", []):
-            pages.append(chapter["file"])
+            pages.append((chapter["file"], 0))
             for section in chapter.get("sections", []):
                 if "file" in section:
-                    pages.append(section["file"])
+                    pages.append((section["file"], 1))
                 else:  # a glob, as the API reference's module pages
-                    pages.extend(sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.glob(section["glob"] + ".md")))
+                    pages.extend((p.relative_to(root).with_suffix("").as_posix(), 1)
+                                 for p in sorted(root.glob(section["glob"] + ".md")))
         parts.append((part["caption"], pages))
     return parts
 
@@ -131,11 +137,11 @@ def article_of(html_dir: Path, page: str, pages: set[str]) -> Tag:
     return article
 
 
-def demote_headings(article: Tag) -> None:
-    """h1 -> h2 ... so that a part's heading sits above its chapters in the outline."""
-    for level in range(5, 0, -1):
+def demote_headings(article: Tag, by: int) -> None:
+    """h1 -> h(1 + by) ... so that a part's heading sits above its chapters in the outline."""
+    for level in range(6 - by, 0, -1):
         for h in article.find_all(f"h{level}"):
-            h.name = f"h{level + 1}"
+            h.name = f"h{level + by}"
 
 
 def move_solutions(soup: BeautifulSoup, article: Tag, page: str) -> int:
@@ -179,6 +185,7 @@ def commit() -> str:
 
 def book_html(html_dir: Path) -> tuple[str, list[dict]]:
     """The one document, and the outline it should print as [{'title', 'level', 'page'}]."""
+    tree = toc_tree(ROOT)
     parts = toc_parts(ROOT)
     pages = {p for _, ps in parts for p in ps}
     first = BeautifulSoup((html_dir / f"{parts[0][1][0]}.html").read_text(encoding="utf-8"), "html.parser")
@@ -198,17 +205,18 @@ def book_html(html_dir: Path) -> tuple[str, list[dict]]:
         f"this is its paper copy{f' (commit {commit()})' if commit() else ''}.</p></section>", "html.parser")
     body.append(cover)
     outline: list[dict] = []
-    for caption, part_pages in parts:
+    for caption, part_pages in tree:
         if caption:
             h = first.new_tag("h1", attrs={"class": "pdf-part", "id": "part-" + slug(caption.lower().replace(" ", "-"))})
             h.string = caption
             body.append(h)
             outline.append({"title": caption, "level": 1, "page": None})
-        for page in part_pages:
+        for page, depth in part_pages:
             article = article_of(html_dir, page, pages)
-            outline.append({"title": page_title(article), "level": 2 if caption else 1, "page": page})
-            if caption:
-                demote_headings(article)
+            level = 1 + depth + (1 if caption else 0)
+            outline.append({"title": page_title(article), "level": level, "page": page})
+            if level > 1:
+                demote_headings(article, level - 1)
             move_solutions(first, article, page)
             wrapper = first.new_tag("section", attrs={"class": "pdf-page", "id": slug(page)})
             wrapper.append(article)

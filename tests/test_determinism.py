@@ -21,12 +21,14 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 def _outputs(cell: nbformat.NotebookNode) -> list[tuple[str, object]]:
     """What a reader sees of a cell: streams, errors and every display format (text, HTML, PNG)."""
-    seen = []
+    seen, stream_at = [], {}
     for out in cell.get("outputs", []):
-        if out.output_type == "stream":  # how prints split into chunks depends on timing: join them
-            if seen and seen[-1][0] == out.name:
-                seen[-1] = (out.name, seen[-1][1] + out.text)
+        if out.output_type == "stream":  # joined into the first of its name, as `nb_merge_streams` does
+            if out.name in stream_at:
+                at = stream_at[out.name]
+                seen[at] = (out.name, seen[at][1] + out.text)
             else:
+                stream_at[out.name] = len(seen)
                 seen.append((out.name, out.text))
         elif out.output_type == "error":
             seen.append(("error", out.ename + ": " + out.evalue))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ RAW_TEX = re.compile(r"\\(frac|sqrt|mathbf|mathrm|top|left|right|begin|end|sum|c
 
 
 def norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)  # the PDF's ligatures (fi, fl) as letters
     return " ".join(re.sub(r"[`*_]", "", text).replace("\u2019", "'").split()).strip()
 
 
