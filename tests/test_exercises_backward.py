@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, ex6, ex7, mystery_backward
+from lib.exercises.backward import ex1, ex2, ex3, ex4, ex5, ex6, mystery_backward
 from lib.gradcheck import LinearBench
 
 
@@ -13,88 +13,7 @@ def _said(result, fragment: str) -> bool:
     return result.status == "incorrect" and fragment.lower() in result.message.lower()
 
 
-# ---------------------------------------------------------------- ex1: linear_backward
-def _loops(X, W, dY):
-    B, D_in = X.shape
-    dX, dW, db = np.zeros_like(X), np.zeros_like(W), np.zeros(W.shape[1])
-    for n in range(B):
-        dX[n] = W @ dY[n]
-        dW += np.outer(X[n], dY[n])
-        db += dY[n]
-    return dX, dW, db
-
-
-RIGHT_BACKWARD = [
-    lambda X, W, dY: (dY @ W.T, X.T @ dY, dY.sum(axis=0)),
-    lambda X, W, dY: (np.einsum("nj,ij->ni", dY, W), np.einsum("ni,nj->ij", X, dY), np.einsum("nj->j", dY)),
-    _loops,
-    lambda X, W, dY: [(W @ dY.T).T.tolist(), (dY.T @ X).T, list(np.sum(dY, 0))],
-    lambda X, W, dY: tuple(a.astype(np.float32) for a in (dY @ W.T, X.T @ dY, dY.sum(axis=0))),
-]
-
-
-@pytest.mark.parametrize("fn", RIGHT_BACKWARD)
-def test_ex1_accepts_right_answers(fn):
-    assert ex1.check(fn).ok, ex1.check(fn)
-
-
-BACKWARD_BUGS = [
-    (lambda X, W, dY: (dY @ W, X.T @ dY, dY.sum(0)), "multiplied by W, not W.T"),
-    (lambda X, W, dY: (-dY @ W.T, X.T @ dY, dY.sum(0)), "dX has the wrong sign"),
-    (lambda X, W, dY: (W.T @ dY, X.T @ dY, dY.sum(0)), "W.T @ dY has the factors in the wrong order"),
-    (lambda X, W, dY: (dY @ W.T, dY.T @ X, dY.sum(0)), "dW is transposed"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY / len(X), dY.sum(0)), "dW: you divided by B"),
-    (lambda X, W, dY: (dY @ W.T, X[:-1].T @ dY[:-1], dY.sum(0)), "dW misses one example"),
-    (lambda X, W, dY: (dY @ W.T, X[1:].T @ dY[1:], dY.sum(0)), "dW misses the first example"),
-    (lambda X, W, dY: (dY @ W.T, -X.T @ dY, dY.sum(0)), "dW has the wrong sign"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY.sum(1)), "summed over axis 1"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY.mean(0)), "you took the mean"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY[0]), "only the first example"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY), "not summed at all"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY.sum()), "everything to one number"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY.sum(0, keepdims=True)), "keepdims"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, dY[:-1].sum(0)), "db misses one example"),
-    (lambda X, W, dY: (dY @ W.T, X.T @ dY, -dY.sum(0)), "db has the wrong sign"),
-    (lambda X, W, dY: (X.T @ dY, dY @ W.T, dY.sum(0)), "return them in the order"),
-    (lambda X, W, dY: (X.T @ dY, dY.sum(0)), "tuple"),
-]
-
-
-@pytest.mark.parametrize(("fn", "fragment"), BACKWARD_BUGS)
-def test_ex1_names_each_bug(fn, fragment):
-    result = ex1.check(fn)
-    assert _said(result, fragment), result
-
-
-def test_ex1_the_library_function_is_not_an_answer():
-    from lib.linear import linear_backward
-    assert _said(ex1.check(linear_backward), "course's own lib.linear.linear_backward")
-
-
-def test_ex1_a_wrapper_around_the_library_function_is_not_an_answer():
-    from lib.linear import linear_backward
-
-    def wrapper(X, W, dY):
-        return linear_backward(X, W, dY)
-    result = ex1.check(wrapper)
-    assert result.status == "incorrect" and _said(result, "calls the course's own lib.linear.linear_backward")
-
-
-def test_ex1_every_bug_has_its_own_sentence():
-    messages = [ex1.check(fn).message for fn, _ in BACKWARD_BUGS[:-1]]
-    assert len(set(messages)) == len(messages)
-
-
-def test_ex1_a_bug_in_a_square_case_only_is_not_misnamed():
-    # right on the square case, wrong (a different formula) later: the plain comparison, not a diagnosis
-    def odd(X, W, dY):
-        dX, dW, db = dY @ W.T, X.T @ dY, dY.sum(0)
-        return dX, (dW if len(X) == 3 else dW + 0.5), db
-    result = ex1.check(odd)
-    assert result.status == "incorrect" and "misses" not in result.message and "transposed" not in result.message
-
-
-# ---------------------------------------------------------------- ex2: central difference
+# ---------------------------------------------------------------- ex1: central difference
 def _central(loss, param, index, eps):
     old = param[index]
     param[index] = old + eps
@@ -139,8 +58,8 @@ def _central_drift(loss, param, index, eps):
 
 
 @pytest.mark.parametrize("fn", [_central, _central_try, _central_flat, _central_drift])
-def test_ex2_accepts_right_answers(fn):
-    result = ex2.check(fn)
+def test_ex1_accepts_right_answers(fn):
+    result = ex1.check(fn)
     assert result.ok, result
 
 
@@ -178,16 +97,16 @@ def _central_bug(kind):
     ("copy", "nudged a copy"),
     ("keep", "left changed"),
 ])
-def test_ex2_names_each_bug(kind, fragment):
-    result = ex2.check(_central_bug(kind))
+def test_ex1_names_each_bug(kind, fragment):
+    result = ex1.check(_central_bug(kind))
     assert _said(result, fragment), result
 
 
-def test_ex2_restore_drift_is_accepted_with_a_note():
-    assert "does not give a float back exactly" in ex2.check(_central_drift).message or ex2.check(_central_drift).ok
+def test_ex1_restore_drift_is_accepted_with_a_note():
+    assert "does not give a float back exactly" in ex1.check(_central_drift).message or ex1.check(_central_drift).ok
 
 
-# ---------------------------------------------------------------- ex3: grad_check of your own
+# ---------------------------------------------------------------- ex2: grad_check of your own
 def _numeric(loss, param, eps):
     grad = np.zeros(param.shape)
     for idx in np.ndindex(param.shape):
@@ -230,8 +149,8 @@ def _grad_check_drift(loss, params, grads, eps):
 
 
 @pytest.mark.parametrize("fn", [_grad_check, _grad_check_loop, _grad_check_drift])
-def test_ex3_accepts_right_answers(fn):
-    result = ex3.check(fn)
+def test_ex2_accepts_right_answers(fn):
+    result = ex2.check(fn)
     assert result.ok, result
 
 
@@ -281,17 +200,17 @@ def _check_bug(kind):
     ("norm max", "max(|a|, |n|) with whole-tensor norms"),
     ("fixed eps", "ignores the eps"),
 ])
-def test_ex3_names_each_bug(kind, fragment):
-    result = ex3.check(_check_bug(kind))
+def test_ex2_names_each_bug(kind, fragment):
+    result = ex2.check(_check_bug(kind))
     assert _said(result, fragment), result
 
 
-def test_ex3_lib_numerical_gradient_is_not_an_answer():
-    result = ex3.check(_grad_check_lib)
+def test_ex2_lib_numerical_gradient_is_not_an_answer():
+    result = ex2.check(_grad_check_lib)
     assert result.status == "incorrect" and _said(result, "lib.gradcheck"), result
 
 
-def test_ex3_the_library_check_is_not_an_answer():
+def test_ex2_the_library_check_is_not_an_answer():
     from lib.gradcheck import check_gradients, numerical_gradient, relative_error
 
     def via_check(loss, params, grads, eps):
@@ -299,22 +218,22 @@ def test_ex3_the_library_check_is_not_an_answer():
 
     def via_parts(loss, params, grads, eps):
         return {k: relative_error(grads[k], numerical_gradient(loss, p, eps=eps)) for k, p in params.items()}
-    assert _said(ex3.check(via_check), "lib.gradcheck.check_gradients")
-    assert ex3.check(via_parts).status == "incorrect"
+    assert _said(ex2.check(via_check), "lib.gradcheck.check_gradients")
+    assert ex2.check(via_parts).status == "incorrect"
 
 
-def test_ex3_format_and_restore():
-    assert _said(ex3.check(lambda loss, params, grads, eps: [1.0, 2.0, 3.0]), "dict")
-    assert _said(ex3.check(lambda loss, params, grads, eps: {"W": 0.0}), "one relative error for each name")
+def test_ex2_format_and_restore():
+    assert _said(ex2.check(lambda loss, params, grads, eps: [1.0, 2.0, 3.0]), "dict")
+    assert _said(ex2.check(lambda loss, params, grads, eps: {"W": 0.0}), "one relative error for each name")
 
     def keeps_nudge(loss, params, grads, eps):
         params["W"][0, 0] += eps
         return _grad_check(loss, params, grads, eps)
-    assert _said(ex3.check(keeps_nudge), "left changed")
+    assert _said(ex2.check(keeps_nudge), "left changed")
 
 
-# ---------------------------------------------------------------- ex4: the bug hunt
-def test_ex4_the_mystery_really_has_one_bug_in_dW():
+# ---------------------------------------------------------------- ex3: the bug hunt
+def test_ex3_the_mystery_really_has_one_bug_in_dW():
     bench = LinearBench.random(6, 4, 3, np.random.default_rng(7))
     dX, dW, db = mystery_backward(bench.X, bench.W, bench.upstream())
     report = _grad_check(bench.loss, bench.params(), {"X": dX, "W": dW, "b": db}, 1e-5)
@@ -322,17 +241,17 @@ def test_ex4_the_mystery_really_has_one_bug_in_dW():
 
 
 @pytest.mark.parametrize("answer", ["W", "w", "dW", " dw ", "weights"])
-def test_ex4_accepts_the_names_of_W(answer):
-    assert ex4.check(answer).ok
+def test_ex3_accepts_the_names_of_W(answer):
+    assert ex3.check(answer).ok
 
 
 @pytest.mark.parametrize(("answer", "fragment"), [("X", "gradient of X is right"), ("db", "gradient of b is right"),
                                                   ("batch", "not one of"), (["W"], "as a string")])
-def test_ex4_wrong_answers(answer, fragment):
-    assert _said(ex4.check(answer), fragment)
+def test_ex3_wrong_answers(answer, fragment):
+    assert _said(ex3.check(answer), fragment)
 
 
-# ---------------------------------------------------------------- ex5: ReLU after a linear layer
+# ---------------------------------------------------------------- ex4: ReLU after a linear layer
 def _relu_linear(X, W, b, dH):
     Z = X @ W + b
     dZ = dH * (Z > 0)
@@ -356,8 +275,8 @@ def _relu_linear_h(X, W, b, dH):
 
 
 @pytest.mark.parametrize("fn", [_relu_linear, _relu_linear_loops, _relu_linear_h])
-def test_ex5_accepts_right_answers(fn):
-    result = ex5.check(fn)
+def test_ex4_accepts_right_answers(fn):
+    result = ex4.check(fn)
     assert result.ok, result
 
 
@@ -379,19 +298,19 @@ def _lin(X, W, dZ):
     (lambda X, W, b, dH: (lambda dZ: (dZ @ W.T, X.T @ dZ, dZ.mean(0)))(dH * (X @ W + b > 0)), "took the mean"),
     (lambda X, W, b, dH: (lambda dZ: (dZ @ W, X.T @ dZ, dZ.sum(0)))(dH * (X @ W + b > 0)), "not w.t"),
 ])
-def test_ex5_names_each_bug(fn, fragment):
-    result = ex5.check(fn)
+def test_ex4_names_each_bug(fn, fragment):
+    result = ex4.check(fn)
     assert _said(result, fragment), result
 
 
 def test_solutions_are_folded_and_explained():
-    for ex in (ex1, ex2, ex3, ex4, ex5):
+    for ex in (ex1, ex2, ex3, ex4, ex5, ex6):
         note = ex.solution()
         assert note.why and "<details" in note._repr_html_()
         assert ex.hints[-1].strip() not in note.code
 
 
-# ---------------------------------------------------------------- ex6: the backward pass over sequences
+# ---------------------------------------------------------------- ex5: the backward pass over sequences
 def _E(X, dY):
     return np.einsum("bti,bto->io", X, dY)
 
@@ -407,14 +326,14 @@ SEQ_RIGHT = [
 
 
 @pytest.mark.parametrize("fn", SEQ_RIGHT)
-def test_ex6_accepts_right_answers(fn):
-    assert ex6.check(fn).status == "correct"
+def test_ex5_accepts_right_answers(fn):
+    assert ex5.check(fn).status == "correct"
 
 
-def test_ex6_solution_is_accepted():
+def test_ex5_solution_is_accepted():
     namespace = {"np": np}
-    exec(ex6._solution, namespace)
-    assert ex6.check(namespace["seq_backward"]).status == "correct"
+    exec(ex5._solution, namespace)
+    assert ex5.check(namespace["seq_backward"]).status == "correct"
 
 
 SEQ_BUGS = [
@@ -435,40 +354,40 @@ SEQ_BUGS = [
 
 
 @pytest.mark.parametrize(("fn", "fragment"), SEQ_BUGS)
-def test_ex6_names_each_bug(fn, fragment):
-    result = ex6.check(fn)
+def test_ex5_names_each_bug(fn, fragment):
+    result = ex5.check(fn)
     assert result.status == "incorrect" and _said(result, fragment), result
 
 
-def test_ex6_every_bug_has_its_own_sentence():
-    messages = [ex6.check(fn).message for fn, _ in SEQ_BUGS]
+def test_ex5_every_bug_has_its_own_sentence():
+    messages = [ex5.check(fn).message for fn, _ in SEQ_BUGS]
     assert len(set(messages)) == len(messages)
 
 
-def test_ex6_the_library_function_is_not_an_answer():
+def test_ex5_the_library_function_is_not_an_answer():
     from lib.linear import linear_backward
 
     def wrapper(X, W, dY):
         return linear_backward(X.reshape(-1, X.shape[-1]), W, dY.reshape(-1, dY.shape[-1]))
-    assert _said(ex6.check(wrapper), "lib.linear.linear_backward")
+    assert _said(ex5.check(wrapper), "lib.linear.linear_backward")
 
 
-# ---------------------------------------------------------------- ex7: what a sampled check misses
+# ---------------------------------------------------------------- ex6: what a sampled check misses
 @pytest.mark.parametrize("answer", [1 - 20 / 2048, 0.99, np.float32(0.9902), (1 - 1 / 2048) ** 20, np.array(0.990)])
-def test_ex7_accepts(answer):
-    assert ex7.check(answer).status == "correct"
+def test_ex6_accepts(answer):
+    assert ex6.check(answer).status == "correct"
 
 
 @pytest.mark.parametrize(("answer", "fragment"), [
     (20 / 2048, "*catches*"), (0.0098, "*catches*"), (99.0, "percentage"), (1 - 60 / 3104, "all three tensors"),
     (1.0, "never finds it"), (0.0, "always finds it"), (0.5, "count the entries"),
 ])
-def test_ex7_names_each_bug(answer, fragment):
-    result = ex7.check(answer)
+def test_ex6_names_each_bug(answer, fragment):
+    result = ex6.check(answer)
     assert result.status == "incorrect" and _said(result, fragment), result
 
 
-def test_ex7_the_answer_is_what_the_bench_shows():
+def test_ex6_the_answer_is_what_the_bench_shows():
     from lib.linear import linear_backward
 
     big = LinearBench.random(16, 64, 32, np.random.default_rng(2))

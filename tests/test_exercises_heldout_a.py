@@ -10,8 +10,6 @@ import pytest
 
 from lib import vectors as V
 from lib.exercises import EXERCISES, linear_layer, shapes_bias, vectors  # noqa: F401 (registers the exercises)
-from lib.vectors import EMBEDDINGS as E
-from lib.vectors import WORDS
 
 nrm = np.linalg.norm
 CORRECT: dict[str, list] = {}
@@ -181,18 +179,6 @@ def vectors_ex1_bug18(A, B):
     An = A / nrm(A, axis=1, keepdims=True)
     return An @ An.T
 
-
-# ============================================================ vectors-nearest-word: the nearest word
-L = "vectors-nearest-word"
-for name, x in [("'queen'", "queen"), ("'Queen'", "Queen"), ("padded", "  queen "), ("with a full stop", "queen."),
-                ("WORDS[1]", WORDS[1]), ("np.str_", np.str_("queen")),
-                ("computed", WORDS[1 + int(np.argmax(V.cosine_matrix(E)[0, 1:]))]), ("'QUEEN'", "QUEEN")]:
-    CORRECT.setdefault(L, []).append((name, x))
-for name, x in [("king itself", "king"), ("emperor (dot product)", "emperor"), ("apple", "apple"),
-                ("banana", "banana"), ("the index 1", 1), ("np.int64 index from argmax", np.int64(1)),
-                ("a list", ["queen"]), ("'Emperor'", "Emperor"), ("misspelt", "quen"),
-                ("dot-product argmax over all words incl. king", WORDS[int(np.argmax((E @ E.T)[0]))])]:
-    BUGGY.setdefault(L, []).append((name, x))
 
 # ============================================================ vectors-cross-attention-shape: cross-attention score shape
 L = "vectors-cross-attention-shape"
@@ -1221,16 +1207,6 @@ PHRASES = {
     ('vectors-cosine-table', 'A compared with itself'): 'that table compares A with itself; its columns',
     ('vectors-cosine-table', 'np.cos of the dot products'): 'np.cos of a dot product is not the cosine',
     ('vectors-cosine-table', 'table divided by its own norm'): 'you divided the table by its own length, one',
-    ('vectors-nearest-word', 'king itself'): 'every vector is most similar to itself; leave',
-    ('vectors-nearest-word', 'emperor (dot product)'): "'emperor' has the largest dot product with",
-    ('vectors-nearest-word', 'apple'): 'cosine(king, apple) = 0.014; another word',
-    ('vectors-nearest-word', 'banana'): 'cosine(king, banana) = 0.000; another word',
-    ('vectors-nearest-word', 'the index 1'): "answer with one of 'king', 'queen', 'emperor',",
-    ('vectors-nearest-word', 'np.int64 index from argmax'): "answer with one of 'king', 'queen', 'emperor',",
-    ('vectors-nearest-word', 'a list'): "answer with one of 'king', 'queen', 'emperor',",
-    ('vectors-nearest-word', "'Emperor'"): "'emperor' has the largest dot product with",
-    ('vectors-nearest-word', 'misspelt'): "'quen' is not one of 'king', 'queen',",
-    ('vectors-nearest-word', 'dot-product argmax over all words incl. king'): "'emperor' has the largest dot product with",
     ('vectors-cross-attention-shape', 'K @ Q.T'): 'that is the shape of K @ Q.T. Each query gets a',
     ('vectors-cross-attention-shape', 'self-attention T x T'): "(T, T) is self-attention's shape, where queries",
     ('vectors-cross-attention-shape', 'S x S'): '(S, S) would pair keys with keys; the scores',

@@ -42,131 +42,6 @@ def bugv(ex, label, v):
 E = "backward.ex1"
 
 
-@ok(E, "standard")
-def _answer1(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY.sum(axis=0)
-
-
-@ok(E, "float32")
-def _answer2(X, W, dY):
-    X, W, dY = (a.astype(np.float32) for a in (X, W, dY))
-    return dY @ W.T, X.T @ dY, dY.sum(axis=0)
-
-
-@ok(E, "loops outer")
-def _answer3(X, W, dY):
-    B = X.shape[0]
-    dX = np.zeros_like(X)
-    dW = np.zeros_like(W)
-    db = np.zeros(W.shape[1])
-    for n in range(B):
-        dX[n] = W @ dY[n]
-        dW += np.outer(X[n], dY[n])
-        db += dY[n]
-    return dX, dW, db
-
-
-@ok(E, "einsum list")
-def _answer4(X, W, dY):
-    return [np.einsum("bo,io->bi", dY, W), np.einsum("bi,bo->io", X, dY), np.einsum("bo->o", dY)]
-
-
-@ok(E, "ones matmul db + np.dot")
-def _answer5(X, W, dY):
-    return np.dot(dY, np.transpose(W)), np.dot(X.T, dY), np.ones(len(X)) @ dY
-
-
-@ok(E, "in-place dY scaling")
-def _answer6(X, W, dY):
-    dX = dY @ W.T
-    dW = X.T @ dY
-    dY *= 1.0
-    return dX, dW, np.sum(dY, 0)
-
-
-@ok(E, "transposed product (W@dY.T).T")
-def _answer7(X, W, dY):
-    return (W @ dY.T).T, (dY.T @ X).T, dY.T.sum(axis=1)
-
-
-@bug(E, "dX no transpose")
-def _answer8(X, W, dY):
-    return dY @ W, X.T @ dY, dY.sum(axis=0)
-
-
-@bug(E, "dW transposed")
-def _answer9(X, W, dY):
-    return dY @ W.T, dY.T @ X, dY.sum(axis=0)
-
-
-@bug(E, "db axis 1")
-def _answer10(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY.sum(axis=1)
-
-
-@bug(E, "db mean")
-def _answer11(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY.mean(axis=0)
-
-
-@bug(E, "dW / B")
-def _answer12(X, W, dY):
-    return dY @ W.T, X.T @ dY / X.shape[0], dY.sum(axis=0)
-
-
-@bug(E, "dW loop B-1")
-def _answer13(X, W, dY):
-    dW = np.zeros_like(W)
-    for n in range(len(X) - 1):
-        dW += np.outer(X[n], dY[n])
-    return dY @ W.T, dW, dY.sum(axis=0)
-
-
-@bug(E, "db keepdims")
-def _answer14(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY.sum(axis=0, keepdims=True)
-
-
-@bug(E, "dX W@dY.T")
-def _answer15(X, W, dY):
-    return W @ dY.T, X.T @ dY, dY.sum(axis=0)
-
-
-@bug(E, "order swapped dW,dX")
-def _answer16(X, W, dY):
-    return X.T @ dY, dY @ W.T, dY.sum(axis=0)
-
-
-@bug(E, "dW = X @ dY (no transpose)")
-def _answer17(X, W, dY):
-    return dY @ W.T, X @ dY, dY.sum(axis=0)
-
-
-@bug(E, "all divided by B")
-def _answer18(X, W, dY):
-    B = len(X)
-    return dY @ W.T / B, X.T @ dY / B, dY.sum(axis=0) / B
-
-
-@bug(E, "db scalar")
-def _answer19(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY.sum()
-
-
-@bug(E, "db = dY[0]")
-def _answer20(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY[0]
-
-
-@bug(E, "db in float16")
-def _answer_f16(X, W, dY):
-    return dY @ W.T, X.T @ dY, dY.sum(axis=0).astype(np.float16)
-
-
-# ================= backward ex2
-E = "backward.ex2"
-
-
 @ok(E, "reference")
 def _answer21(loss, p, i, eps):
     old = p[i]
@@ -353,8 +228,8 @@ def _answer37(loss, p, i, eps):
     return (a - b) / (2 * eps)
 
 
-# ================= backward ex3
-E = "backward.ex3"
+# ================= backward ex2
+E = "backward.ex2"
 
 
 def _cd(loss, p, idx, eps):
@@ -519,15 +394,15 @@ A += [
     ),
 ]
 
-# ================= backward ex4
-E = "backward.ex4"
+# ================= backward ex3
+E = "backward.ex3"
 for s in ["W", "w", "dW", " W ", "'W'"]:
     okv(E, f"str {s!r}", s)
 for s in ["X", "b", "dX", "db", "x", "bias", "B", "input"]:
     bugv(E, f"str {s!r}", s)
 
-# ================= backward ex5
-E = "backward.ex5"
+# ================= backward ex4
+E = "backward.ex4"
 
 
 def _lin(X, W, dZ):
@@ -1132,159 +1007,130 @@ for v in [16, 8, 4, 5, 2**16, 14, 30, 32, 7, 17]:
 EXPECT = {
     (
         "backward.ex1",
-        "dX no transpose",
-    ): "dX: you multiplied by W, not W.T; the product must undo X @ ",
-    (
-        "backward.ex1",
-        "dW transposed",
-    ): "dW is transposed: dY.T @ X gives (D_out, D_in); write X.T @ ",
-    ("backward.ex1", "db axis 1"): "db: you summed over axis 1 (the features); the bias is share",
-    ("backward.ex1", "db mean"): "db: you took the mean over the batch; the bias is broadcast ",
-    ("backward.ex1", "dW / B"): "dW: you divided by B; the loss's own 1/B (if any) is already",
-    ("backward.ex1", "dW loop B-1"): "dW misses one example: the sum over the batch must visit all",
-    ("backward.ex1", "db keepdims"): "db has shape (1, D_out): drop keepdims=True so it matches b'",
-    ("backward.ex1", "dX W@dY.T"): "dX is transposed: W @ dY.T gives (D_in, B); write dY @ W.T t",
-    (
-        "backward.ex1",
-        "order swapped dW,dX",
-    ): "item 1 of your tuple is dW; return them in the order (dX, dW",
-    (
-        "backward.ex1",
-        "dW = X @ dY (no transpose)",
-    ): "dW: X @ dY misses the transpose of X (it runs only when B = ",
-    (
-        "backward.ex1",
-        "all divided by B",
-    ): "dX: you divided by B; the loss's own 1/B (if any) is already",
-    ("backward.ex1", "db scalar"): "db: you summed everything to one number; sum over axis 0 onl",
-    ("backward.ex1", "db in float16"): "db is float16, which keeps only about 3 significant digits",
-    ("backward.ex1", "db = dY[0]"): "db: that is only the first example's gradient; sum dY over a",
-    (
-        "backward.ex2",
         "forward difference",
     ): "that is the forward difference (L(p + eps) - L(p)) / eps; nu",
-    ("backward.ex2", "divide by eps"): "the nudges are both ways, but divide by 2 * eps, not eps.",
+    ("backward.ex1", "divide by eps"): "the nudges are both ways, but divide by 2 * eps, not eps.",
     (
-        "backward.ex2",
+        "backward.ex1",
         "sign flipped",
     ): "the sign is flipped: it is (L(p + eps) - L(p - eps)), plus m",
     (
-        "backward.ex2",
+        "backward.ex1",
         "precedence /2*eps",
     ): "precedence: (plus - minus) / 2 * eps divides by 2 and then m",
     (
-        "backward.ex2",
+        "backward.ex1",
         "nudge a copy",
     ): "your estimate is 0: the loss never saw the nudge. Either you",
     (
-        "backward.ex2",
+        "backward.ex1",
         "forget to restore",
     ): "the parameter was left changed (W[0, 1] moved by 0.001); sav",
-    ("backward.ex2", "set to eps"): "you set param[index] to +eps and -eps instead of nudging it:",
+    ("backward.ex1", "set to eps"): "you set param[index] to +eps and -eps instead of nudging it:",
     (
-        "backward.ex2",
+        "backward.ex1",
         "whole array nudge",
     ): "you nudged every entry of param at once (param + eps); nudge",
     (
-        "backward.ex2",
+        "backward.ex1",
         "alias old = p",
     ): "that is half the forward difference: `old` changed with the ",
     (
-        "backward.ex2",
+        "backward.ex1",
         "p = p + eps (rebinding)",
     ): "your estimate is 0: the loss never saw the nudge. Either you",
     (
-        "backward.ex2",
+        "backward.ex1",
         "restore to old+eps (typo)",
     ): "the parameter was left changed (W[0, 1] moved by 0.001); sav",
     (
-        "backward.ex3",
+        "backward.ex2",
         "forward difference",
     ): "that is the forward difference (L(p + eps) - L(p)) / eps; nu",
     (
-        "backward.ex3",
+        "backward.ex2",
         "divide by eps",
     ): "every relative error of a correct gradient is 0.5: your nume",
     (
-        "backward.ex3",
+        "backward.ex2",
         "sign flipped numeric",
     ): "every relative error of a correct gradient is 2: your numeri",
     (
-        "backward.ex3",
+        "backward.ex2",
         "nudge copies",
     ): "every relative error is 1: your numerical gradient is 0 ever",
-    ("backward.ex3", "lib numerical_gradient (the prompt forbids lib.gradcheck)"): "your grad_check reaches lib.gradcheck.numerical_gradient",
-    ("backward.ex3", "no restore"): "params['X'] was left changed; put every entry back (param[id",
+    ("backward.ex2", "lib numerical_gradient (the prompt forbids lib.gradcheck)"): "your grad_check reaches lib.gradcheck.numerical_gradient",
+    ("backward.ex2", "no restore"): "params['X'] was left changed; put every entry back (param[id",
     (
-        "backward.ex3",
+        "backward.ex2",
         "fixed eps 1e-5",
     ): "your check ignores the eps it is given (a step fixed inside ",
     (
-        "backward.ex3",
+        "backward.ex2",
         "first entry only",
     ): "you checked only one entry per tensor; estimate every entry ",
     (
-        "backward.ex3",
+        "backward.ex2",
         "elementwise rel",
     ): "that is the element-wise relative error, max of |a - n| / ma",
     (
-        "backward.ex3",
+        "backward.ex2",
         "divide by max|a| only",
     ): "you divided by max|a| alone; the chapter's relative error di",
     (
-        "backward.ex3",
+        "backward.ex2",
         "absolute diff",
     ): "that is the largest absolute difference max|a - n|, not yet ",
-    ("backward.ex3", "mean diff"): "you averaged |a - n| over the entries; the relative error ta",
+    ("backward.ex2", "mean diff"): "you averaged |a - n| over the entries; the relative error ta",
     (
-        "backward.ex3",
+        "backward.ex2",
         "norm rel sum",
     ): "that is a norm-based relative error, |a - n| / (|a| + |n|) w",
     (
-        "backward.ex3",
+        "backward.ex2",
         "divide by min of maxes",
     ): "you divided by the smaller of max|a| and max|n|; the chapter",
     (
-        "backward.ex3",
+        "backward.ex2",
         "no abs: max(a-n)/max",
     ): "you took the largest a - n without the absolute value, so di",
-    ("backward.ex4", "str 'X'"): "the gradient of X is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'b'"): "the gradient of b is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'dX'"): "the gradient of X is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'db'"): "the gradient of b is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'x'"): "the gradient of X is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'bias'"): "the gradient of b is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'B'"): "the gradient of b is right: a correct check gives it a relat",
-    ("backward.ex4", "str 'input'"): "the gradient of X is right: a correct check gives it a relat",
-    ("backward.ex5", "no mask"): "that is the linear layer's backward pass without the ReLU: e",
-    ("backward.ex5", "mask by dH"): "you masked by the sign of dH; the mask comes from the forwar",
-    ("backward.ex5", "times Z"): "you multiplied dH by Z (or by H = ReLU(Z)); the derivative o",
-    ("backward.ex5", "mask Z<0"): "you masked where Z < 0; ReLU passes the gradient where Z > 0",
+    ("backward.ex3", "str 'X'"): "the gradient of X is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'b'"): "the gradient of b is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'dX'"): "the gradient of X is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'db'"): "the gradient of b is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'x'"): "the gradient of X is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'bias'"): "the gradient of b is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'B'"): "the gradient of b is right: a correct check gives it a relat",
+    ("backward.ex3", "str 'input'"): "the gradient of X is right: a correct check gives it a relat",
+    ("backward.ex4", "no mask"): "that is the linear layer's backward pass without the ReLU: e",
+    ("backward.ex4", "mask by dH"): "you masked by the sign of dH; the mask comes from the forwar",
+    ("backward.ex4", "times Z"): "you multiplied dH by Z (or by H = ReLU(Z)); the derivative o",
+    ("backward.ex4", "mask Z<0"): "you masked where Z < 0; ReLU passes the gradient where Z > 0",
     (
-        "backward.ex5",
+        "backward.ex4",
         "mask without bias",
     ): "your mask leaves out the bias: the ReLU acts on Z = X @ W + ",
-    ("backward.ex5", "db mean"): "db: you took the mean over the batch; the bias is broadcast ",
+    ("backward.ex4", "db mean"): "db: you took the mean over the batch; the bias is broadcast ",
     (
-        "backward.ex5",
+        "backward.ex4",
         "dW transposed",
     ): "dW is transposed: dY.T @ X gives (D_out, D_in); write X.T @ ",
-    ("backward.ex5", "dX uses dH"): "dX uses dH; it must use the masked gradient dZ = dH * (Z > 0",
-    ("backward.ex5", "db uses dH"): "db uses dH; it must use the masked gradient dZ = dH * (Z > 0",
+    ("backward.ex4", "dX uses dH"): "dX uses dH; it must use the masked gradient dZ = dH * (Z > 0",
+    ("backward.ex4", "db uses dH"): "db uses dH; it must use the masked gradient dZ = dH * (Z > 0",
     (
-        "backward.ex5",
+        "backward.ex4",
         "dX no transpose",
     ): "dX: you multiplied by W, not W.T; the product must undo X @ ",
     (
-        "backward.ex5",
+        "backward.ex4",
         "times relu(Z)",
     ): "you multiplied dH by H = ReLU(Z); the derivative of ReLU is ",
     (
-        "backward.ex5",
+        "backward.ex4",
         "only db masked",
     ): "dX uses dH; it must use the masked gradient dZ = dH * (Z > 0",
     (
-        "backward.ex5",
+        "backward.ex4",
         "order (dW, dX, db)",
     ): "item 1 of your tuple is dW; return them in the order (dX, dW",
     ("memory_flops.ex1", "no T"): "you left out T: every token of every sequence is a row, so e",

@@ -5,6 +5,7 @@ import pytest
 
 from lib.exercises.linear_layer import block, block_bugs, ex1, ex2, ex3, ex4
 from lib.exercises.linear_layer import ex5 as ex5_tokens
+from lib.exercises.linear_layer import ex6 as ex6_ported
 from lib.ledger import linear_params
 
 
@@ -165,7 +166,7 @@ def test_ex4_bugs(buggy, fragment):
     assert_named(ex4.check(buggy), fragment)
 
 
-@pytest.mark.parametrize("ex", [ex1, ex2, ex3, ex4])
+@pytest.mark.parametrize("ex", [ex1, ex2, ex3, ex4, ex5_tokens, ex6_ported])
 def test_placeholders_and_hints(ex):
     assert ex.check(...).status == "not attempted"
     assert len(ex.hints) == 2 and ex.hints[1] not in ex.solution().code
@@ -197,3 +198,69 @@ def test_ex5_accepts(answer):
 def test_ex5_names_each_bug(answer, fragment):
     result = ex5_tokens.check(answer)
     assert result.status == "incorrect" and fragment in result.message, result
+
+
+# ---------------------------------------------------------------- ex6: the bug in a ported layer
+def forward_loop(X, W, b):
+    return [[sum(X[n][i] * W[i][o] for i in range(len(W))) + b[o] for o in range(len(b))] for n in range(len(X))]
+
+
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: X @ W + b,                                    # the solution
+    forward_loop,
+    lambda X, W, b: (W.T @ X.T).T + b,
+    lambda X, W, b: np.einsum("bi,io->bo", X, W) + b,
+    lambda X, W, b: X.astype(np.float32) @ W.astype(np.float32) + b.astype(np.float32),
+    lambda X, W, b: np.dot(X, W) + b[None, :],
+    lambda X, W, b: (X @ W + np.tile(b, (len(X), 1))).tolist(),
+])
+def test_ex6_accepts(answer):
+    assert_correct(ex6_ported.check(answer))
+
+
+PORTED_WRONG = [
+    (lambda X, W, b: X @ W.T + b, "the function as given"),
+    (lambda X, W, b: X @ W, "bias is missing"),
+    (lambda X, W, b: X @ W + b[:, None], "added per example"),
+    (lambda X, W, b: W.T @ X.T + b[:, None], "Y transposed"),
+    (lambda X, W, b: X @ W.reshape(W.shape[1], W.shape[0]).T + b, "a reshape keeps the memory order"),
+    (lambda X, W, b: X @ (W + b), "went into the weight"),
+    (lambda X, W, b: X @ W - b, "subtracted"),
+    (lambda X, W, b: X * W + b, "entry by entry"),
+]
+
+
+@pytest.mark.parametrize("buggy, fragment", PORTED_WRONG)
+def test_ex6_names_each_bug(buggy, fragment):
+    result = ex6_ported.check(buggy)
+    assert_named(result, fragment)
+    assert result.bug and fragment.lower() in result.bug.lower(), result
+
+
+def test_ex6_every_bug_has_its_own_case():
+    from lib.exercises import bug_collisions
+    from lib.exercises.linear_layer import FORWARD_BUGS, FORWARD_CASES, _forward
+
+    assert bug_collisions(_forward, FORWARD_CASES, FORWARD_BUGS) == []
+    shapes = [c.make()[1].shape for c in FORWARD_CASES]
+    assert any(i == o for i, o in shapes) and any(i != o for i, o in shapes)
+
+
+def test_ex6_the_given_function_passes_a_square_test_and_fails_elsewhere():
+    rng = np.random.default_rng(16)
+    X, W, b = rng.normal(size=(8, 16)), rng.normal(size=(16, 16)), rng.normal(size=16)
+    assert (X @ W.T + b).shape == (8, 16) and not np.allclose(X @ W.T + b, X @ W + b)
+    with pytest.raises(ValueError):
+        np.ones((8, 16)) @ np.ones((16, 4)).T
+
+
+def test_ex6_the_course_function_is_not_a_fix():
+    from lib.linear import linear_forward
+
+    assert "lib.linear.linear_forward" in ex6_ported.check(linear_forward).message
+    assert ex6_ported.check(lambda X, W, b: linear_forward(X, W, b)).status == "incorrect"
+
+
+def test_ex6_generic_wrong_is_not_misnamed():
+    result = ex6_ported.check(lambda X, W, b: X @ W + b + 0.01)
+    assert result.status == "incorrect" and result.bug is None, result

@@ -75,22 +75,75 @@ def test_ex1_generic_wrong_is_not_misnamed():
     assert result.status == "incorrect" and "different values" in result.message
 
 
-# ---------------------------------------------------------------- ex2: nearest word
-@pytest.mark.parametrize("answer", ["queen", "Queen", " queen ", "'queen'", "queen."])
+# ---------------------------------------------------------------- ex2: the bug in a similarity search
+def given_similarities(E, q):  # the function the page shows, with its bug
+    return (E @ q) / (np.linalg.norm(E) * np.linalg.norm(q))
+
+
+def similarities_loop(E, q):
+    out = []
+    for row in E:
+        dot = sum(float(a) * float(b) for a, b in zip(row, q, strict=True))
+        out.append(dot / (sum(a * a for a in row) ** 0.5 * sum(b * b for b in q) ** 0.5))
+    return out
+
+
+def sim_solution(E, q):
+    row_lengths = np.linalg.norm(E, axis=1)
+    return (E @ q) / (row_lengths * np.linalg.norm(q))
+
+
+@pytest.mark.parametrize("answer", [
+    sim_solution,
+    similarities_loop,
+    lambda E, q: unit_rows(E) @ (q / np.linalg.norm(q)),
+    lambda E, q: (unit_rows(E.astype(np.float32)) @ (q / np.linalg.norm(q)).astype(np.float32)),
+    lambda E, q: [vectors.cosine(row, q) for row in E],
+    lambda E, q: vectors.cosine_matrix(np.vstack([q, E]))[0, 1:],
+    lambda E, q: np.einsum("nd,d->n", E, q) / np.sqrt(np.einsum("nd,nd->n", E, E) * (q @ q)),
+    lambda E, q: ((E @ q) / np.linalg.norm(E, axis=1, keepdims=True).ravel() / np.linalg.norm(q)).tolist(),
+])
 def test_ex2_correct(answer):
     assert_correct(ex2.check(answer))
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    ("king", "most similar to itself"),
-    ("emperor", "because its vector is long"),
-    ("apple", "another word scores higher"),
-    ("banana", "another word scores higher"),
-    ("queens", "is not one of"),
-    (1, "answer with one of"),
-])
-def test_ex2_wrong(answer, fragment):
-    assert_named(ex2.check(answer), fragment)
+SIM_WRONG = [
+    (given_similarities, "the function as given"),
+    (lambda E, q: E @ q, "plain dot products"),
+    (lambda E, q: (E @ q) / np.linalg.norm(q), "divided by |q| only"),
+    (lambda E, q: (E @ q) / np.linalg.norm(E, axis=1), "row lengths only"),
+    (lambda E, q: (E @ q) / (np.linalg.norm(E, axis=0) * np.linalg.norm(q)), "one length per column"),
+    (lambda E, q: (E / np.linalg.norm(E, axis=0)) @ q / np.linalg.norm(q), "columns of e to length 1"),
+    (lambda E, q: (E @ q) / (np.linalg.norm(E, axis=1, keepdims=True) * np.linalg.norm(q)), "(n, n) table"),
+    (lambda E, q: (E @ q) / ((E * E).sum(axis=1) * (q @ q)), "squared lengths"),
+    (lambda E, q: (E @ q) / np.linalg.norm(E, axis=1) * np.linalg.norm(q), "precedence"),
+]
+
+
+@pytest.mark.parametrize("buggy, fragment", SIM_WRONG)
+def test_ex2_names_each_bug(buggy, fragment):
+    result = ex2.check(buggy)
+    assert_named(result, fragment)
+    assert result.bug and fragment.lower() in result.bug.lower(), result
+
+
+def test_ex2_every_bug_has_its_own_case():
+    from lib.exercises import bug_collisions
+    from lib.exercises.vectors import SIM_BUGS, SIM_CASES, _similarities
+
+    assert bug_collisions(_similarities, SIM_CASES, SIM_BUGS) == []
+    assert any(E.shape[0] != E.shape[1] for E, _ in (c.make() for c in SIM_CASES))
+
+
+def test_ex2_the_given_function_ranks_emperor_first_for_king():
+    E, W = vectors.EMBEDDINGS, vectors.WORDS
+    assert W[int(np.argmax(given_similarities(E, E[0])))] == "emperor"
+    assert W[int(np.argmax(sim_solution(E, E[0])))] == "king"
+
+
+def test_ex2_generic_wrong_is_not_misnamed():
+    result = ex2.check(lambda E, q: sim_solution(E, q) + 0.1)
+    assert result.status == "incorrect" and result.bug is None and "different values" in result.message
 
 
 # ---------------------------------------------------------------- ex3: cross-attention score shape

@@ -64,15 +64,15 @@ KEY = "linalg-nn-course:progress"
 
 
 def test_old_progress_shows_as_done_under_the_new_label():
-    # the book's own map: vectors-ex1 and vectors-ex2 were renamed, vectors-apple-dot was born with its name
-    store = {KEY: json.dumps({"vectors-ex1": "2026-11-30T10:00:00Z", "vectors-ex2": "2026-11-30T10:05:00Z",
+    # the book's own map: vectors-ex1 and vectors-ex3 were renamed, vectors-apple-dot was born with its name
+    store = {KEY: json.dumps({"vectors-ex1": "2026-11-30T10:00:00Z", "vectors-ex3": "2026-11-30T10:05:00Z",
                               "vectors-apple-dot": "2026-11-30T10:09:00Z"})}
     renamed = progress_labels.renamed_map()
-    page = _page(store, renamed, ["vectors-cosine-table", "vectors-nearest-word", "vectors-apple-dot",
-                                  "vectors-cross-attention-shape"])
-    assert page["done"] == ["vectors-cosine-table", "vectors-nearest-word", "vectors-apple-dot"]
+    page = _page(store, renamed, ["vectors-cosine-table", "vectors-cross-attention-shape", "vectors-apple-dot",
+                                  "vectors-similarity-bug"])
+    assert page["done"] == ["vectors-cosine-table", "vectors-cross-attention-shape", "vectors-apple-dot"]
     record = json.loads(page["store"][KEY])
-    assert record == {"vectors-cosine-table": "2026-11-30T10:00:00Z", "vectors-nearest-word": "2026-11-30T10:05:00Z",
+    assert record == {"vectors-cosine-table": "2026-11-30T10:00:00Z", "vectors-cross-attention-shape": "2026-11-30T10:05:00Z",
                       "vectors-apple-dot": "2026-11-30T10:09:00Z"}
 
 

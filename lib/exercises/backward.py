@@ -1,5 +1,6 @@
-"""Exercises for the chapter `backward`: the linear layer's backward pass, one central difference, a
-gradient check of your own, a bug hunt with it, and the backward pass of ReLU after a linear layer.
+"""Exercises for the chapter `backward`: ex1 one central difference, ex2 a gradient check of your own,
+ex3 a bug hunt with it, ex4 the backward pass of ReLU after a linear layer, ex5 the backward pass over
+sequences (B, T, D_in), ex6 a prediction of what a sampled check misses.
 
 Every function exercise runs on several layer sizes (a square one first, where transposed products
 still run) and names a bug only when it explains every size.
@@ -29,10 +30,6 @@ from lib.gradcheck import LinearBench, check_gradients, numerical_gradient, rela
 # explains every case (an answer that merely resembles a bug on one case gets the plain comparison).
 run = run_cases
 
-_rng = np.random.default_rng(21)
-# (X, W, dY) with sizes (B, D_in, D_out) = (3, 3, 3), (5, 4, 3), (2, 6, 4): two values of every size
-_SIZES = [(3, 3, 3), (5, 4, 3), (2, 6, 4)]
-_BACKWARD_CASES = [(_rng.normal(size=(B, i)), _rng.normal(size=(i, o)), _rng.normal(size=(B, o))) for B, i, o in _SIZES]
 _NAMES = ("dX", "dW", "db")
 
 
@@ -108,38 +105,7 @@ def _linear_bugs(cases: list[tuple]) -> list[dict]:
     ]
 
 
-def _check_backward(fn) -> str:
-    need_function(fn)
-    from lib.linear import linear_backward
-
-    refuse_lib(fn, {"lib.linear.linear_backward": linear_backward})
-    got, error = run(fn, _BACKWARD_CASES, _read_three, "your linear_backward")
-    cases = _BACKWARD_CASES[:len(got)]
-    want = [(dY @ W.T, X.T @ dY, dY.sum(axis=0)) for X, W, dY in cases]  # (B, D_in), (D_in, D_out), (D_out,)
-    where = [f"(B={B}, D_in={i}, D_out={o})" for B, i, o in _SIZES]
-    _judge_three(got, want, _linear_bugs(cases), where[:len(got)])
-    if error:
-        raise error
-    return "dX = dY @ W.T, dW = X.T @ dY and db = dY.sum(axis=0), right on a square layer and on two non-square ones."
-
-
-ex1 = Exercise(
-    "backward-linear-backward",
-    _check_backward,
-    ["Use the ledger: dX must be (B, D_in), dW (D_in, D_out), db (D_out,). Which products of X, W, dY "
-     "(and their transposes) have those shapes?",
-     "dW must contract the batch axis, the axis X and dY share: start from X.T, shape (D_in, B). The bias "
-     "was broadcast over the B rows, so its gradient sums something over axis 0."],
-    "def linear_backward_mine(X, W, dY):\n    dX = dY @ W.T          # (B, D_out) @ (D_out, D_in)\n"
-    "    dW = X.T @ dY          # (D_in, B) @ (B, D_out)\n    db = dY.sum(axis=0)    # (D_out,)\n"
-    "    return dX, dW, db",
-    why="Each formula is the chain rule summed over every place the "
-    "quantity is used; the shapes then leave only one way to write each product.",
-    formerly="backward-ex1",
-)
-
-
-# ---------------------------------------------------------------- ex2: one central difference
+# ---------------------------------------------------------------- ex1: one central difference
 _CENTRAL_CASES = [((4, 3, 2), 5, (0, 1), 1e-3), ((3, 5, 4), 6, (4, 2), 1e-4)]  # bench sizes, seed, index, eps
 
 
@@ -201,7 +167,7 @@ def _check_central(fn) -> str:
     return "central differences are accurate to order eps^2, and the parameter is left as you found it." + note
 
 
-ex2 = Exercise(
+ex1 = Exercise(
     "backward-central-difference",
     _check_central,
     ["Evaluate the loss twice, once with the entry a little above its value and once a little below; "
@@ -217,7 +183,7 @@ ex2 = Exercise(
 )
 
 
-# ---------------------------------------------------------------- ex3: a gradient check of your own
+# ---------------------------------------------------------------- ex2: a gradient check of your own
 def _rel(a: np.ndarray, n: np.ndarray) -> float:
     scale = max(np.abs(a).max(), np.abs(n).max())
     return 0.0 if scale == 0 else float(np.abs(a - n).max() / scale)
@@ -342,7 +308,7 @@ def _check_grad_check(fn) -> str:
             "relative error, every entry, parameters restored." + note)
 
 
-ex3 = Exercise(
+ex2 = Exercise(
     "backward-grad-check",
     _check_grad_check,
     ["For each name: an array of the same shape for the numerical gradient, one central difference per "
@@ -351,7 +317,7 @@ ex3 = Exercise(
      "np.abs(a - n).max() divided by the larger of np.abs(a).max() and np.abs(n).max()."],
     "def grad_check(loss, params, grads, eps):\n    report = {}\n    for name, param in params.items():\n"
     "        numeric = np.zeros(param.shape)\n        for idx in np.ndindex(param.shape):\n"
-    "            old = param[idx]                       # exercise 2, inline\n"
+    "            old = param[idx]                       # exercise 1, inline\n"
     "            param[idx] = old + eps\n            plus = loss()\n            param[idx] = old - eps\n"
     "            minus = loss()\n            param[idx] = old\n            numeric[idx] = (plus - minus) / (2 * eps)\n"
     "        a = grads[name]\n"
@@ -363,7 +329,7 @@ ex3 = Exercise(
 )
 
 
-# ---------------------------------------------------------------- ex4: find the bug with your check
+# ---------------------------------------------------------------- ex3: find the bug with your check
 def mystery_backward(X: np.ndarray, W: np.ndarray, dY: np.ndarray):
     """A loop-based backward pass of the linear layer.
 
@@ -396,14 +362,14 @@ def _check_mystery(answer) -> str:
             "an off-by-one in the batch sum; dX and db visit every example.")
 
 
-ex4 = Exercise(
+ex3 = Exercise(
     "backward-find-bug",
     _check_mystery,
     ["Run your grad_check (or bench4.check, the chapter's) with the gradients mystery_backward returns.",
      "A correct gradient gives about 1e-10; the wrong one stands out by many orders of magnitude."],
     "bench4 = LinearBench.random(6, 4, 3, np.random.default_rng(7))\n"
     "dX4, dW4, db4 = mystery_backward(bench4.X, bench4.W, bench4.upstream())\n"
-    "print(bench4.check(lambda X, W, dY: (dX4, dW4, db4)))   # or your grad_check of exercise 3\n"
+    "print(bench4.check(lambda X, W, dY: (dX4, dW4, db4)))   # or your grad_check of exercise 2\n"
     "answer = 'W'   # the one far above 1e-6",
     why="A check compares each tensor separately, so it points at the "
     "wrong one without reading the code (here a batch loop that stops one example early).",
@@ -411,7 +377,7 @@ ex4 = Exercise(
 )
 
 
-# ---------------------------------------------------------------- ex5: ReLU after a linear layer
+# ---------------------------------------------------------------- ex4: ReLU after a linear layer
 _RELU_SIZES = [(3, 3, 3), (6, 4, 5), (4, 2, 3)]
 
 
@@ -475,7 +441,7 @@ def _check_relu_linear(fn) -> str:
             "the ReLU lets the gradient through where it was on and stops it where it was off.")
 
 
-ex5 = Exercise(
+ex4 = Exercise(
     "backward-relu-linear",
     _check_relu_linear,
     ["Chain rule in two steps: first the gradient with respect to Z, then the linear layer's backward pass "
@@ -485,14 +451,14 @@ ex5 = Exercise(
     "    dZ = dH * (Z > 0)           # ReLU's slope: 1 where Z > 0, else 0\n"
     "    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
     why="H depends on Z entry by entry with slope 1 (on) or 0 (off), so "
-    "dZ is dH masked; after that the layer is the linear layer of exercise 1.",
+    "dZ is dH masked; after that the layer is the plain linear layer of the chapter.",
     formerly="backward-ex5",
 )
 
 
 
 
-# ---------------------------------------------------------------- ex6: the backward pass over sequences
+# ---------------------------------------------------------------- ex5: the backward pass over sequences
 _SEQ_SIZES = [(2, 3, 4, 5), (3, 4, 5, 2), (4, 2, 3, 6)]  # (B, T, D_in, D_out): every size distinct in each case
 _seq_rng = np.random.default_rng(61)
 _SEQ_CASES = [(_seq_rng.normal(size=(B, T, i)), _seq_rng.normal(size=(i, o)), _seq_rng.normal(size=(B, T, o)))
@@ -554,7 +520,7 @@ def _check_seq_backward(fn) -> str:
             "db = dY.sum(axis=(0, 1)): a parameter broadcast over B and T sums its gradient over exactly those axes.")
 
 
-ex6 = Exercise(
+ex5 = Exercise(
     "backward-sequence-layer",
     _check_seq_backward,
     ["In Y = X @ W + b with X of shape (B, T, D_in), which axes of Y was W used along, and which was b "
@@ -569,7 +535,7 @@ ex6 = Exercise(
 )
 
 
-# ---------------------------------------------------------------- ex7: predict what a sampled check misses
+# ---------------------------------------------------------------- ex6: predict what a sampled check misses
 SAMPLE_N, SAMPLE_ENTRIES = 20, 64 * 32  #: 20 sampled entries of the 2,048 of dW on the (16, 64, 32) bench
 _MISS = 1 - SAMPLE_N / SAMPLE_ENTRIES  # without replacement: 0.990...
 MISS_ATOL = 0.002  #: absolute tolerance: with-replacement (1 - 1/2048)**20 = 0.99028 is right too
@@ -597,7 +563,7 @@ def _check_sample_miss(answer) -> str:
     raise Wrong(f"got {p:g}: count the entries of dW (D_in x D_out) and the share of them a sample of 20 visits.")
 
 
-ex7 = Exercise(
+ex6 = Exercise(
     "backward-sampled-check",
     _check_sample_miss,
     ["How many entries does dW have on this bench, and how many of them does samples=20 look at?",

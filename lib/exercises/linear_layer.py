@@ -2,7 +2,8 @@
 
 ex1 the output shape and parameter count of one layer; ex2 a layer written in the math
 orientation, brought to the course's; ex3 two linear layers collapsed into one; ex4 the parameters
-of a GPT-2 block. Letters: B batch, D_in features in, D_out features out, d model width. The
+of a GPT-2 block; ex5 a prediction of a layer applied to sequences; ex6 a layer ported from PyTorch
+with one bug to find. Letters: B batch, D_in features in, D_out features out, d model width. The
 course orientation is `Y = X @ W + b` with X (B, D_in), W (D_in, D_out), b (D_out,).
 """
 
@@ -20,6 +21,8 @@ from lib.exercises import (
     compare_count,
     explain_crashes,
     need_function,
+    not_applicable,
+    refuse_lib,
 )
 
 
@@ -310,4 +313,80 @@ ex5 = Exercise(
     "answer = ((4, 10, 3072), 2 * 4 * 10 * 768 * 3072)   # (B, T, 4d); 2 FLOPs per (token, input, output)",
     why="Matmul contracts the last axis of X with the first of W and keeps the others, so the cost is that of a "
     "2-D layer with B*T rows.",
+)
+
+
+# ---------------------------------------------------------------- ex6: find the bug in a ported layer
+def _forward(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """X (B, D_in), W (D_in, D_out), b (D_out,) -> Y (B, D_out)."""
+    return X @ W + b
+
+
+FORWARD_CASES = cases(  # a square layer first, where the ported X @ W.T (and X * W) still runs and can be named
+    lambda B, D_in, D_out, rng: (rng.normal(size=(B, D_in)), rng.normal(size=(D_in, D_out)),
+                                 rng.normal(size=D_out) + 1.0),
+    dict(B=3, D_in=3, D_out=3), dict(B=4, D_in=3, D_out=3), dict(B=3, D_in=5, D_out=3), dict(B=2, D_in=3, D_out=6),
+    dict(B=5, D_in=4, D_out=2), seed=23)
+
+
+def _square(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> bool:
+    return W.shape[0] == W.shape[1]
+
+
+FORWARD_CRASHES = {
+    "matmul": "Write the shapes of the two operands: X is (B, D_in) and W is (D_in, D_out), so the shared "
+              "D_in already lines up in X @ W, with no transpose.",
+    "could not be broadcast": "The bias (D_out,) lines up with the last axis of the (B, D_out) product: add it "
+                              "as it is, X @ W + b.",
+}
+
+RESHAPED_W = ("W.reshape(D_out, D_in).T has the right shape but not the right entries: a reshape keeps the "
+              "memory order and mixes the weights; W is already (D_in, D_out), so use it as it is.")
+
+FORWARD_BUGS = {
+    "that is the function as given: X @ W.T is PyTorch's F.linear, written for a weight stored (D_out, D_in); "
+    "the course stores W as (D_in, D_out), so the product is X @ W. (On a square layer the transpose runs and "
+    "gives wrong numbers; on any other it crashes.)": lambda X, W, b: X @ W.T + b,
+    "the bias is missing: add b after the product.": lambda X, W, b: X @ W,
+    "the bias was added per example, b[:, None], a column (D_out, 1) that only broadcasts when B = D_out; b "
+    "has one value per output feature: add it as it is.": lambda X, W, b: X @ W + b[:, None],
+    "W.T @ X.T is Y transposed, (D_out, B), one column per example; transpose it back, (W.T @ X.T).T + b.":
+        lambda X, W, b: W.T @ X.T + b[:, None],
+    RESHAPED_W: lambda X, W, b: not_applicable() if _square(X, W, b) else X @ W.reshape(W.shape[1], W.shape[0]).T + b,
+    "the bias went into the weight before the product, X @ (W + b); add it to the product, X @ W + b.":
+        lambda X, W, b: X @ (W + b),
+    "the bias is subtracted; add it.": lambda X, W, b: X @ W - b,
+    "you multiplied X and W entry by entry (`*`); a layer takes the matrix product, X @ W.":
+        lambda X, W, b: X * W + b,
+}
+
+
+def _check_forward(fn) -> str:
+    from lib.linear import linear_forward
+
+    refuse_lib(fn, {"lib.linear.linear_forward": linear_forward})  # the course's own layer is not a fix
+    explained = explain_crashes(fn, FORWARD_CRASHES)
+    try:  # on a square W a reshape of W is W.T, the given bug: look for it on the non-square layers first
+        check_function(explained, _forward, [c for c in FORWARD_CASES if not _square(*c.make())],
+                       name="your linear_forward", output="your Y", bugs={RESHAPED_W: FORWARD_BUGS[RESHAPED_W]})
+    except Wrong as wrong:
+        if wrong.bug:
+            raise
+    check_function(explained, _forward, FORWARD_CASES, name="your linear_forward", output="your Y", bugs=FORWARD_BUGS)
+    return ("Y = X @ W + b for every shape: test a layer on a non-square W (and a batch size unlike D_out), or a "
+            "transposed weight or a misplaced bias hides behind matching sizes.")
+
+
+ex6 = Exercise(
+    "linear-layer-ported-transpose",
+    _check_forward,
+    ["The colleague's test used a 16 -> 16 layer. What shape does W.T have, and would the product still run "
+     "on a 16 -> 4 layer?",
+     "Call the function with X of shape (8, 16), W of shape (16, 4) and b of shape (4,), and write the shape "
+     "of each operand of the product next to the error."],
+    "def linear_forward(X, W, b):\n"
+    "    return X @ W + b   # (B, D_in) @ (D_in, D_out) + (D_out,): W is already stored (D_in, D_out)",
+    why="PyTorch stores nn.Linear's weight as (D_out, D_in) and computes x @ weight.T + bias; the course's W "
+    "is that weight transposed, so the transpose must go. A square layer hides the mistake: the product runs "
+    "and only the numbers are wrong.",
 )

@@ -1,8 +1,8 @@
 """Exercises for the chapter `vectors`.
 
-ex1 a cosine table between two batches with one matrix product; ex2 the nearest word; ex3 the
-score shape of cross-attention; ex4 the spread of random cosines; ex5 the part of u perpendicular
-to v. Letters: n, m numbers of vectors (rows), d their length, T queries, S keys, d_k key width.
+ex1 a cosine table between two batches with one matrix product; ex2 a similarity search with one
+bug to find; ex3 the score shape of cross-attention; ex4 the spread of random cosines; ex5 the part
+of u perpendicular to v; ex6 a prediction of apple's best match by dot product. Letters: n, m numbers of vectors (rows), d their length, T queries, S keys, d_k key width.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lib.exercises import (
     compare,
     compare_choice,
     explain_crashes,
+    not_applicable,
 )
 from lib.vectors import EMBEDDINGS, WORDS
 
@@ -125,32 +126,74 @@ ex1 = Exercise(
 )
 
 
-# ---------------------------------------------------------------- ex2: the nearest word
-def _check_nearest(answer) -> str:
-    sims = vectors.cosine_matrix(EMBEDDINGS)[0]  # king's cosine with every word
-    best = WORDS[1 + int(np.argmax(sims[1:]))]
-    if isinstance(answer, str):
-        answer = answer.strip().rstrip(".!").strip()
-    compare_choice(answer, WORDS, best, bugs={
-        "king": "every vector is most similar to itself; leave 'king' out and take the best of the rest.",
-        "emperor": "'emperor' has the largest dot product with 'king', but only because its vector is long; "
-                   "the cosine divides the length out.",
-        **{w: f"cosine(king, {w}) = {sims[i]:.3f}; another word scores higher."
-           for i, w in enumerate(WORDS) if w not in ("king", "emperor", best)},
-    })
-    return f"'{best}' points almost exactly the way 'king' does (cosine {sims[WORDS.index(best)]:.3f})."
+# ---------------------------------------------------------------- ex2: find the bug in a similarity search
+def _similarities(E: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """E (n, d), one vector per row, q (d,) -> (n,): entry i is cos(q, E[i])."""
+    return (E @ q) / (_lengths(E) * np.linalg.norm(q))  # (n,) / ((n,) * scalar)
+
+
+def _square_rows(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    return _rows(rng, n, d), rng.normal(size=d) * 2.0
+
+
+SIM_CASES = cases(_square_rows,  # a square case first, where the axis=0 mistakes still run and can be named
+                  dict(n=3, d=3), dict(n=5, d=4), dict(n=2, d=6), dict(n=6, d=2), seed=5)
+SIM_CASES.append(Case("E = [[3, 4], [1, 0], [0, -2]], q = [4, 3]",  # cosines 24/25, 4/5, -3/5 by hand
+                      lambda: (np.array([[3.0, 4.0], [1.0, 0.0], [0.0, -2.0]]), np.array([4.0, 3.0]))))
+
+SIM_CRASHES = {
+    "could not be broadcast": "E @ q has one score per row, shape (n,); divide it by one length per row: "
+                              "np.linalg.norm(E, axis=1), shape (n,) (axis=0 gives one length per column, (d,)).",
+    "matmul": "E is (n, d) and q is (d,): E @ q contracts the shared d and gives one dot product per row.",
+}
+
+SIM_BUGS = {
+    "that is the function as given: np.linalg.norm(E) without an axis is one number, the length of the whole "
+    "matrix, so every score is a dot product times one constant (long rows still win); divide each score by "
+    "the length of its own row, np.linalg.norm(E, axis=1).":
+        lambda E, q: (E @ q) / (np.linalg.norm(E) * np.linalg.norm(q)),
+    "those are plain dot products: divide entry i by |q| |E[i]|.": lambda E, q: E @ q,
+    "you divided by |q| only; each score also needs the length of its own row, np.linalg.norm(E, axis=1).":
+        lambda E, q: (E @ q) / np.linalg.norm(q),
+    "you divided by the row lengths only; divide by |q| too (it does not change the order, but a cosine does "
+    "need it).": lambda E, q: (E @ q) / _lengths(E),
+    "np.linalg.norm(E, axis=0) is one length per column (per coordinate); each vector is a row, so take one "
+    "length per row with axis=1.":
+        lambda E, q: (E @ q) / (np.linalg.norm(E, axis=0) * np.linalg.norm(q)) if E.shape[0] == E.shape[1]
+        else not_applicable(),
+    "you scaled the columns of E to length 1 (axis=0); each vector is a row, so scale every row to length 1: "
+    "np.linalg.norm(E, axis=1, keepdims=True).":
+        lambda E, q: _unit(E, 0) @ q / np.linalg.norm(q),
+    "your scores form an (n, n) table: norm(E, axis=1, keepdims=True) is a column (n, 1), and dividing the (n,) "
+    "scores by it broadcasts; without keepdims the lengths are (n,), one per score.":
+        lambda E, q: (E @ q) / (np.linalg.norm(E, axis=1, keepdims=True) * np.linalg.norm(q)),
+    "you divided by squared lengths (E[i] @ E[i] and q @ q); a length is the square root of that.":
+        lambda E, q: (E @ q) / (_lengths(E) ** 2 * (q @ q)),
+    "operator precedence: `x / a * b` divides by a and then multiplies by b; put the product of the lengths in "
+    "parentheses, (E @ q) / (len_E * len_q).": lambda E, q: (E @ q) / _lengths(E) * np.linalg.norm(q),
+}
+
+
+def _check_similarities(fn) -> str:
+    check_function(explain_crashes(fn, SIM_CRASHES), _similarities, SIM_CASES, name="your similarities",
+                   output="your scores", bugs=SIM_BUGS)
+    return ("each score is divided by the length of its own row: with one length for the whole matrix the "
+            "'cosines' are dot products in disguise, and a long vector such as 'emperor' outranks a closer "
+            "direction.")
 
 
 ex2 = Exercise(
-    "vectors-nearest-word",
-    _check_nearest,
-    ["Compare directions, not lengths: compute the cosine between the 'king' row and every other row.",
-     "Row 0 of vectors.cosine_matrix(E) holds king's cosine with every word (entry 0 is king itself)."],
-    "S = vectors.cosine_matrix(vectors.EMBEDDINGS)   # (n, n) cosines, E in the chapter\n"
-    "answer = WORDS[1 + int(np.argmax(S[0, 1:]))]    # best of row 0, king itself skipped",
-    why="Row 0 of the cosine table compares king with every word; skip king itself and take the largest. "
-    "'emperor' wins by dot product only because its vector is long.",
-    formerly="vectors-ex2",
+    "vectors-similarity-bug",
+    _check_similarities,
+    ["The cosine of q with row i divides by |q| and by |E[i]|. How many numbers does np.linalg.norm(E) return, "
+     "and how many lengths does the search need?",
+     "Print np.linalg.norm(E) and np.linalg.norm(E, axis=1) side by side: the second has shape (n,), one "
+     "length per row, the shape of E @ q."],
+    "def similarities(E, q):\n"
+    "    row_lengths = np.linalg.norm(E, axis=1)                 # (n,): one length per row\n"
+    "    return (E @ q) / (row_lengths * np.linalg.norm(q))      # (n,) / (n,)",
+    why="One length for the whole matrix scales every score by the same constant, so the order is that of the "
+    "dot products; one length per row makes each score the cosine of its own pair.",
 )
 
 
