@@ -261,7 +261,7 @@ def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
         return
     inherited = builtin_doc(obj) if what == "data" else ""
     if inherited and "\n".join(lines).strip() == inherited.strip():
-        lines[:] = []  # never a built-in type's docstring on a constant (tests/test_reference.py)
+        lines[:] = []  # never a built-in type's docstring on a constant (tests/site/test_reference.py)
         return
     converted = [_ticks(line) for line in _shape_lines(lines)]
     if _valid_rst(converted, app.env):

@@ -170,7 +170,7 @@ def cold_visit(browser, url: str) -> tuple[int, int]:
     """Bytes over the wire and requests of one visit with an empty cache (a fresh browser context),
     until the page has loaded and MathJax has typeset it."""
     sys.path.insert(0, str(ROOT))
-    from tests.chromium import Tab
+    from tests.site.chromium import Tab
 
     context = browser.send("Target.createBrowserContext")["browserContextId"]
     target = browser.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})["targetId"]
@@ -201,8 +201,8 @@ def bench_cold_visits(tree: Path) -> None:
         print("\n## Cold chapter visits: skipped (no chromium)")
         return
     sys.path.insert(0, str(ROOT))
-    from tests.chromium import Chromium
-    from tests.test_site import toc_files
+    from tests.site.chromium import Chromium
+    from tests.site.test_site import toc_files
 
     host, plain = StaticHost(tree / "_build" / "html"), StaticHost(tree / "_build" / "html", compress=False)
     print("\n## A cold visit to each chapter (empty cache; text gzipped as a static host serves it)")
@@ -250,7 +250,7 @@ def bench_runner(tree: Path) -> None:
     from urllib.parse import urlparse
 
     sys.path.insert(0, str(ROOT))
-    from tests.chromium import Chromium
+    from tests.site.chromium import Chromium
 
     html = tree / "_build" / "html"
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

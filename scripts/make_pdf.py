@@ -37,7 +37,7 @@ from pypdf.generic import NameObject, TextStringObject
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.chromium import Chromium  # noqa: E402  (the standard-library DevTools driver of the tests)
+from tests.site.chromium import Chromium  # noqa: E402  (the standard-library DevTools driver of the tests)
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # "object count exceeds trailer size": Chromium's, harmless
 PDF_NAME = "linear-algebra-inside-neural-networks.pdf"

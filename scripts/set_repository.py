@@ -3,7 +3,7 @@
 `repository.url` and `repository.branch` in `_config.yml` are the one place a fork changes: the
 launch buttons and the downloadable notebooks (`_ext/course_site.py`) read them at build time,
 but Colab opens a chapter straight from GitHub, so its install line must be written into each
-notebook. This script does it (only that line), and tests/test_site.py fails until it has run.
+notebook. This script does it (only that line), and tests/site/test_site.py fails until it has run.
 """
 
 from __future__ import annotations

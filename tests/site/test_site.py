@@ -1,6 +1,6 @@
 """The built site (`make book` writes _build/html) and the committed notebooks.
 
-These tests read files only; tests/test_browser.py loads the pages in Chromium.
+These tests read files only; tests/site/test_browser.py loads the pages in Chromium.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_site import HTML, toc_files
+from tests.site.test_site import HTML, toc_files
 
 
 def book_pages() -> list[str]:

@@ -26,15 +26,15 @@ import pytest
 
 import lib.exercises
 from lib.exercises import Exercise
-from tests.test_browser import CHROMIUM, QuietHandler, local
-from tests.test_site import HTML, chapter_pages
+from tests.site.test_browser import CHROMIUM, QuietHandler, local
+from tests.site.test_site import HTML, chapter_pages
 
 if not (HTML / "_static" / "course-runner.js").exists():
     if os.environ.get("CI"):
         raise RuntimeError("CI must test the in-page runner: build the site without COURSE_NO_RUNNER")
     pytest.skip("the site was built without the runner (COURSE_NO_RUNNER)", allow_module_level=True)
 
-from tests.chromium import Chromium  # noqa: E402
+from tests.site.chromium import Chromium  # noqa: E402
 
 pytestmark = pytest.mark.browser
 PYTHON_FILES = re.compile(r"/_static/(vendor/pyodide/|course-runner/|course-runner-worker\.js|course_runner\.py)")

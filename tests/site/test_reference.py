@@ -23,7 +23,7 @@ import yaml
 import lib
 import lib.exercises
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 REFERENCE = ROOT / "reference"
 
@@ -446,7 +446,7 @@ def test_every_chapter_links_a_lib_function_to_the_api_reference():
 
 @pytest.mark.parametrize("page", sorted(p.name for p in REFERENCE.glob("*.md")))
 def test_reference_pages_pass_the_book_wide_word_guards(page):
-    from tests.test_guards import LEAKED_WORDS, plain_chapter_references
+    from tests.site.test_guards import LEAKED_WORDS, plain_chapter_references
 
     text = (REFERENCE / page).read_text()
     assert not LEAKED_WORDS.findall(text), f"{page}: a source is 'a claim you will meet'"

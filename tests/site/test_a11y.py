@@ -17,9 +17,9 @@ import urllib.request
 
 import pytest
 
-from tests.site_pages import book_pages
-from tests.test_browser import browser, open_page, site_url, tab  # noqa: F401  (fixtures)
-from tests.test_site import ROOT
+from tests.site.site_pages import book_pages
+from tests.site.test_browser import browser, open_page, site_url, tab  # noqa: F401  (fixtures)
+from tests.site.test_site import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +71,7 @@ def test_no_serious_or_critical_axe_violations(tab, site_url, axe_source, page, 
 def test_no_serious_or_critical_axe_violations_after_running_cells(tab, site_url, axe_source):  # noqa: F811
     """The first chapter with the runner on: cells run (stdout, stderr, an error, a long output), an
     exercise checked with a wrong answer, then axe in the light and the dark theme."""
-    from tests.test_site import HTML, chapter_pages
+    from tests.site.test_site import HTML, chapter_pages
     if not (HTML / "_static" / "course-runner.js").exists():
         pytest.skip("the site was built without the runner")
     open_page(tab, f"{site_url}/{chapter_pages()[0].relative_to(HTML)}")

@@ -1,7 +1,7 @@
 """The Reference pages in headless Chromium, offline: no console error, math typeset, and the index
 of exercises marks the exercises that this browser's progress record says are passed.
 
-Skips without /usr/bin/chromium or a built site (like tests/test_browser.py, whose pattern it follows).
+Skips without /usr/bin/chromium or a built site (like tests/site/test_browser.py, whose pattern it follows).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 
-from tests.test_browser import browser, site_url, tab  # noqa: F401  (fixtures)
-from tests.test_site import HTML
+from tests.site.test_browser import browser, site_url, tab  # noqa: F401  (fixtures)
+from tests.site.test_site import HTML
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PROGRESS_KEY = "linalg-nn-course:progress"  # the key the in-page runner stores passed exercises under

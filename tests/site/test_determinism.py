@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "chapters"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 

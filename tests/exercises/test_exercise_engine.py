@@ -34,7 +34,7 @@ from lib.exercises import (
 )
 from lib.exercises.core import sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wrong(fn, *args, **kwargs) -> str:

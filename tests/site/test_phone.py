@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.site_pages import book_pages, resize
-from tests.test_browser import browser, open_page, site_url, tab  # noqa: F401  (fixtures)
+from tests.site.site_pages import book_pages, resize
+from tests.site.test_browser import browser, open_page, site_url, tab  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +73,7 @@ def test_demo_frames_are_never_upscaled(tab, site_url, width):  # noqa: F811
 
 
 def api_pages() -> list[str]:
-    from tests.test_site import HTML
+    from tests.site.test_site import HTML
 
     return sorted(str(p.relative_to(HTML)) for p in (HTML / "reference" / "api").glob("*.html"))
 

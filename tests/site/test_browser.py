@@ -4,7 +4,7 @@ The built site is served on 127.0.0.1; every request elsewhere is blocked and re
 chapter page: the math is typeset by the site's own MathJax, every demo is visible, moving each
 demo's controls changes the picture, and the console shows no error.
 
-Needs Debian's Chromium (/usr/bin/chromium), driven by tests/chromium.py. Without it these tests
+Needs Debian's Chromium (/usr/bin/chromium), driven by tests/site/chromium.py. Without it these tests
 skip, except under CI=true, where .ci/run installs it and a skip would hide a failure.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import CHROMIUM, Chromium, local
-from tests.test_site import HTML, chapter_pages
+from tests.site.chromium import CHROMIUM, Chromium, local
+from tests.site.test_site import HTML, chapter_pages
 
 if not CHROMIUM or not (HTML / "index.html").exists():
     if os.environ.get("CI"):

@@ -307,13 +307,13 @@ CALLS: list[Call] = [
 
 # Public functions and classes deliberately outside the matrix, with the reason.
 NOT_IN_MATRIX = {
-    "check_shapes": "a validator: its arguments are (array, spec) pairs; tests/test_shapes.py covers its messages",
-    "as_array": "a validator the matrix relies on; tests/test_shapes.py has its own bad-input table",
-    "as_positive_int": "a validator; tests/test_shapes.py has its own bad-input table",
-    "positive_ints": "a validator; tests/test_shapes.py",
-    "as_number": "a validator; tests/test_shapes.py",
-    "as_rng": "a validator; tests/test_shapes.py",
-    "as_seed": "a validator; tests/test_shapes.py",
+    "check_shapes": "a validator: its arguments are (array, spec) pairs; tests/lib/test_shapes.py covers its messages",
+    "as_array": "a validator the matrix relies on; tests/lib/test_shapes.py has its own bad-input table",
+    "as_positive_int": "a validator; tests/lib/test_shapes.py has its own bad-input table",
+    "positive_ints": "a validator; tests/lib/test_shapes.py",
+    "as_number": "a validator; tests/lib/test_shapes.py",
+    "as_rng": "a validator; tests/lib/test_shapes.py",
+    "as_seed": "a validator; tests/lib/test_shapes.py",
     "count_flops": "a context manager with no arguments",
     "shipped_configs": "takes no arguments (it lists lib/configs)",
     "TrainingMemory": "a frozen record built by training_memory, which validates its inputs",

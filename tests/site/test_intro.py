@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lib.ledger import linear_params, matmul_flops
 
-INTRO = (Path(__file__).resolve().parent.parent / "intro.md").read_text()
+INTRO = (Path(__file__).resolve().parents[2] / "intro.md").read_text()
 
 
 def _number(latex: str) -> int:

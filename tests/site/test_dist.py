@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import CHROMIUM, Chromium, local
+from tests.site.chromium import CHROMIUM, Chromium, local
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ZIP = ROOT / "_build" / "dist" / "linear-algebra-nn-course.zip"
 
 if not ZIP.exists() or not CHROMIUM:

@@ -12,7 +12,7 @@ import pytest
 
 from lib.exercises import Exercise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "_ext"))
 import progress_labels  # noqa: E402 (the extension lives in _ext/)
 
