@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib
 import io
 import json
 import os
@@ -31,9 +30,6 @@ STATIC = Path(__file__).resolve().parent / "runner"
 VENDOR = ROOT / "_build" / "vendor" / "pyodide"
 WHEEL_NAME = "linalg_nn_course-0.1.0-py3-none-any.whl"
 FIRST_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-EXERCISE_IMPORT = re.compile(r"^from lib\.exercises\.(\w+) import ([^\n]+)$", re.M)
-
-
 def enabled() -> bool:
     return not os.environ.get("COURSE_NO_RUNNER")
 
@@ -62,21 +58,15 @@ def lib_wheel() -> bytes:
 
 # ---------------------------------------------------------------- which exercises a page has
 def page_exercises(app, docname: str) -> list[str]:
-    """Labels of the exercises a notebook checks (`from lib.exercises.m import exN` + `exN.check(`)."""
+    """Labels of the exercises a notebook imports and checks (`lib.exercises.checked_in`)."""
     path = Path(app.env.doc2path(docname))
     if path.suffix != ".ipynb":
         return []
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    labels = []
-    for module_name, names in EXERCISE_IMPORT.findall(code):
-        module = importlib.import_module(f"lib.exercises.{module_name}")
-        for name in re.findall(r"\b(ex\d+)\b", names):
-            if re.search(rf"\b{name}\.check\(", code) and hasattr(module, name):
-                label = getattr(module, name).label
-                if label not in labels:
-                    labels.append(label)
-    return labels
+    from lib.exercises import checked_in  # the book's one scan of a notebook's exercises
+
+    return [exercise.label for _, exercise in checked_in(code)]
 
 
 def page_draws(app, docname: str) -> bool:

@@ -125,6 +125,7 @@ from lib.exercises.core.exercise import (
     Note,
     Result,
     Wrong,
+    checked_in,
     renamed_labels,
 )
 from lib.exercises.core.sandbox import (
@@ -148,7 +149,7 @@ __all__ = [
     "SVD_ROUTINES", "TIME_LIMIT_S", "TIME_UNITS", "ULPS", "Case", "Exercise", "Note", "NotAttempted", "Reached",
     "Result", "Wrong", "as_shape", "as_values", "bug_collisions", "call", "cases", "check_function", "check_rng", "close", "compare",
     "compare_choice", "compare_count", "compare_units", "explain_crashes", "extreme_off_target",
-    "extreme_on_masked", "forbidding", "judge", "need_function", "not_applicable", "refuse_lib", "renamed_labels",
+    "extreme_on_masked", "forbidding", "judge", "need_function", "not_applicable", "refuse_lib", "renamed_labels", "checked_in",
     "run_cases", "safe", "short", "time_limit", "to_array", "to_number", "with_extreme",
 ]
 _STYLE = _STYLE  # the badge colours (tests check their contrast)

@@ -22,6 +22,7 @@ import yaml
 
 import lib
 import lib.exercises
+from lib.exercises import checked_in
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
@@ -220,9 +221,10 @@ def test_every_chapter_check_call_has_a_heading():
     for path in toc_notebooks():
         cells = json.loads(path.read_text())["cells"]
         code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        checked = set(re.findall(r"\b(ex\d+)\.check\(", code))
-        headings = {f"ex{m}" for m in re.findall(r"#{2,4}\s+Exercise\s+(\d+)", "\n".join(markdown_cells(path)))}
-        assert checked <= headings, f"{path.stem}: exercises checked but without a heading: {sorted(checked - headings)}"
+        checked = {exercise.label for _, exercise in checked_in(code)}
+        headed = {label for label, _ in chapter_exercises().get(path.stem, [])}
+        assert checked, f"{path.stem} checks no exercise"
+        assert checked <= headed, f"{path.stem}: exercises checked but without a heading: {sorted(checked - headed)}"
 
 
 @needs_site

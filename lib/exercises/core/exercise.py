@@ -9,6 +9,7 @@ that a learner's saved progress follows the rename.
 from __future__ import annotations
 
 import html
+import importlib
 import re
 import sys
 from collections.abc import Callable
@@ -117,6 +118,28 @@ class Note:
 def _check_label(label: object, what: str) -> None:
     if not isinstance(label, str) or not _LABEL.fullmatch(label):
         raise ValueError(f"{what} is lowercase words joined by '-', such as 'attention-causal-mask'; got {label!r}")
+
+
+_EXERCISE_IMPORT = re.compile(r"^from lib\.exercises\.(\w+) import ([^\n]+)$", re.M)
+
+
+def checked_in(code: str) -> list[tuple[str, Exercise]]:
+    """The exercises some notebook code imports and checks, in order: [(the name it checks, the exercise)].
+
+    Reads `from lib.exercises.<chapter> import ex2, rope_offset as r` lines and keeps each name that
+    the code calls `.check(` on. One scan for the book: the in-page runner lists a page's exercises
+    with it, and the tests find an exercise's cell with it.
+    """
+    found: list[tuple[str, Exercise]] = []
+    for module_name, names in _EXERCISE_IMPORT.findall(code):
+        module = importlib.import_module(f"lib.exercises.{module_name}")
+        for part in names.split("#")[0].strip().strip("()").split(","):
+            attr, _, alias = (w.strip() for w in part.partition(" as "))
+            exercise, local = getattr(module, attr, None), alias or attr
+            if (isinstance(exercise, Exercise) and re.search(rf"\b{re.escape(local)}\.check\(", code)
+                    and all(e is not exercise for _, e in found)):
+                found.append((local, exercise))
+    return found
 
 
 def renamed_labels() -> dict[str, str]:
