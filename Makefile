@@ -66,7 +66,7 @@ lint: $(READY)
 # Lint, build the site (warnings are errors), then pytest: lib, every notebook under nbval,
 # the built pages, and headless Chromium against the site.
 test: lint book
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile   # one worker per core; a file's tests (and its browser) stay together
 
 # The course live in JupyterLab (with the MyST renderer), from the environment above.
 LAB_ARGS ?=

@@ -35,8 +35,8 @@ def _outputs(cell: nbformat.NotebookNode, *, built: bool) -> list[tuple[str, obj
         outputs = coalesce_streams(copy.deepcopy(cell.get("outputs", [])))
     seen = []
     for out in outputs:
-        if out.output_type == "stream":
-            seen.append((out.name, out.text))
+        if out.output_type == "stream":  # coalesce_streams puts a newline where a print was split in two
+            seen.append((out.name, " ".join(out.text.split())))
         elif out.output_type == "error":
             seen.append(("error", out.ename + ": " + out.evalue))
         else:
