@@ -37,6 +37,7 @@ from pypdf.generic import NameObject, TextStringObject
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from scripts.serve import Handler  # noqa: E402  (the offline launcher's static files, COOP/COEP headers)
 from tests.site.chromium import Chromium  # noqa: E402  (the standard-library DevTools driver of the tests)
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # "object count exceeds trailer size": Chromium's, harmless
@@ -228,11 +229,8 @@ def book_html(html_dir: Path) -> tuple[str, list[dict]]:
 # ---------------------------------------------------------------- printing
 @contextlib.contextmanager
 def serve(directory: Path):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    """The site on 127.0.0.1 at a free port, by the launcher's own handler (scripts/serve.py)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
