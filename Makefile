@@ -24,8 +24,9 @@ $(READY): requirements.txt requirements-dev.txt pyproject.toml
 # every notebook's output, so it drops both (Sphinx's environment and the cache): the next build
 # re-reads and re-executes every notebook. Otherwise unchanged notebooks stay cached.
 LIB_STAMP := _build/.lib-stamp
-$(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py lib/exercises/core/*.py)
-	rm -rf _build/.jupyter_cache _build/.doctrees
+# The API pages go too: Sphinx never deletes a page, so a deleted module's page (lib.gpt.html) stayed.
+$(LIB_STAMP): $(wildcard lib/*.py lib/demos/*.py lib/exercises/*.py lib/exercises/core/*.py lib/configs/*)
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/html/reference/api
 	mkdir -p _build && touch $@
 
 # Sphinx copies _static/ and reruns _ext/ only when some page is out of date: a change there drops
